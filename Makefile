@@ -1,0 +1,105 @@
+# shmlab - labs on shared memory, and the grader that grades them.
+#
+#   make grade [LAB=01] [SUBMISSION=DIR] [FORMAT=json]   grade labs
+#   make test                                             the project's own tests
+#   make coverage | memcheck | format | format-check | clean
+#
+# See README.md.
+
+BUILD    ?= build
+CC       := cc
+PKGS     := jansson
+CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 -g \
+            $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
+LDLIBS   := $(shell pkg-config --libs $(PKGS)) $(EXTRA_LDLIBS)
+CHECK_LIBS := $(shell pkg-config --libs check)
+
+LIB_SRC  := $(wildcard grader/lib/*.c)
+LIB_HDR  := $(wildcard grader/lib/*.h)
+LAB_DIRS := $(sort $(dir $(wildcard labs/[0-9]*/tests.c)))
+LAB_TESTS := $(addsuffix tests.c,$(LAB_DIRS))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
+LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
+
+SHMGRADE := $(BUILD)/shmgrade
+
+.PHONY: all grade test unit-test verdict-test coverage memcheck format format-check clean
+
+all: $(SHMGRADE)
+
+$(BUILD)/%.o: %.c $(LIB_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Igrader/lib -c -o $@ $<
+
+$(BUILD)/libshmgrade.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+# Lab objects are linked directly (not from the archive): they register
+# themselves, and nothing would otherwise pull them in.
+$(SHMGRADE): $(BUILD)/grader/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# --- grading ------------------------------------------------------------------
+
+GRADE_ARGS := $(if $(LAB),--lab $(LAB)) $(if $(SUBMISSION),--submission $(SUBMISSION)) \
+              $(if $(FORMAT),--format $(FORMAT)) $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS)
+
+grade: $(SHMGRADE)
+	@$(SHMGRADE) $(GRADE_ARGS)
+
+# --- the project's own tests ---------------------------------------------------
+
+$(BUILD)/check_unit: $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Igrader/lib -o $@ $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a \
+	    $(LDLIBS) $(CHECK_LIBS)
+
+$(BUILD)/check_verdicts: tests/check_verdicts.c $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Igrader/lib -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+
+TEST_ENV := SHMLAB_ROOT=$(CURDIR) SHMGRADE=$(abspath $(SHMGRADE)) CK_DEFAULT_TIMEOUT=60
+
+unit-test: $(BUILD)/check_unit
+	$(TEST_ENV) $(BUILD)/check_unit
+
+verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)
+	$(TEST_ENV) $(BUILD)/check_verdicts
+
+test: format-check
+	$(MAKE) --no-print-directory unit-test
+	$(MAKE) --no-print-directory verdict-test
+	@echo "make test: all suites passed"
+
+# Line coverage of the grader (library and command line) from the whole
+# test suite, measured by gcovr.
+coverage:
+	rm -rf $(BUILD)/coverage
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/coverage EXTRA_CFLAGS="--coverage -O0" \
+	    EXTRA_LDLIBS=--coverage unit-test verdict-test
+	gcovr --root . --filter 'grader/' --object-directory $(BUILD)/coverage \
+	    --print-summary --txt $(BUILD)/coverage/summary.txt \
+	    --html-details $(BUILD)/coverage/index.html
+	@echo "coverage report: $(BUILD)/coverage/index.html"
+
+# Every reference solution, run through its lab's tests under valgrind:
+# zero errors and zero leaks, or the target fails.
+memcheck: $(SHMGRADE)
+	$(SHMGRADE) --submission solutions --valgrind
+
+# --- style ---------------------------------------------------------------------
+
+FORMAT_FILES = $(shell git ls-files --cached --others --exclude-standard '*.c' '*.h')
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)
+	for d in $(LAB_DIRS) ; do $(MAKE) -s -C $$d clean ; done

@@ -1,0 +1,347 @@
+/* grade.c - see grade.h. */
+#define _GNU_SOURCE
+#include "grade.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+/* A student's source file larger than this is not source code. */
+#define MAX_STUDENT_FILE (1024 * 1024)
+#define BUILD_TIMEOUT_MS 120000
+
+/* snprintf into a path buffer; a path too long for it is the grader's
+ * own failure (the work folder is too deep), never a silent cut. */
+static void format_path(char *path, size_t size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static void format_path(char *path, size_t size, const char *format, ...)
+{
+    va_list args;
+    int n;
+
+    va_start(args, format);
+    n = vsnprintf(path, size, format, args);
+    va_end(args);
+    if (n < 0 || (size_t)n >= size) {
+        fprintf(stderr, "shmgrade: path too long: %s...\n", path);
+        exit(3);
+    }
+}
+
+/* The linker gathers SHMLAB_REGISTER_LAB pointers between these two. */
+extern const struct lab *const __start_shmlab_labs[] __attribute__((weak));
+extern const struct lab *const __stop_shmlab_labs[] __attribute__((weak));
+
+static int compare_labs(const void *a, const void *b)
+{
+    const struct lab *const *x = a, *const *y = b;
+    return strcmp((*x)->id, (*y)->id);
+}
+
+const struct lab *const *registered_labs(size_t *n)
+{
+    static const struct lab **sorted;
+    static size_t count;
+
+    if (sorted == NULL && __start_shmlab_labs != NULL) {
+        count = (size_t)(__stop_shmlab_labs - __start_shmlab_labs);
+        sorted = malloc((count ? count : 1) * sizeof(*sorted));
+        if (sorted == NULL) {
+            perror("malloc");
+            exit(3);
+        }
+        memcpy(sorted, __start_shmlab_labs, count * sizeof(*sorted));
+        qsort(sorted, count, sizeof(*sorted), compare_labs);
+    }
+    *n = count;
+    return sorted;
+}
+
+const struct lab *find_lab(const char *id)
+{
+    size_t n;
+    const struct lab *const *labs = registered_labs(&n);
+    const struct lab *found = NULL;
+    size_t len = strlen(id);
+
+    if (len == 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(labs[i]->id, id) == 0)
+            return labs[i];
+        if (strncmp(labs[i]->id, id, len) == 0) {
+            if (found != NULL)
+                return NULL; /* ambiguous */
+            found = labs[i];
+        }
+    }
+    return found;
+}
+
+/* --- staging -------------------------------------------------------------- */
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+bool locate_student_file(const char *submission, const struct lab *lab, const char *file,
+                         bool flat_ok, char *path, size_t size)
+{
+    format_path(path, size, "%s/%s/%s", submission, lab->id, file);
+    if (is_file(path))
+        return true;
+    format_path(path, size, "%s/labs/%s/%s", submission, lab->id, file);
+    if (is_file(path))
+        return true;
+    format_path(path, size, "%s/%s", submission, file);
+    return flat_ok && is_file(path);
+}
+
+static char *format_string(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static char *format_string(const char *format, ...)
+{
+    va_list args;
+    char *s;
+
+    va_start(args, format);
+    if (vasprintf(&s, format, args) < 0) {
+        perror("vasprintf");
+        exit(3);
+    }
+    va_end(args);
+    return s;
+}
+
+/*
+ * Copy SRC to DST if it is a plain text file of sane size. Returns NULL,
+ * or why the file cannot be used (allocated).
+ */
+static char *copy_source_file(const char *src, const char *dst)
+{
+    struct stat st;
+    char *data;
+    ssize_t got;
+    int in, out;
+    char *problem = NULL;
+
+    if (lstat(src, &st) < 0)
+        return format_string("cannot read %s: %s", src, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return format_string("%s is a symbolic link; submit the file itself", src);
+    if (!S_ISREG(st.st_mode))
+        return format_string("%s is not a regular file", src);
+    if (st.st_size > MAX_STUDENT_FILE)
+        return format_string("%s is %lld bytes; a source file may have at most %d", src,
+                             (long long)st.st_size, MAX_STUDENT_FILE);
+    in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0)
+        return format_string("cannot open %s: %s", src, strerror(errno));
+    data = malloc((size_t)st.st_size + 1);
+    if (data == NULL) {
+        close(in);
+        return format_string("out of memory reading %s", src);
+    }
+    got = read(in, data, (size_t)st.st_size + 1);
+    close(in);
+    if (got < 0 || got > st.st_size) {
+        free(data);
+        return format_string("cannot read %s: it changed while being read", src);
+    }
+    if (memchr(data, '\0', (size_t)got) != NULL) {
+        free(data);
+        return format_string("%s is a binary file, not C source", src);
+    }
+    out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0 || write(out, data, (size_t)got) != got)
+        problem = format_string("cannot write %s: %s", dst, strerror(errno));
+    if (out >= 0)
+        close(out);
+    free(data);
+    return problem;
+}
+
+static int make_folder(const char *path)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+        fprintf(stderr, "shmgrade: mkdir %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static bool is_student_file(const struct lab *lab, const char *name)
+{
+    for (const char *const *f = lab->student_files; *f != NULL; f++)
+        if (strcmp(*f, name) == 0)
+            return true;
+    return false;
+}
+
+/* Copy the lab's own build files (Makefile, headers, common/). */
+static char *stage_lab_files(const char *root, const struct lab *lab, const char *stage_labs)
+{
+    static const char *const folders[] = {"common", NULL};
+    char src[4096], dst[4096];
+
+    for (int pass = 0; pass < 2; pass++) {
+        const char *folder = pass == 0 ? folders[0] : lab->id;
+        DIR *dir;
+        struct dirent *entry;
+
+        format_path(src, sizeof(src), "%s/labs/%s", root, folder);
+        format_path(dst, sizeof(dst), "%s/%s", stage_labs, folder);
+        if (make_folder(dst) < 0)
+            return format_string("cannot create the work folder %s", dst);
+        dir = opendir(src);
+        if (dir == NULL)
+            return format_string("the lab folder %s is missing: %s", src, strerror(errno));
+        while ((entry = readdir(dir)) != NULL) {
+            const char *name = entry->d_name;
+            const char *dot = strrchr(name, '.');
+            bool wanted =
+                strcmp(name, "Makefile") == 0 || strcmp(name, "lab.mk") == 0 ||
+                (dot && (strcmp(dot, ".h") == 0 || (pass == 0 && strcmp(dot, ".c") == 0)));
+            if (!wanted || is_student_file(lab, name))
+                continue;
+            format_path(src, sizeof(src), "%s/labs/%s/%s", root, folder, name);
+            format_path(dst, sizeof(dst), "%s/%s/%s", stage_labs, folder, name);
+            char *problem = copy_source_file(src, dst);
+            if (problem != NULL) {
+                closedir(dir);
+                return problem;
+            }
+        }
+        closedir(dir);
+    }
+    return NULL;
+}
+
+static char *stage_student_files(const struct grade_config *config, const struct lab *lab,
+                                 bool flat_ok, const char *stage_lab)
+{
+    char src[4096], dst[4096];
+
+    for (const char *const *f = lab->student_files; *f != NULL; f++) {
+        if (!locate_student_file(config->submission, lab, *f, flat_ok, src, sizeof(src)))
+            return format_string("%s is missing from the submission (looked for %s/%s/%s)", *f,
+                                 config->submission, lab->id, *f);
+        format_path(dst, sizeof(dst), "%s/%s", stage_lab, *f);
+        char *problem = copy_source_file(src, dst);
+        if (problem != NULL)
+            return problem;
+    }
+    return NULL;
+}
+
+/* --- building ------------------------------------------------------------- */
+
+/* Run the lab's Makefile; the log is the compiler's output. */
+static bool build_lab(const char *stage_lab, char **log)
+{
+    const char *argv[] = {"/usr/bin/make", "-s", "--no-print-directory", NULL};
+    struct proc_opts opts = {
+        .cwd = stage_lab,
+        .before_exec = apply_student_limits,
+        .before_exec_arg = (void *)&BUILD_LIMITS,
+    };
+    struct proc *p = proc_spawn(argv, &opts);
+    bool ok;
+
+    if (p == NULL) {
+        *log = format_string("cannot run make: %s", strerror(errno));
+        return false;
+    }
+    ok = proc_wait(p, BUILD_TIMEOUT_MS);
+    if (!ok)
+        proc_kill(p, SIGKILL);
+    char *out = capture_text(&p->out), *err = capture_text(&p->err);
+    *log = format_string("%s%s%s", out ? out : "", err ? err : "",
+                         ok ? "" : "\n[the build did not finish in time and was stopped]\n");
+    free(out);
+    free(err);
+    ok = ok && p->state == PROC_EXITED && p->exit_code == 0;
+    proc_free(p);
+    return ok;
+}
+
+/* --- grading -------------------------------------------------------------- */
+
+static bool test_selected(const struct lab_test *test, const struct grade_config *config)
+{
+    if ((test->flags & TEST_HIDDEN) && !config->include_hidden)
+        return false;
+    return config->only_test == NULL || strcmp(config->only_test, test->id) == 0;
+}
+
+static void mark_not_run(struct test_result *result, const struct lab_test *test, const char *why)
+{
+    memset(result, 0, sizeof(*result));
+    result->test = test;
+    result->status = STATUS_NOT_RUN;
+    result->max_score = test->points;
+    result->message = report_text_copy(why);
+    result->output = report_text_copy("");
+}
+
+void grade_lab(const struct lab *lab, const struct grade_config *config, bool flat_ok,
+               struct lab_result *result)
+{
+    char stage_labs[4096], stage_lab[4096];
+    long long start = now_ms();
+    char *problem;
+    size_t n = 0;
+
+    memset(result, 0, sizeof(*result));
+    result->lab = lab;
+    result->tests = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*result->tests));
+    if (result->tests == NULL) {
+        perror("calloc");
+        exit(3);
+    }
+    format_path(stage_labs, sizeof(stage_labs), "%s/labs", config->work_dir);
+    format_path(stage_lab, sizeof(stage_lab), "%s/%s", stage_labs, lab->id);
+    if (make_folder(stage_labs) < 0)
+        exit(3);
+    problem = stage_lab_files(config->root, lab, stage_labs);
+    if (problem == NULL)
+        problem = stage_student_files(config, lab, flat_ok, stage_lab);
+    if (problem != NULL) {
+        result->state = LAB_BAD_SUBMISSION;
+        result->problem = report_text_copy(problem);
+        free(problem);
+    } else if (!build_lab(stage_lab, &result->build_log)) {
+        result->state = LAB_BUILD_FAILED;
+    }
+    if (result->build_log != NULL) {
+        char *clean = report_text_copy(result->build_log);
+        free(result->build_log);
+        result->build_log = clean;
+    }
+    for (size_t i = 0; i < lab->n_tests; i++) {
+        const struct lab_test *test = &lab->tests[i];
+        if (!test_selected(test, config))
+            continue;
+        if (result->state == LAB_GRADED)
+            run_test(test, stage_lab, &result->tests[n]);
+        else
+            mark_not_run(&result->tests[n], test,
+                         result->state == LAB_BUILD_FAILED
+                             ? "not run: the lab did not build (see the compiler's output)"
+                             : "not run: the submission could not be staged");
+        n++;
+    }
+    result->n_tests = n;
+    lab_result_total(result);
+    result->seconds = (double)(now_ms() - start) / 1000.0;
+}

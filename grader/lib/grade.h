@@ -1,0 +1,39 @@
+/*
+ * grade.h - grade one lab of one submission: stage, build, run, score.
+ */
+#ifndef SHMGRADE_GRADE_H
+#define SHMGRADE_GRADE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "harness.h"
+#include "result.h"
+
+struct grade_config {
+    const char *root;       /* the shmlab checkout: labs/ lives here */
+    const char *submission; /* folder with the student's files */
+    const char *work_dir;   /* an empty folder the grader may fill */
+    const char *only_test;  /* run just this test id, or NULL */
+    bool include_hidden;    /* run tests marked TEST_HIDDEN */
+};
+
+/* Every lab linked into the grader, in folder order. */
+const struct lab *const *registered_labs(size_t *n);
+
+/* The lab whose id is ID or starts with ID ("01"); NULL if none or many. */
+const struct lab *find_lab(const char *id);
+
+/*
+ * Where the submission keeps FILE of LAB: SUBMISSION/LAB/FILE,
+ * SUBMISSION/labs/LAB/FILE, or (if FLAT_OK) SUBMISSION/FILE. Fills PATH
+ * and returns true if one of them exists.
+ */
+bool locate_student_file(const char *submission, const struct lab *lab, const char *file,
+                         bool flat_ok, char *path, size_t size);
+
+/* Grade LAB; never fails: problems become the lab's state and message. */
+void grade_lab(const struct lab *lab, const struct grade_config *config, bool flat_ok,
+               struct lab_result *result);
+
+#endif

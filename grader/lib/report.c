@@ -1,0 +1,160 @@
+/* report.c - see report.h. */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+bool want_colour(FILE *out)
+{
+    const char *no_colour = getenv("NO_COLOR");
+    /* https://no-color.org: any non-empty value turns colour off. */
+    if (no_colour != NULL && no_colour[0] != '\0')
+        return false;
+    return isatty(fileno(out));
+}
+
+/* --- text ----------------------------------------------------------------- */
+
+struct palette {
+    const char *pass, *fail, *dim, *bold, *reset;
+};
+
+static struct palette palette_for(const struct text_style *style)
+{
+    if (style->colour)
+        return (struct palette){"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
+    return (struct palette){"", "", "", "", ""};
+}
+
+/* Print TEXT with every line indented by INDENT. */
+static void print_indented(FILE *out, const char *indent, const char *text)
+{
+    const char *line = text;
+
+    while (*line != '\0') {
+        const char *nl = strchr(line, '\n');
+        int len = nl ? (int)(nl - line) : (int)strlen(line);
+        fprintf(out, "%s%.*s\n", indent, len, line);
+        line += len + (nl ? 1 : 0);
+    }
+}
+
+static void report_test(FILE *out, const struct test_result *test, const struct text_style *style,
+                        const struct palette *c)
+{
+    bool passed = test->status == STATUS_PASSED;
+
+    fprintf(out, "  %s%-4s%s  %-24s %s  %s%d/%d%s\n", passed ? c->pass : c->fail,
+            passed ? "PASS" : "FAIL", c->reset, test->test->id, test->test->title, c->bold,
+            test->score, test->max_score, c->reset);
+    /* Tests of a lab that did not build or stage have nothing to add to
+     * what the lab's own lines already said. */
+    if ((passed && !style->verbose) || test->status == STATUS_NOT_RUN)
+        return;
+    /* The output holds every failed expectation with the transcripts
+     * behind it; the message is its first line, so it is not repeated. */
+    if (test->output[0] != '\0')
+        print_indented(out, "        ", test->output);
+    else if (!passed)
+        print_indented(out, "        ", test->message);
+    if (!passed && test->test->hint != NULL)
+        fprintf(out, "        %shint:%s %s\n", c->bold, c->reset, test->test->hint);
+}
+
+static void report_build(FILE *out, const struct lab_result *lab, const struct palette *c)
+{
+    const char *log = lab->build_log ? lab->build_log : "";
+    bool warnings = strstr(log, "warning:") != NULL;
+
+    if (lab->state == LAB_BUILD_FAILED) {
+        fprintf(out, "  %sbuild failed%s: every test of this lab scores 0. The compiler said:\n",
+                c->fail, c->reset);
+        print_indented(out, "    ", log);
+    } else if (warnings) {
+        fprintf(out, "  build: ok, with warnings (worth fixing: most point at real bugs):\n");
+        print_indented(out, "    ", log);
+    }
+}
+
+void report_text(FILE *out, const struct grade_result *grade, const struct text_style *style)
+{
+    struct palette c = palette_for(style);
+
+    for (size_t i = 0; i < grade->n_labs; i++) {
+        const struct lab_result *lab = &grade->labs[i];
+        fprintf(out, "%s== %s: %s ==%s\n", c.bold, lab->lab->id, lab->lab->title, c.reset);
+        if (lab->state == LAB_BAD_SUBMISSION)
+            fprintf(out, "  %snot graded%s: %s\n", c.fail, c.reset, lab->problem);
+        report_build(out, lab, &c);
+        for (size_t j = 0; j < lab->n_tests; j++)
+            report_test(out, &lab->tests[j], style, &c);
+        fprintf(out, "  %sscore: %d/%d%s  (%.1f s)\n\n", c.bold, lab->score, lab->max_score,
+                c.reset, lab->seconds);
+    }
+    fprintf(out, "%sTOTAL: %d/%d%s", c.bold, grade->score, grade->max_score, c.reset);
+    if (grade->isolation != NULL)
+        fprintf(out, "  %s(isolation: %s)%s", c.dim, grade->isolation, c.reset);
+    fprintf(out, "\n");
+}
+
+/* --- JSON ----------------------------------------------------------------- */
+
+static json_t *test_json(const struct lab_result *lab, size_t index)
+{
+    const struct test_result *test = &lab->tests[index];
+    char number[32];
+    char name[512];
+
+    snprintf(number, sizeof(number), "%.2s.%zu", lab->lab->id, index + 1);
+    snprintf(name, sizeof(name), "%s: %s", lab->lab->id, test->test->title);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:f, s:b}", "lab",
+                     lab->lab->id, "id", test->test->id, "number", number, "name", name, "title",
+                     test->test->title, "score", test->score, "max_score", test->max_score,
+                     "status", test->status == STATUS_PASSED ? "passed" : "failed", "verdict",
+                     test_status_name(test->status), "message", test->message, "output",
+                     test->output, "seconds", test->seconds, "hidden",
+                     (test->test->flags & TEST_HIDDEN) != 0);
+}
+
+static json_t *lab_json(const struct lab_result *lab)
+{
+    static const char *const states[] = {
+        [LAB_GRADED] = "graded",
+        [LAB_BUILD_FAILED] = "build failed",
+        [LAB_BAD_SUBMISSION] = "bad submission",
+    };
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s?, s:s?, s:f}", "id", lab->lab->id, "title",
+                     lab->lab->title, "state", states[lab->state], "score", lab->score, "max_score",
+                     lab->max_score, "problem", lab->problem, "build_log", lab->build_log,
+                     "seconds", lab->seconds);
+}
+
+json_t *report_json(const struct grade_result *grade)
+{
+    json_t *labs = json_array();
+    json_t *tests = json_array();
+
+    for (size_t i = 0; i < grade->n_labs; i++) {
+        const struct lab_result *lab = &grade->labs[i];
+        json_array_append_new(labs, lab_json(lab));
+        for (size_t j = 0; j < lab->n_tests; j++)
+            json_array_append_new(tests, test_json(lab, j));
+    }
+    return json_pack("{s:s?, s:s?, s:i, s:i, s:f, s:o, s:o}", "submission", grade->submission,
+                     "isolation", grade->isolation, "score", grade->score, "max_score",
+                     grade->max_score, "seconds", grade->seconds, "labs", labs, "tests", tests);
+}
+
+int write_json_report(FILE *out, const struct grade_result *grade)
+{
+    json_t *json = report_json(grade);
+    int rc;
+
+    if (json == NULL)
+        return -1;
+    rc = json_dumpf(json, out, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+    fputc('\n', out);
+    json_decref(json);
+    return rc;
+}

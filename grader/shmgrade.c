@@ -1,0 +1,308 @@
+/*
+ * shmgrade - grade shmlab submissions.
+ *
+ * Stages each lab in a fresh work folder (the lab's own build files plus
+ * only the student-editable files of the submission), builds it with the
+ * lab's rules, runs every test in a process of its own, and reports.
+ *
+ * Exit status: 0 full marks, 1 some test failed, 2 bad command line or
+ * unusable submission path, 3 the grader itself failed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/grade.h"
+#include "lib/report.h"
+
+enum format { FORMAT_TEXT, FORMAT_JSON };
+
+struct options {
+    const char *labs[64];
+    size_t n_labs;
+    const char *submission;
+    const char *output;
+    const char *root;
+    const char *only_test;
+    enum format format;
+    bool hidden, list, verbose, keep;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: shmgrade [options] [LAB...]\n"
+                 "Grade shmlab labs: build the student's files with the lab's rules, run the\n"
+                 "lab's tests, report each test's verdict, points and hint.\n"
+                 "\n"
+                 "  -l, --lab LAB         grade LAB (its folder name or number, e.g. 01);\n"
+                 "                        repeatable; default: every lab\n"
+                 "  -s, --submission DIR  the student's files, as DIR/LAB/FILE (or DIR/FILE\n"
+                 "                        when one lab is graded); default: this checkout's labs/\n"
+                 "  -f, --format FORMAT   text (default) or json\n"
+                 "  -o, --output FILE     write the report to FILE instead of stdout\n"
+                 "  -t, --test ID         run only the test ID\n"
+                 "      --hidden          also run tests marked hidden (for instructors)\n"
+                 "      --list            list the labs and their tests, then exit\n"
+                 "  -v, --verbose         show the output of passed tests too\n"
+                 "      --keep            keep the work folder and print where it is\n"
+                 "      --root DIR        the shmlab checkout (default: found from this program)\n"
+                 "  -h, --help            show this help\n"
+                 "\n"
+                 "Exit status: 0 full marks, 1 a test failed, 2 bad usage, 3 grader error.\n");
+}
+
+static _Noreturn void usage_error(const char *format, const char *arg)
+{
+    fprintf(stderr, "shmgrade: ");
+    fprintf(stderr, format, arg);
+    fprintf(stderr, "\nTry 'shmgrade --help'.\n");
+    exit(2);
+}
+
+static void parse_options(int argc, char *argv[], struct options *o)
+{
+    enum { OPT_HIDDEN = 256, OPT_LIST, OPT_KEEP, OPT_ROOT };
+    static const struct option longopts[] = {
+        {"lab", required_argument, NULL, 'l'},    {"submission", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+        {"test", required_argument, NULL, 't'},   {"hidden", no_argument, NULL, OPT_HIDDEN},
+        {"list", no_argument, NULL, OPT_LIST},    {"verbose", no_argument, NULL, 'v'},
+        {"keep", no_argument, NULL, OPT_KEEP},    {"root", required_argument, NULL, OPT_ROOT},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "l:s:f:o:t:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            if (o->n_labs == sizeof(o->labs) / sizeof(o->labs[0]))
+                usage_error("too many labs: %s", optarg);
+            o->labs[o->n_labs++] = optarg;
+            break;
+        case 's':
+            o->submission = optarg;
+            break;
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                o->format = FORMAT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                o->format = FORMAT_JSON;
+            else
+                usage_error("unknown format '%s' (use text or json)", optarg);
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 't':
+            o->only_test = optarg;
+            break;
+        case OPT_HIDDEN:
+            o->hidden = true;
+            break;
+        case OPT_LIST:
+            o->list = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case OPT_KEEP:
+            o->keep = true;
+            break;
+        case OPT_ROOT:
+            o->root = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            fprintf(stderr, "Try 'shmgrade --help'.\n");
+            exit(2);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (o->n_labs == sizeof(o->labs) / sizeof(o->labs[0]))
+            usage_error("too many labs: %s", argv[i]);
+        o->labs[o->n_labs++] = argv[i];
+    }
+}
+
+static bool is_folder(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The checkout: --root, $SHMLAB_ROOT, or the folder above build/shmgrade. */
+static char *find_root(const char *given)
+{
+    static char path[PATH_MAX];
+    char labs[PATH_MAX + 8];
+    const char *env = getenv("SHMLAB_ROOT");
+    ssize_t n;
+
+    if (given == NULL && env != NULL && env[0] != '\0')
+        given = env;
+    if (given != NULL) {
+        if (realpath(given, path) == NULL)
+            usage_error("cannot use the root folder '%s'", given);
+    } else {
+        n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+        if (n < 0) {
+            perror("shmgrade: readlink /proc/self/exe");
+            exit(3);
+        }
+        path[n] = '\0';
+        dirname(path); /* .../build */
+        dirname(path); /* the checkout */
+    }
+    snprintf(labs, sizeof(labs), "%s/labs", path);
+    if (!is_folder(labs))
+        usage_error("'%s' has no labs/ folder: use --root to name the shmlab checkout", path);
+    return path;
+}
+
+static void list_labs(void)
+{
+    size_t n;
+    const struct lab *const *labs = registered_labs(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        int total = 0;
+        for (size_t j = 0; j < labs[i]->n_tests; j++)
+            total += labs[i]->tests[j].points;
+        printf("%s: %s (%d points)\n", labs[i]->id, labs[i]->title, total);
+        for (size_t j = 0; j < labs[i]->n_tests; j++) {
+            const struct lab_test *t = &labs[i]->tests[j];
+            printf("  %-24s %3d  %s%s\n", t->id, t->points, t->title,
+                   (t->flags & TEST_HIDDEN) ? " (hidden)" : "");
+        }
+    }
+}
+
+/* The labs to grade, in folder order; exits with 2 on an unknown one. */
+static size_t select_labs(const struct options *o, const struct lab **chosen)
+{
+    size_t n_all, n = 0;
+    const struct lab *const *all = registered_labs(&n_all);
+
+    if (o->n_labs == 0) {
+        for (size_t i = 0; i < n_all; i++)
+            chosen[n++] = all[i];
+        return n;
+    }
+    for (size_t i = 0; i < o->n_labs; i++) {
+        const struct lab *lab = find_lab(o->labs[i]);
+        if (lab == NULL)
+            usage_error("no lab '%s' (see 'shmgrade --list')", o->labs[i]);
+        chosen[n++] = lab;
+    }
+    return n;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static int write_report(const struct options *o, const struct grade_result *grade)
+{
+    FILE *out = stdout;
+    int rc = 0;
+
+    if (o->output != NULL) {
+        out = fopen(o->output, "w");
+        if (out == NULL) {
+            fprintf(stderr, "shmgrade: cannot write %s: %s\n", o->output, strerror(errno));
+            return -1;
+        }
+    }
+    if (o->format == FORMAT_JSON) {
+        rc = write_json_report(out, grade);
+    } else {
+        struct text_style style = {.colour = want_colour(out), .verbose = o->verbose};
+        report_text(out, grade, &style);
+    }
+    if (fflush(out) != 0)
+        rc = -1;
+    if (out != stdout && fclose(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+int main(int argc, char *argv[])
+{
+    struct options o = {0};
+    const struct lab *labs[64];
+    struct grade_result grade = {0};
+    char work[PATH_MAX];
+    const char *tmp = getenv("TMPDIR");
+    long long start;
+    size_t n_labs;
+
+    parse_options(argc, argv, &o);
+    if (o.list) {
+        list_labs();
+        return 0;
+    }
+    char *root = find_root(o.root);
+    n_labs = select_labs(&o, labs);
+    if (o.submission != NULL && !is_folder(o.submission))
+        usage_error("the submission '%s' is not a folder", o.submission);
+
+    /* Orphans of student programs come to us, so nothing escapes; a
+     * student program that closes its pipes must not kill us. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(work, sizeof(work), "%s/shmgrade-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(work) == NULL) {
+        fprintf(stderr, "shmgrade: mkdtemp %s: %s\n", work, strerror(errno));
+        return 3;
+    }
+
+    start = now_ms();
+    grade.submission = o.submission ? o.submission : "working copy";
+    grade.isolation = "process groups and resource limits";
+    grade.labs = calloc(n_labs ? n_labs : 1, sizeof(*grade.labs));
+    if (grade.labs == NULL) {
+        perror("calloc");
+        return 3;
+    }
+    for (size_t i = 0; i < n_labs; i++) {
+        char lab_work[PATH_MAX + 64];
+        snprintf(lab_work, sizeof(lab_work), "%s/%s", work, labs[i]->id);
+        mkdir(lab_work, 0755);
+        struct grade_config config = {
+            .root = root,
+            .submission = o.submission ? o.submission : root,
+            .work_dir = lab_work,
+            .only_test = o.only_test,
+            .include_hidden = o.hidden,
+        };
+        grade_lab(labs[i], &config, o.submission != NULL && n_labs == 1, &grade.labs[i]);
+        grade.n_labs++;
+    }
+    grade.seconds = (double)(now_ms() - start) / 1000.0;
+    grade_result_total(&grade);
+
+    if (o.keep)
+        fprintf(stderr, "shmgrade: the work folder is kept in %s\n", work);
+    else
+        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int rc = write_report(&o, &grade) == 0 ? (grade_result_perfect(&grade) ? 0 : 1) : 3;
+    grade_result_free(&grade);
+    return rc;
+}
