@@ -199,7 +199,8 @@ static const struct lab_test tests[] = {
     {.id = "too-long-refused",
      .points = 10,
      .run = too_long_refused,
-     .title = "A 4096-byte message is refused (exit 1, naming the 4095-byte limit), nothing left behind",
+     .title =
+         "A 4096-byte message is refused (exit 1, naming the 4095-byte limit), nothing left behind",
      .hint = "Check the length before shm_open, so there is nothing to clean up."},
     {.id = "size-and-mode",
      .points = 15,
