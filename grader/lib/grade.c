@@ -284,7 +284,7 @@ static bool test_selected(const struct lab_test *test, const struct grade_config
     return config->only_test == NULL || strcmp(config->only_test, test->id) == 0;
 }
 
-static void mark_not_run(struct test_result *result, const struct lab_test *test, const char *why)
+static void mark_not_run(struct test_verdict *result, const struct lab_test *test, const char *why)
 {
     memset(result, 0, sizeof(*result));
     result->test = test;

@@ -40,7 +40,7 @@ static void print_indented(FILE *out, const char *indent, const char *text)
     }
 }
 
-static void report_test(FILE *out, const struct test_result *test, const struct text_style *style,
+static void report_test(FILE *out, const struct test_verdict *test, const struct text_style *style,
                         const struct palette *c)
 {
     bool passed = test->status == STATUS_PASSED;
@@ -102,7 +102,7 @@ void report_text(FILE *out, const struct grade_result *grade, const struct text_
 
 static json_t *test_json(const struct lab_result *lab, size_t index)
 {
-    const struct test_result *test = &lab->tests[index];
+    const struct test_verdict *test = &lab->tests[index];
     char number[32];
     char name[512];
 

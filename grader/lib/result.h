@@ -19,7 +19,7 @@ enum test_status {
     STATUS_NOT_RUN,   /* the lab did not build, or files were missing */
 };
 
-struct test_result {
+struct test_verdict {
     const struct lab_test *test;
     enum test_status status;
     int score, max_score;
@@ -39,7 +39,7 @@ struct lab_result {
     enum lab_state state;
     char *problem;   /* why the lab was not graded, for LAB_BAD_SUBMISSION */
     char *build_log; /* the compiler's output, warnings included */
-    struct test_result *tests;
+    struct test_verdict *tests;
     size_t n_tests;
     int score, max_score;
     double seconds;

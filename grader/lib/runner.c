@@ -479,7 +479,7 @@ static bool wait_with_timeout(pid_t pid, int timeout_ms, int *status)
     return r == pid;
 }
 
-void run_test(const struct lab_test *test, const char *build_dir, struct test_result *result)
+void run_test(const struct lab_test *test, const char *build_dir, struct test_verdict *result)
 {
     int timeout_ms = test->timeout_ms > 0 ? test->timeout_ms : DEFAULT_TEST_TIMEOUT_MS;
     struct test_record *rec =

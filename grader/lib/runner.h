@@ -8,7 +8,7 @@
 #include "result.h"
 
 /* Run TEST against the programs built in BUILD_DIR; fill RESULT. */
-void run_test(const struct lab_test *test, const char *build_dir, struct test_result *result);
+void run_test(const struct lab_test *test, const char *build_dir, struct test_verdict *result);
 
 /* Limits every student process runs under (also used for the build). */
 struct student_limits {

@@ -1,0 +1,13 @@
+/* suites.h - the unit suites of the grader's library. */
+#ifndef SHMLAB_TEST_SUITES_H
+#define SHMLAB_TEST_SUITES_H
+
+#include <check.h>
+
+Suite *proc_suite(void);
+Suite *ipc_suite(void);
+Suite *runner_suite(void);
+Suite *report_suite(void);
+Suite *labs_suite(void);
+
+#endif
