@@ -27,7 +27,7 @@ LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
 
 SHMGRADE := $(BUILD)/shmgrade
 
-.PHONY: all grade test unit-test verdict-test coverage memcheck format format-check clean
+.PHONY: all grade test unit-test cli-test verdict-test coverage memcheck format format-check clean
 
 all: $(SHMGRADE)
 
@@ -63,6 +63,10 @@ $(BUILD)/check_verdicts: tests/check_verdicts.c $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
+$(BUILD)/check_cli: tests/check_cli.c $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+
 TEST_ENV := SHMLAB_ROOT=$(CURDIR) SHMGRADE=$(abspath $(SHMGRADE)) CK_DEFAULT_TIMEOUT=60
 
 unit-test: $(BUILD)/check_unit
@@ -71,8 +75,12 @@ unit-test: $(BUILD)/check_unit
 verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_verdicts
 
+cli-test: $(BUILD)/check_cli $(SHMGRADE)
+	$(TEST_ENV) $(BUILD)/check_cli
+
 test: format-check
 	$(MAKE) --no-print-directory unit-test
+	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory verdict-test
 	@echo "make test: all suites passed"
 
@@ -81,7 +89,7 @@ test: format-check
 coverage:
 	rm -rf $(BUILD)/coverage
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/coverage EXTRA_CFLAGS="--coverage -O0" \
-	    EXTRA_LDLIBS=--coverage unit-test verdict-test
+	    EXTRA_LDLIBS=--coverage unit-test cli-test verdict-test
 	gcovr --root . --filter 'grader/' --object-directory $(BUILD)/coverage \
 	    --print-summary --txt $(BUILD)/coverage/summary.txt \
 	    --html-details $(BUILD)/coverage/index.html
