@@ -27,7 +27,7 @@ LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
 
 SHMGRADE := $(BUILD)/shmgrade
 
-.PHONY: all grade test unit-test cli-test verdict-test coverage memcheck format format-check clean
+.PHONY: all grade progress test unit-test cli-test verdict-test coverage memcheck format format-check clean
 
 all: $(SHMGRADE)
 
@@ -51,6 +51,10 @@ GRADE_ARGS := $(if $(LAB),--lab $(LAB)) $(if $(SUBMISSION),--submission $(SUBMIS
 
 grade: $(SHMGRADE)
 	@$(SHMGRADE) $(GRADE_ARGS)
+
+# Where a self-learner stands: a line per lab and the next test to fix.
+progress: $(SHMGRADE)
+	@$(SHMGRADE) --summary $(GRADE_ARGS)
 
 # --- the project's own tests ---------------------------------------------------
 

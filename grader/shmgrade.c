@@ -35,7 +35,7 @@ struct options {
     const char *root;
     const char *only_test;
     enum format format;
-    bool hidden, list, verbose, keep;
+    bool hidden, list, verbose, keep, summary;
 };
 
 static void usage(FILE *out)
@@ -53,6 +53,8 @@ static void usage(FILE *out)
                  "  -t, --test ID         run only the test ID\n"
                  "      --hidden          also run tests marked hidden (for instructors)\n"
                  "      --list            list the labs and their tests, then exit\n"
+                 "      --summary         a progress view: one line per lab and the next\n"
+                 "                        test to make pass, with its hint\n"
                  "  -v, --verbose         show the output of passed tests too\n"
                  "      --keep            keep the work folder and print where it is\n"
                  "      --root DIR        the shmlab checkout (default: found from this program)\n"
@@ -71,14 +73,21 @@ static _Noreturn void usage_error(const char *format, const char *arg)
 
 static void parse_options(int argc, char *argv[], struct options *o)
 {
-    enum { OPT_HIDDEN = 256, OPT_LIST, OPT_KEEP, OPT_ROOT };
+    enum { OPT_HIDDEN = 256, OPT_LIST, OPT_KEEP, OPT_ROOT, OPT_SUMMARY };
     static const struct option longopts[] = {
-        {"lab", required_argument, NULL, 'l'},    {"submission", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
-        {"test", required_argument, NULL, 't'},   {"hidden", no_argument, NULL, OPT_HIDDEN},
-        {"list", no_argument, NULL, OPT_LIST},    {"verbose", no_argument, NULL, 'v'},
-        {"keep", no_argument, NULL, OPT_KEEP},    {"root", required_argument, NULL, OPT_ROOT},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"lab", required_argument, NULL, 'l'},
+        {"submission", required_argument, NULL, 's'},
+        {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},
+        {"test", required_argument, NULL, 't'},
+        {"hidden", no_argument, NULL, OPT_HIDDEN},
+        {"list", no_argument, NULL, OPT_LIST},
+        {"summary", no_argument, NULL, OPT_SUMMARY},
+        {"verbose", no_argument, NULL, 'v'},
+        {"keep", no_argument, NULL, OPT_KEEP},
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int c;
 
@@ -111,6 +120,9 @@ static void parse_options(int argc, char *argv[], struct options *o)
             break;
         case OPT_LIST:
             o->list = true;
+            break;
+        case OPT_SUMMARY:
+            o->summary = true;
             break;
         case 'v':
             o->verbose = true;
@@ -234,7 +246,10 @@ static int write_report(const struct options *o, const struct grade_result *grad
         rc = write_json_report(out, grade);
     } else {
         struct text_style style = {.colour = want_colour(out), .verbose = o->verbose};
-        report_text(out, grade, &style);
+        if (o->summary)
+            report_summary(out, grade, &style);
+        else
+            report_text(out, grade, &style);
     }
     if (fflush(out) != 0)
         rc = -1;

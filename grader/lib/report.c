@@ -98,6 +98,57 @@ void report_text(FILE *out, const struct grade_result *grade, const struct text_
     fprintf(out, "\n");
 }
 
+/* --- progress ----------------------------------------------------------- */
+
+static void print_bar(FILE *out, int score, int max, const struct palette *c)
+{
+    enum { WIDTH = 20 };
+    int filled = max > 0 ? score * WIDTH / max : 0;
+
+    fprintf(out, "[%s", c->pass);
+    for (int i = 0; i < WIDTH; i++)
+        fputc(i < filled ? '#' : '-', out);
+    fprintf(out, "%s]", c->reset);
+}
+
+/* The first test of LAB that did not pass, or NULL. */
+static const struct test_verdict *next_to_fix(const struct lab_result *lab)
+{
+    for (size_t i = 0; i < lab->n_tests; i++)
+        if (lab->tests[i].status != STATUS_PASSED)
+            return &lab->tests[i];
+    return NULL;
+}
+
+void report_summary(FILE *out, const struct grade_result *grade, const struct text_style *style)
+{
+    struct palette c = palette_for(style);
+    size_t complete = 0;
+
+    fprintf(out, "%sshmlab progress%s\n", c.bold, c.reset);
+    for (size_t i = 0; i < grade->n_labs; i++) {
+        const struct lab_result *lab = &grade->labs[i];
+        const struct test_verdict *next = next_to_fix(lab);
+
+        fprintf(out, "  %-24s ", lab->lab->id);
+        print_bar(out, lab->score, lab->max_score, &c);
+        fprintf(out, " %3d/%-3d ", lab->score, lab->max_score);
+        if (next == NULL) {
+            fprintf(out, "%sdone%s\n", c.pass, c.reset);
+            complete++;
+        } else if (lab->state == LAB_BUILD_FAILED) {
+            fprintf(out, "%sdoes not build%s: run make in labs/%s\n", c.fail, c.reset,
+                    lab->lab->id);
+        } else if (lab->state == LAB_BAD_SUBMISSION) {
+            fprintf(out, "%snot graded%s: %s\n", c.fail, c.reset, lab->problem);
+        } else {
+            fprintf(out, "next: %s%s%s - %s\n", c.bold, next->test->id, c.reset, next->test->title);
+            fprintf(out, "  %-24s %shint: %s%s\n", "", c.dim, next->test->hint, c.reset);
+        }
+    }
+    fprintf(out, "%zu of %zu labs complete. Details: make grade LAB=NN\n", complete, grade->n_labs);
+}
+
 /* --- JSON ----------------------------------------------------------------- */
 
 static json_t *test_json(const struct lab_result *lab, size_t index)

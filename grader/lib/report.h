@@ -21,6 +21,12 @@ bool want_colour(FILE *out);
 
 void report_text(FILE *out, const struct grade_result *grade, const struct text_style *style);
 
+/*
+ * The progress view for self-learners: one line per lab with a bar and
+ * its score, then the next test to make pass and its hint.
+ */
+void report_summary(FILE *out, const struct grade_result *grade, const struct text_style *style);
+
 /* The grade as a JSON object (caller owns the reference). */
 json_t *report_json(const struct grade_result *grade);
 

@@ -100,6 +100,27 @@ START_TEST(text_shows_verdicts_points_and_hints)
 }
 END_TEST
 
+START_TEST(summary_names_the_next_test_and_its_hint)
+{
+    struct test_verdict results[2];
+    struct lab_result lab_result;
+    struct grade_result grade = sample(results, &lab_result);
+    struct text_style style = {0};
+    char *text;
+    size_t size;
+    FILE *out = open_memstream(&text, &size);
+
+    report_summary(out, &grade, &style);
+    fclose(out);
+    ck_assert_ptr_nonnull(strstr(text, "00-unit"));
+    ck_assert_ptr_nonnull(strstr(text, "[########------------]  10/25"));
+    ck_assert_ptr_nonnull(strstr(text, "next: breaks"));
+    ck_assert_ptr_nonnull(strstr(text, "hint: look at step 2"));
+    ck_assert_ptr_nonnull(strstr(text, "0 of 1 labs complete"));
+    free(text);
+}
+END_TEST
+
 START_TEST(colour_only_when_asked)
 {
     char *text = text_report(true, false);
@@ -129,6 +150,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, totals_add_up);
     tcase_add_test(tc, json_has_the_promised_fields);
     tcase_add_test(tc, text_shows_verdicts_points_and_hints);
+    tcase_add_test(tc, summary_names_the_next_test_and_its_hint);
     tcase_add_test(tc, colour_only_when_asked);
     tcase_add_test(tc, invalid_utf8_becomes_question_marks);
     suite_add_tcase(s, tc);
