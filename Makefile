@@ -20,6 +20,8 @@ LIB_SRC  := $(wildcard grader/lib/*.c)
 LIB_HDR  := $(wildcard grader/lib/*.h)
 LAB_DIRS := $(sort $(dir $(wildcard labs/[0-9]*/tests.c)))
 LAB_TESTS := $(addsuffix tests.c,$(LAB_DIRS))
+# A lab's hidden tests (instructors and platforms only; make dist leaves them out).
+LAB_TESTS += $(wildcard labs/[0-9]*/hidden_tests.c)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 
 LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))

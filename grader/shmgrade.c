@@ -22,10 +22,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/formats.h"
 #include "lib/grade.h"
+#include "lib/hidden.h"
 #include "lib/report.h"
 
-enum format { FORMAT_TEXT, FORMAT_JSON };
+enum format {
+    FORMAT_TEXT,
+    FORMAT_JSON,
+    FORMAT_JUNIT,
+    FORMAT_TAP,
+    FORMAT_GRADESCOPE,
+    FORMAT_AUTOLAB
+};
 
 struct options {
     const char *labs[64];
@@ -48,7 +57,8 @@ static void usage(FILE *out)
                  "                        repeatable; default: every lab\n"
                  "  -s, --submission DIR  the student's files, as DIR/LAB/FILE (or DIR/FILE\n"
                  "                        when one lab is graded); default: this checkout's labs/\n"
-                 "  -f, --format FORMAT   text (default) or json\n"
+                 "  -f, --format FORMAT   text (default), json, junit (JUnit XML), tap,\n"
+                 "                        gradescope (results.json) or autolab\n"
                  "  -o, --output FILE     write the report to FILE instead of stdout\n"
                  "  -t, --test ID         run only the test ID\n"
                  "      --hidden          also run tests marked hidden (for instructors)\n"
@@ -106,8 +116,18 @@ static void parse_options(int argc, char *argv[], struct options *o)
                 o->format = FORMAT_TEXT;
             else if (strcmp(optarg, "json") == 0)
                 o->format = FORMAT_JSON;
+            else if (strcmp(optarg, "junit") == 0)
+                o->format = FORMAT_JUNIT;
+            else if (strcmp(optarg, "tap") == 0)
+                o->format = FORMAT_TAP;
+            else if (strcmp(optarg, "gradescope") == 0)
+                o->format = FORMAT_GRADESCOPE;
+            else if (strcmp(optarg, "autolab") == 0)
+                o->format = FORMAT_AUTOLAB;
             else
-                usage_error("unknown format '%s' (use text or json)", optarg);
+                usage_error("unknown format '%s' (use text, json, junit, tap, gradescope or "
+                            "autolab)",
+                            optarg);
             break;
         case 'o':
             o->output = optarg;
@@ -186,15 +206,16 @@ static char *find_root(const char *given)
 static void list_labs(void)
 {
     size_t n;
-    const struct lab *const *labs = registered_labs(&n);
+    const struct lab *const *all = registered_labs(&n);
 
     for (size_t i = 0; i < n; i++) {
+        const struct lab *lab = lab_with_hidden_tests(all[i]);
         int total = 0;
-        for (size_t j = 0; j < labs[i]->n_tests; j++)
-            total += labs[i]->tests[j].points;
-        printf("%s: %s (%d points)\n", labs[i]->id, labs[i]->title, total);
-        for (size_t j = 0; j < labs[i]->n_tests; j++) {
-            const struct lab_test *t = &labs[i]->tests[j];
+        for (size_t j = 0; j < lab->n_tests; j++)
+            total += lab->tests[j].points;
+        printf("%s: %s (%d points)\n", lab->id, lab->title, total);
+        for (size_t j = 0; j < lab->n_tests; j++) {
+            const struct lab_test *t = &lab->tests[j];
             printf("  %-24s %3d  %s%s\n", t->id, t->points, t->title,
                    (t->flags & TEST_HIDDEN) ? " (hidden)" : "");
         }
@@ -209,14 +230,14 @@ static size_t select_labs(const struct options *o, const struct lab **chosen)
 
     if (o->n_labs == 0) {
         for (size_t i = 0; i < n_all; i++)
-            chosen[n++] = all[i];
+            chosen[n++] = lab_with_hidden_tests(all[i]);
         return n;
     }
     for (size_t i = 0; i < o->n_labs; i++) {
         const struct lab *lab = find_lab(o->labs[i]);
         if (lab == NULL)
             usage_error("no lab '%s' (see 'shmgrade --list')", o->labs[i]);
-        chosen[n++] = lab;
+        chosen[n++] = lab_with_hidden_tests(lab);
     }
     return n;
 }
@@ -244,6 +265,14 @@ static int write_report(const struct options *o, const struct grade_result *grad
     }
     if (o->format == FORMAT_JSON) {
         rc = write_json_report(out, grade);
+    } else if (o->format == FORMAT_JUNIT) {
+        rc = write_junit_report(out, grade);
+    } else if (o->format == FORMAT_TAP) {
+        rc = write_tap_report(out, grade);
+    } else if (o->format == FORMAT_GRADESCOPE) {
+        rc = write_gradescope_report(out, grade);
+    } else if (o->format == FORMAT_AUTOLAB) {
+        rc = write_autolab_report(out, grade);
     } else {
         struct text_style style = {.colour = want_colour(out), .verbose = o->verbose};
         if (o->summary)

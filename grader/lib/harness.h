@@ -25,6 +25,9 @@ struct test_ctx;
 /* Test flags. */
 enum {
     TEST_HIDDEN = 1u << 0, /* graded by instructors and platforms, not in the student pack */
+    /* Platforms show the result to students only after the due date
+     * (Gradescope "after_due_date"); a hidden test without it is never shown. */
+    TEST_AFTER_DUE_DATE = 1u << 1,
 };
 
 /* One graded promise of a handout. */
