@@ -26,6 +26,9 @@
 #include "lib/grade.h"
 #include "lib/hidden.h"
 #include "lib/report.h"
+#include "lib/runner.h"
+#include "lib/sandbox.h"
+#include "lib/unpack.h"
 
 enum format {
     FORMAT_TEXT,
@@ -45,32 +48,40 @@ struct options {
     const char *only_test;
     enum format format;
     bool hidden, list, verbose, keep, summary;
+    enum sandbox_level isolation;
+    bool valgrind;
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: shmgrade [options] [LAB...]\n"
-                 "Grade shmlab labs: build the student's files with the lab's rules, run the\n"
-                 "lab's tests, report each test's verdict, points and hint.\n"
-                 "\n"
-                 "  -l, --lab LAB         grade LAB (its folder name or number, e.g. 01);\n"
-                 "                        repeatable; default: every lab\n"
-                 "  -s, --submission DIR  the student's files, as DIR/LAB/FILE (or DIR/FILE\n"
-                 "                        when one lab is graded); default: this checkout's labs/\n"
-                 "  -f, --format FORMAT   text (default), json, junit (JUnit XML), tap,\n"
-                 "                        gradescope (results.json) or autolab\n"
-                 "  -o, --output FILE     write the report to FILE instead of stdout\n"
-                 "  -t, --test ID         run only the test ID\n"
-                 "      --hidden          also run tests marked hidden (for instructors)\n"
-                 "      --list            list the labs and their tests, then exit\n"
-                 "      --summary         a progress view: one line per lab and the next\n"
-                 "                        test to make pass, with its hint\n"
-                 "  -v, --verbose         show the output of passed tests too\n"
-                 "      --keep            keep the work folder and print where it is\n"
-                 "      --root DIR        the shmlab checkout (default: found from this program)\n"
-                 "  -h, --help            show this help\n"
-                 "\n"
-                 "Exit status: 0 full marks, 1 a test failed, 2 bad usage, 3 grader error.\n");
+    fprintf(out,
+            "usage: shmgrade [options] [LAB...]\n"
+            "Grade shmlab labs: build the student's files with the lab's rules, run the\n"
+            "lab's tests, report each test's verdict, points and hint.\n"
+            "\n"
+            "  -l, --lab LAB         grade LAB (its folder name or number, e.g. 01);\n"
+            "                        repeatable; default: every lab\n"
+            "  -s, --submission DIR  the student's files, as DIR/LAB/FILE (or DIR/FILE\n"
+            "                        when one lab is graded); default: this checkout's labs/;\n"
+            "                        or an archive of them: .tar.gz, .tgz, .tar or .zip\n"
+            "  -f, --format FORMAT   text (default), json, junit (JUnit XML), tap,\n"
+            "                        gradescope (results.json) or autolab\n"
+            "  -o, --output FILE     write the report to FILE instead of stdout\n"
+            "  -t, --test ID         run only the test ID (or IDs, comma-separated)\n"
+            "      --hidden          also run tests marked hidden (for instructors)\n"
+            "      --list            list the labs and their tests, then exit\n"
+            "      --summary         a progress view: one line per lab and the next\n"
+            "                        test to make pass, with its hint\n"
+            "  -v, --verbose         show the output of passed tests too\n"
+            "      --keep            keep the work folder and print where it is\n"
+            "      --root DIR        the shmlab checkout (default: found from this program)\n"
+            "      --isolation LEVEL namespaces, none or auto (default; or\n"
+            "                        $SHMGRADE_ISOLATION): how student programs are contained\n"
+            "      --valgrind        run student programs under valgrind's memcheck: memory\n"
+            "                        errors and leaks fail the test\n"
+            "  -h, --help            show this help\n"
+            "\n"
+            "Exit status: 0 full marks, 1 a test failed, 2 bad usage, 3 grader error.\n");
 }
 
 static _Noreturn void usage_error(const char *format, const char *arg)
@@ -83,7 +94,15 @@ static _Noreturn void usage_error(const char *format, const char *arg)
 
 static void parse_options(int argc, char *argv[], struct options *o)
 {
-    enum { OPT_HIDDEN = 256, OPT_LIST, OPT_KEEP, OPT_ROOT, OPT_SUMMARY };
+    enum {
+        OPT_HIDDEN = 256,
+        OPT_LIST,
+        OPT_KEEP,
+        OPT_ROOT,
+        OPT_SUMMARY,
+        OPT_ISOLATION,
+        OPT_VALGRIND
+    };
     static const struct option longopts[] = {
         {"lab", required_argument, NULL, 'l'},
         {"submission", required_argument, NULL, 's'},
@@ -96,11 +115,16 @@ static void parse_options(int argc, char *argv[], struct options *o)
         {"verbose", no_argument, NULL, 'v'},
         {"keep", no_argument, NULL, OPT_KEEP},
         {"root", required_argument, NULL, OPT_ROOT},
+        {"isolation", required_argument, NULL, OPT_ISOLATION},
+        {"valgrind", no_argument, NULL, OPT_VALGRIND},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    const char *isolation = getenv("SHMGRADE_ISOLATION");
     int c;
 
+    if (isolation != NULL && isolation[0] != '\0' && !sandbox_parse_level(isolation, &o->isolation))
+        usage_error("SHMGRADE_ISOLATION='%s': use namespaces, none or auto", isolation);
     while ((c = getopt_long(argc, argv, "l:s:f:o:t:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
@@ -152,6 +176,13 @@ static void parse_options(int argc, char *argv[], struct options *o)
             break;
         case OPT_ROOT:
             o->root = optarg;
+            break;
+        case OPT_ISOLATION:
+            if (!sandbox_parse_level(optarg, &o->isolation))
+                usage_error("unknown isolation '%s' (use namespaces, none or auto)", optarg);
+            break;
+        case OPT_VALGRIND:
+            o->valgrind = true;
             break;
         case 'h':
             usage(stdout);
@@ -304,8 +335,15 @@ int main(int argc, char *argv[])
     }
     char *root = find_root(o.root);
     n_labs = select_labs(&o, labs);
-    if (o.submission != NULL && !is_folder(o.submission))
-        usage_error("the submission '%s' is not a folder", o.submission);
+    bool archive = o.submission != NULL && !is_folder(o.submission) &&
+                   archive_name_supported(o.submission) && access(o.submission, R_OK) == 0;
+    if (o.submission != NULL && !is_folder(o.submission) && !archive)
+        usage_error("the submission '%s' is not a folder, nor a readable .tar.gz, .tgz, .tar or "
+                    ".zip archive",
+                    o.submission);
+    if (o.valgrind && access("/usr/bin/valgrind", X_OK) != 0)
+        usage_error("--valgrind: %s is not installed (scripts/install-deps installs it)",
+                    "/usr/bin/valgrind");
 
     /* Orphans of student programs come to us, so nothing escapes; a
      * student program that closes its pipes must not kill us. */
@@ -316,10 +354,44 @@ int main(int argc, char *argv[])
         fprintf(stderr, "shmgrade: mkdtemp %s: %s\n", work, strerror(errno));
         return 3;
     }
+    /* Student programs run as a user of their own: it must reach its
+     * build folder, and no more (the folder cannot be listed). */
+    chmod(work, 0711);
+    char why[1024];
+    if (!sandbox_setup(o.isolation, root, work, why, sizeof(why))) {
+        fprintf(stderr, "shmgrade: %s\n", why);
+        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return 2;
+    }
+    runner_use_valgrind(o.valgrind);
+
+    /* An archive is unpacked, checked entry by entry, into the work folder. */
+    char unpacked[PATH_MAX + 64], submission_root[PATH_MAX + 64];
+    char *archive_problem = NULL;
+    const char *submission = o.submission;
+    if (archive) {
+        snprintf(unpacked, sizeof(unpacked), "%s/submission", work);
+        if (mkdir(unpacked, 0700) < 0) {
+            fprintf(stderr, "shmgrade: mkdir %s: %s\n", unpacked, strerror(errno));
+            return 3;
+        }
+        archive_problem =
+            archive_unpack(o.submission, unpacked, submission_root, sizeof(submission_root));
+        submission = submission_root;
+        if (archive_problem != NULL) {
+            char *full;
+            if (asprintf(&full, "the archive %s cannot be graded: %s", o.submission,
+                         archive_problem) < 0)
+                return 3;
+            free(archive_problem);
+            archive_problem = full;
+            submission = unpacked;
+        }
+    }
 
     start = now_ms();
     grade.submission = o.submission ? o.submission : "working copy";
-    grade.isolation = "process groups and resource limits";
+    grade.isolation = sandbox_description();
     grade.labs = calloc(n_labs ? n_labs : 1, sizeof(*grade.labs));
     if (grade.labs == NULL) {
         perror("calloc");
@@ -331,10 +403,11 @@ int main(int argc, char *argv[])
         mkdir(lab_work, 0755);
         struct grade_config config = {
             .root = root,
-            .submission = o.submission ? o.submission : root,
+            .submission = submission ? submission : root,
             .work_dir = lab_work,
             .only_test = o.only_test,
             .include_hidden = o.hidden,
+            .problem = archive_problem,
         };
         grade_lab(labs[i], &config, o.submission != NULL && n_labs == 1, &grade.labs[i]);
         grade.n_labs++;
@@ -348,5 +421,6 @@ int main(int argc, char *argv[])
         nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     int rc = write_report(&o, &grade) == 0 ? (grade_result_perfect(&grade) ? 0 : 1) : 3;
     grade_result_free(&grade);
+    free(archive_problem);
     return rc;
 }

@@ -14,10 +14,13 @@
 #include <unistd.h>
 
 #include "runner.h"
+#include "sandbox.h"
 
 /* A student's source file larger than this is not source code. */
 #define MAX_STUDENT_FILE (1024 * 1024)
 #define BUILD_TIMEOUT_MS 120000
+/* What the compiler may print before it is stopped. */
+#define BUILD_OUTPUT_LIMIT (4 * 1024 * 1024)
 
 /* snprintf into a path buffer; a path too long for it is the grader's
  * own failure (the work folder is too deep), never a silent cut. */
@@ -227,6 +230,23 @@ static char *stage_lab_files(const char *root, const struct lab *lab, const char
     return NULL;
 }
 
+/* Is SRC inside the submission, once every link on its way is followed?
+ * A linked folder could otherwise hand in anyone's files. */
+static char *check_inside(const char *submission, const char *src)
+{
+    char real_submission[PATH_MAX], real_src[PATH_MAX];
+    size_t len;
+
+    if (realpath(submission, real_submission) == NULL || realpath(src, real_src) == NULL)
+        return format_string("cannot resolve %s: %s", src, strerror(errno));
+    len = strlen(real_submission);
+    if (strncmp(real_src, real_submission, len) != 0 || real_src[len] != '/')
+        return format_string("%s leads outside the submission folder (through a symbolic "
+                             "link); submit the files themselves",
+                             src);
+    return NULL;
+}
+
 static char *stage_student_files(const struct grade_config *config, const struct lab *lab,
                                  bool flat_ok, const char *stage_lab)
 {
@@ -236,6 +256,9 @@ static char *stage_student_files(const struct grade_config *config, const struct
         if (!locate_student_file(config->submission, lab, *f, flat_ok, src, sizeof(src)))
             return format_string("%s is missing from the submission (looked for %s/%s/%s)", *f,
                                  config->submission, lab->id, *f);
+        char *outside = check_inside(config->submission, src);
+        if (outside != NULL)
+            return outside;
         format_path(dst, sizeof(dst), "%s/%s", stage_lab, *f);
         char *problem = copy_source_file(src, dst);
         if (problem != NULL)
@@ -246,17 +269,28 @@ static char *stage_student_files(const struct grade_config *config, const struct
 
 /* --- building ------------------------------------------------------------- */
 
-/* Run the lab's Makefile; the log is the compiler's output. */
-static bool build_lab(const char *stage_lab, char **log)
+/* Run the lab's Makefile in the sandbox, as the sandbox user; the log is
+ * the compiler's output. */
+static bool build_lab(const char *stage_labs, const char *stage_lab, char **log)
 {
     const char *argv[] = {"/usr/bin/make", "-s", "--no-print-directory", NULL};
+    char tmpdir[4200];
+    const char *env[] = {tmpdir, NULL};
+    struct sandbox_exec exec = {.limits = &BUILD_LIMITS, .dir = stage_lab, .stage = stage_labs};
     struct proc_opts opts = {
         .cwd = stage_lab,
-        .before_exec = apply_student_limits,
-        .before_exec_arg = (void *)&BUILD_LIMITS,
+        .env = env,
+        .before_exec = sandbox_build_exec,
+        .before_exec_arg = &exec,
+        .output_limit = BUILD_OUTPUT_LIMIT,
     };
-    struct proc *p = proc_spawn(argv, &opts);
+    struct proc *p;
     bool ok;
+
+    /* The compiler keeps its temporary files next to its output. */
+    format_path(tmpdir, sizeof(tmpdir), "TMPDIR=%s", stage_lab);
+    sandbox_give_folder(stage_lab);
+    p = proc_spawn(argv, &opts);
 
     if (p == NULL) {
         *log = format_string("cannot run make: %s", strerror(errno));
@@ -272,6 +306,8 @@ static bool build_lab(const char *stage_lab, char **log)
     free(err);
     ok = ok && p->state == PROC_EXITED && p->exit_code == 0;
     proc_free(p);
+    sandbox_kill_all();
+    kill_all_descendants();
     return ok;
 }
 
@@ -279,9 +315,18 @@ static bool build_lab(const char *stage_lab, char **log)
 
 static bool test_selected(const struct lab_test *test, const struct grade_config *config)
 {
+    size_t len = strlen(test->id);
+
     if ((test->flags & TEST_HIDDEN) && !config->include_hidden)
         return false;
-    return config->only_test == NULL || strcmp(config->only_test, test->id) == 0;
+    if (config->only_test == NULL)
+        return true;
+    for (const char *id = config->only_test; *id != '\0'; id += strcspn(id, ",")) {
+        id += *id == ',';
+        if (strncmp(id, test->id, len) == 0 && (id[len] == ',' || id[len] == '\0'))
+            return true;
+    }
+    return false;
 }
 
 static void mark_not_run(struct test_verdict *result, const struct lab_test *test, const char *why)
@@ -313,14 +358,15 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
     format_path(stage_lab, sizeof(stage_lab), "%s/%s", stage_labs, lab->id);
     if (make_folder(stage_labs) < 0)
         exit(3);
-    problem = stage_lab_files(config->root, lab, stage_labs);
+    problem = config->problem != NULL ? format_string("%s", config->problem)
+                                      : stage_lab_files(config->root, lab, stage_labs);
     if (problem == NULL)
         problem = stage_student_files(config, lab, flat_ok, stage_lab);
     if (problem != NULL) {
         result->state = LAB_BAD_SUBMISSION;
         result->problem = report_text_copy(problem);
         free(problem);
-    } else if (!build_lab(stage_lab, &result->build_log)) {
+    } else if (!build_lab(stage_labs, stage_lab, &result->build_log)) {
         result->state = LAB_BUILD_FAILED;
     }
     if (result->build_log != NULL) {

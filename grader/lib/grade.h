@@ -14,8 +14,9 @@ struct grade_config {
     const char *root;       /* the shmlab checkout: labs/ lives here */
     const char *submission; /* folder with the student's files */
     const char *work_dir;   /* an empty folder the grader may fill */
-    const char *only_test;  /* run just this test id, or NULL */
+    const char *only_test;  /* run just this test id (or ids, comma-separated), or NULL */
     bool include_hidden;    /* run tests marked TEST_HIDDEN */
+    const char *problem;    /* why the submission cannot be used at all, or NULL */
 };
 
 /* Every lab linked into the grader, in folder order. */

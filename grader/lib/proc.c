@@ -251,13 +251,38 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* WRAPPER followed by ARGV, in one NULL-terminated array. */
+static const char **wrapped_argv(const char *const *wrapper, const char *const argv[])
+{
+    size_t n_wrapper = 0, n = 0, k = 0;
+    const char **all;
+
+    while (wrapper != NULL && wrapper[n_wrapper] != NULL)
+        n_wrapper++;
+    while (argv[n] != NULL)
+        n++;
+    all = calloc(n_wrapper + n + 1, sizeof(*all));
+    if (all == NULL)
+        return NULL;
+    for (size_t i = 0; i < n_wrapper; i++)
+        all[k++] = wrapper[i];
+    for (size_t i = 0; i < n; i++)
+        all[k++] = argv[i];
+    return all;
+}
+
 struct proc *proc_spawn(const char *const argv[], const struct proc_opts *opts)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
     struct proc *p = calloc(1, sizeof(*p));
+    const char **all = wrapped_argv(opts ? opts->wrapper : NULL, argv);
 
-    if (p == NULL)
+    if (p == NULL || all == NULL) {
+        free(p);
+        free(all);
+        errno = ENOMEM;
         return NULL;
+    }
     if (make_pipe(in) < 0 || make_pipe(out) < 0 || make_pipe(err) < 0)
         goto fail;
     fflush(NULL); /* or buffered output would be written twice */
@@ -265,7 +290,10 @@ struct proc *proc_spawn(const char *const argv[], const struct proc_opts *opts)
     if (p->pid < 0)
         goto fail;
     if (p->pid == 0)
-        exec_child(argv, opts, in[0], out[1], err[1]);
+        exec_child(all, opts, in[0], out[1], err[1]);
+    free(all);
+    all = NULL;
+    p->output_limit = opts ? opts->output_limit : 0;
     setpgid(p->pid, p->pid); /* also here: no race with an early kill */
     close(in[0]);
     close(out[1]);
@@ -295,6 +323,7 @@ fail : {
         close_fd(&err[i]);
     }
     free(p);
+    free(all);
     errno = saved;
     return NULL;
 }
@@ -334,29 +363,47 @@ void proc_close_stdin(struct proc *p)
 
 /* --- waiting ------------------------------------------------------------- */
 
-/* Read whatever FD has now; close it at end of file. */
-static void pump_fd(int *fd, struct capture *c)
+/* Bytes one pump reads from a stream at most: a program that prints
+ * without pause must not keep its reader from its deadlines. */
+#define PUMP_BUDGET (1024 * 1024)
+
+/* Read whatever FD has now (up to PUMP_BUDGET); close it at end of file.
+ * False if the stream went past LIMIT. */
+static bool pump_fd(int *fd, struct capture *c, size_t limit)
 {
     char buf[65536];
+    size_t budget = PUMP_BUDGET;
 
-    while (*fd >= 0) {
+    while (*fd >= 0 && budget > 0) {
         ssize_t n = read(*fd, buf, sizeof(buf));
         if (n > 0) {
             capture_append(c, buf, (size_t)n);
+            budget -= (size_t)n < budget ? (size_t)n : budget;
+            if (limit > 0 && c->total > limit) {
+                close_fd(fd);
+                return false;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
             close_fd(fd);
-        return;
+        break;
     }
+    return true;
 }
 
 static void pump(struct proc *p)
 {
-    pump_fd(&p->stdout_fd, &p->out);
-    pump_fd(&p->stderr_fd, &p->err);
+    bool within = pump_fd(&p->stdout_fd, &p->out, p->output_limit);
+    within = pump_fd(&p->stderr_fd, &p->err, p->output_limit) && within;
+    if (!within && !p->output_limited && p->state == PROC_RUNNING) {
+        /* Kept: the head and the tail. The rest would only cost time. */
+        p->output_limited = true;
+        kill(-p->pid, SIGKILL);
+        kill(p->pid, SIGKILL);
+    }
 }
 
 static void record_status(struct proc *p, int status)
@@ -529,6 +576,13 @@ const char *proc_describe_end(const struct proc *p)
 {
     static char buf[160];
 
+    if (p->output_limited) {
+        snprintf(buf, sizeof(buf),
+                 "was stopped after printing more than %zu MiB (the output is cut: its head and "
+                 "tail are kept)",
+                 p->output_limit / (1024 * 1024));
+        return buf;
+    }
     switch (p->state) {
     case PROC_EXITED:
         snprintf(buf, sizeof(buf), "exited with status %d", p->exit_code);
@@ -546,8 +600,10 @@ const char *proc_describe_end(const struct proc *p)
 /* --- the whole tree ------------------------------------------------------ */
 
 struct task {
-    pid_t pid, ppid;
+    pid_t pid, ppid, pgid;
+    uid_t uid;
     bool zombie;
+    char name[32];
 };
 
 /* Every process on the system with its parent; the count, or -1. */
@@ -589,10 +645,21 @@ static int list_tasks(struct task **out)
             tasks = grown;
         }
         char state;
-        int ppid;
-        if (sscanf(close_paren + 1, " %c %d", &state, &ppid) != 2)
+        int ppid, pgid;
+        struct stat st;
+        if (sscanf(close_paren + 1, " %c %d %d", &state, &ppid, &pgid) != 3)
             continue;
-        tasks[n++] = (struct task){.pid = pid, .ppid = ppid, .zombie = state == 'Z'};
+        snprintf(path, sizeof(path), "/proc/%d", pid);
+        tasks[n] = (struct task){.pid = pid,
+                                 .ppid = ppid,
+                                 .pgid = pgid,
+                                 .uid = stat(path, &st) == 0 ? st.st_uid : (uid_t)-1,
+                                 .zombie = state == 'Z'};
+        char *open_paren = strchr(buf, '(');
+        if (open_paren != NULL && open_paren < close_paren)
+            snprintf(tasks[n].name, sizeof(tasks[n].name), "%.*s",
+                     (int)(close_paren - open_paren - 1), open_paren + 1);
+        n++;
     }
     closedir(dir);
     *out = tasks;
@@ -663,4 +730,39 @@ int kill_all_descendants(void)
             sched_yield();
     }
     return killed;
+}
+
+int list_descendants(struct task_info **out)
+{
+    struct task *tasks = NULL;
+    int n = list_tasks(&tasks), count = 0;
+    bool *mine;
+
+    *out = NULL;
+    if (n < 0)
+        return -1;
+    mine = malloc((size_t)(n ? n : 1) * sizeof(*mine));
+    *out = calloc((size_t)(n ? n : 1), sizeof(**out));
+    if (mine == NULL || *out == NULL) {
+        free(mine);
+        free(tasks);
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    mark_descendants(tasks, n, getpid(), mine);
+    for (int i = 0; i < n; i++) {
+        if (!mine[i])
+            continue;
+        struct task_info *info = &(*out)[count++];
+        info->pid = tasks[i].pid;
+        info->ppid = tasks[i].ppid;
+        info->pgid = tasks[i].pgid;
+        info->uid = tasks[i].uid;
+        info->zombie = tasks[i].zombie;
+        snprintf(info->name, sizeof(info->name), "%s", tasks[i].name);
+    }
+    free(mine);
+    free(tasks);
+    return count;
 }

@@ -37,6 +37,12 @@ struct proc_opts {
     /* Called in the child between fork and exec (limits, sandbox). */
     void (*before_exec)(void *arg);
     void *before_exec_arg;
+    /* Run ARGV under this command (e.g. valgrind and its options); the
+     * transcript still shows ARGV alone. NULL-terminated, or NULL. */
+    const char *const *wrapper;
+    /* Bytes a stream may carry before the process group is killed (a
+     * program printing gigabytes); 0 for no limit. */
+    size_t output_limit;
 };
 
 struct proc {
@@ -49,6 +55,8 @@ struct proc {
     bool timed_out;
     char *command; /* argv joined by spaces, for messages */
     bool transcript_shown;
+    size_t output_limit; /* from proc_opts */
+    bool output_limited; /* killed for printing more than output_limit */
 };
 
 /* Start ARGV[0] (a path) with ARGV; NULL with errno set when fork/pipe fail.
@@ -108,5 +116,17 @@ long long now_ms(void);
  * Returns the number of processes it killed.
  */
 int kill_all_descendants(void);
+
+/* A process below this one, as /proc shows it. */
+struct task_info {
+    pid_t pid, ppid, pgid;
+    uid_t uid;
+    bool zombie;
+    char name[32]; /* its command name */
+};
+
+/* Every descendant of this process (zombies too): the count, or -1. The
+ * caller frees *TASKS. */
+int list_descendants(struct task_info **tasks);
 
 #endif

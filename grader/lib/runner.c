@@ -16,8 +16,37 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
 #define MAX_PROCS 64
 #define MAX_NAMES 64
+
+/* What one stream of a student program may carry before it is stopped. */
+#define RUN_OUTPUT_LIMIT (8 * 1024 * 1024)
+/* How much slower programs run under valgrind: every timeout grows. */
+#define VALGRIND_SLOWDOWN 4
+/* Leftover IPC objects listed by name in a test's output; the rest counted. */
+#define MAX_LISTED_LEFTOVERS 10
+
+static struct {
+    bool valgrind;
+    int slowdown;
+} options = {.slowdown = 1};
+
+/* Host pid of the test process, in every name and key it hands out: in a
+ * PID namespace getpid() is 1 for every test. */
+static long unique_id;
+
+void runner_use_valgrind(bool on)
+{
+    options.valgrind = on;
+    options.slowdown = on ? VALGRIND_SLOWDOWN : 1;
+}
+
+int scaled_timeout_ms(int timeout_ms)
+{
+    return timeout_ms * options.slowdown;
+}
 
 /*
  * What a test process reports to the grader. It lives in a shared
@@ -26,6 +55,8 @@
  */
 struct test_record {
     bool finished;
+    bool out_of_time; /* a step ran into the test's own deadline */
+    char step[512];   /* what the test is waiting for right now */
     int failures;
     char message[2048];
     size_t output_len;
@@ -41,8 +72,11 @@ struct test_ctx {
     const char *build_dir;
     struct test_record *rec;
     struct proc *procs[MAX_PROCS];
+    char *valgrind_logs[MAX_PROCS]; /* per process, under --valgrind */
     size_t n_procs;
     unsigned seq;
+    long long deadline; /* steps end by then, so the test can report */
+    struct sandbox_exec exec;
 };
 
 const struct student_limits RUN_LIMITS = {
@@ -172,12 +206,29 @@ static void clean_up_test(struct test_record *rec)
         sysv_remove_key(rec->keys[i]);
 }
 
+static void check_valgrind_logs(struct test_ctx *t);
+static void check_no_strays(struct test_ctx *t);
+static void list_leftovers(struct test_ctx *t);
+
 _Noreturn void test_end(struct test_ctx *t)
 {
+    /* Programs that ended on their own have complete valgrind logs. */
     for (size_t i = 0; i < t->n_procs; i++)
+        proc_wait(t->procs[i], 0);
+    check_valgrind_logs(t);
+    for (size_t i = 0; i < t->n_procs; i++)
+        proc_kill(t->procs[i], SIGKILL);
+    check_no_strays(t);
+    for (size_t i = 0; i < t->n_procs; i++) {
         proc_free(t->procs[i]);
+        if (t->valgrind_logs[i] != NULL)
+            unlink(t->valgrind_logs[i]);
+        free(t->valgrind_logs[i]);
+    }
     t->n_procs = 0;
+    sandbox_kill_all();
     kill_all_descendants();
+    list_leftovers(t);
     clean_up_test(t->rec);
     t->rec->finished = true;
     _exit(0);
@@ -192,7 +243,7 @@ const char *unique_shm_name(struct test_ctx *t)
 
     require(t, rec->n_names < MAX_NAMES, "internal: the test asked for too many names");
     name = rec->names[rec->n_names];
-    snprintf(name, sizeof(rec->names[0]), "/shmlab-%d-%u", (int)getpid(), ++t->seq);
+    snprintf(name, sizeof(rec->names[0]), "/shmlab-%ld-%u", unique_id, ++t->seq);
     rec->n_names++;
     shm_object_remove(name); /* a stale one from a crashed run with our pid */
     return name;
@@ -207,7 +258,7 @@ key_t unique_ipc_key(struct test_ctx *t)
     require(t, rec->n_keys < MAX_NAMES, "internal: the test asked for too many keys");
     /* Keys are 0x5Axxxxxx: pid and a counter; skip any that are in use. */
     do {
-        unsigned n = ((unsigned)getpid() * 64u + ++t->seq) & 0x00ffffffu;
+        unsigned n = ((unsigned)unique_id * 64u + ++t->seq) & 0x00ffffffu;
         key = (key_t)(0x5a000000u | n);
     } while (sysv_find_key(IPC_KIND_SYSV_SHM, key, &existing) ||
              sysv_find_key(IPC_KIND_SYSV_SEM, key, &existing));
@@ -233,11 +284,53 @@ const char *program_path(struct test_ctx *t, const char *program)
     return path;
 }
 
+/* The valgrind command a program runs under, logging to LOG. */
+static const char *const *valgrind_wrapper(const char *log)
+{
+    static char log_option[4200];
+    static const char *wrapper[] = {
+        "/usr/bin/valgrind",
+        "--tool=memcheck",
+        "--leak-check=full",
+        "--show-leak-kinds=definite,indirect,possible",
+        "--errors-for-leak-kinds=definite,indirect,possible",
+        "--track-origins=yes",
+        "--vgdb=no",
+        "--child-silent-after-fork=yes",
+        log_option,
+        NULL,
+    };
+    snprintf(log_option, sizeof(log_option), "--log-file=%s", log);
+    return wrapper;
+}
+
+/* The environment for one program: the test's entries, plus TMPDIR under
+ * valgrind (it keeps files there; the sandbox allows only the build
+ * folder). */
+static const char *const *program_env(struct test_ctx *t, const char *const *extra)
+{
+    static char tmpdir[4200];
+    static const char *env[64];
+    size_t n = 0;
+
+    while (extra != NULL && extra[n] != NULL && n < ARRAY_LEN(env) - 2) {
+        env[n] = extra[n];
+        n++;
+    }
+    if (options.valgrind) {
+        snprintf(tmpdir, sizeof(tmpdir), "TMPDIR=%s", t->build_dir);
+        env[n++] = tmpdir;
+    }
+    env[n] = NULL;
+    return env;
+}
+
 struct proc *spawn(struct test_ctx *t, const char *const argv[], const struct proc_opts *opts)
 {
     const char *args[64];
     struct proc_opts full = {0};
     struct proc *p;
+    char *log = NULL;
     size_t n = 0;
 
     require(t, t->n_procs < MAX_PROCS, "internal: the test started too many processes");
@@ -250,10 +343,19 @@ struct proc *spawn(struct test_ctx *t, const char *const argv[], const struct pr
     if (opts != NULL)
         full = *opts;
     full.cwd = t->build_dir;
-    full.before_exec = apply_student_limits;
-    full.before_exec_arg = (void *)&RUN_LIMITS;
+    full.env = program_env(t, full.env);
+    full.before_exec = sandbox_student_exec;
+    full.before_exec_arg = &t->exec;
+    full.output_limit = RUN_OUTPUT_LIMIT;
+    if (options.valgrind) {
+        if (asprintf(&log, "%s/.valgrind-%ld-%zu.log", t->build_dir, unique_id, t->n_procs) < 0)
+            log = NULL;
+        require(t, log != NULL, "internal: out of memory");
+        full.wrapper = valgrind_wrapper(log);
+    }
     p = proc_spawn(args, &full);
     require(t, p != NULL, "internal: cannot start %s: %s", argv[0], strerror(errno));
+    t->valgrind_logs[t->n_procs] = log;
     t->procs[t->n_procs++] = p;
     return p;
 }
@@ -276,6 +378,8 @@ static void show_stream(struct test_ctx *t, const char *label, const struct capt
     free(text);
 }
 
+static void show_fault_line(struct test_ctx *t, const struct proc *p);
+
 /* Show what P was run as and what it did, once per process. */
 static void show_transcript(struct test_ctx *t, struct proc *p)
 {
@@ -284,28 +388,76 @@ static void show_transcript(struct test_ctx *t, struct proc *p)
     p->transcript_shown = true;
     record_append(t->rec, "  $ %s\n", p->command);
     if (p->timed_out)
-        record_append(t->rec, "    did not end within %.1f s and was killed\n",
-                      DEFAULT_STEP_TIMEOUT_MS / 1000.0);
+        record_append(t->rec, "    did not end in time and was killed\n");
     else
         record_append(t->rec, "    %s\n", proc_describe_end(p));
+    show_fault_line(t, p);
     show_stream(t, "stdout", &p->out);
     show_stream(t, "stderr", &p->err);
+}
+
+/* Say what the test waits for, for a report if it never comes. */
+static void set_step(struct test_ctx *t, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_step(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(t->rec->step, sizeof(t->rec->step), format, args);
+    va_end(args);
+}
+
+/* A step's time: its own timeout, but never past the test's deadline. */
+static int step_budget(struct test_ctx *t, int timeout_ms, bool *cut)
+{
+    long long left = t->deadline - now_ms();
+    int wanted = scaled_timeout_ms(timeout_ms);
+
+    *cut = left < wanted;
+    if (!*cut)
+        return wanted;
+    return left > 0 ? (int)left : 0;
+}
+
+/* The step ran into the test's deadline: say where, and end the test. */
+static _Noreturn void out_of_time(struct test_ctx *t, struct proc *p)
+{
+    t->rec->out_of_time = true;
+    p->timed_out = true;
+    proc_kill(p, SIGKILL);
+    check(
+        t, false, "the test ran out of time (%.0f s in all) while %s",
+        scaled_timeout_ms(t->test->timeout_ms > 0 ? t->test->timeout_ms : DEFAULT_TEST_TIMEOUT_MS) /
+            1000.0,
+        t->rec->step);
+    show_transcript(t, p);
+    test_end(t);
 }
 
 /* Wait for P to end within the step timeout; a hang is a failure. */
 static bool await_end(struct test_ctx *t, struct proc *p)
 {
+    bool cut;
+    int budget;
+
     if (p->timed_out)
         return false;
-    if (proc_wait(p, DEFAULT_STEP_TIMEOUT_MS))
+    set_step(t, "waiting for `%s` to end", p->command);
+    budget = step_budget(t, DEFAULT_STEP_TIMEOUT_MS, &cut);
+    if (proc_wait(p, budget)) {
+        t->rec->step[0] = '\0';
         return true;
+    }
+    if (cut)
+        out_of_time(t, p);
     p->timed_out = true;
     proc_kill(p, SIGKILL);
     check(t, false,
           "`%s` did not end within %.1f s (it hangs, or waits for something "
           "that never comes)",
-          p->command, DEFAULT_STEP_TIMEOUT_MS / 1000.0);
+          p->command, scaled_timeout_ms(DEFAULT_STEP_TIMEOUT_MS) / 1000.0);
     show_transcript(t, p);
+    t->rec->step[0] = '\0';
     return false;
 }
 
@@ -420,8 +572,15 @@ bool expect_error_line(struct test_ctx *t, struct proc *p, const char *call, int
 bool expect_line_soon(struct test_ctx *t, struct proc *p, const char *pattern, int timeout_ms,
                       char *match, size_t size)
 {
-    const char *line = proc_expect_line(p, pattern, timeout_ms);
+    bool cut;
+    const char *line;
 
+    set_step(t, "waiting for `%s` to print a line matching /%s/", p->command, pattern);
+    line = proc_expect_line(p, pattern, step_budget(t, timeout_ms, &cut));
+    if (line == NULL && cut && p->state == PROC_RUNNING)
+        out_of_time(t, p);
+    t->rec->step[0] = '\0';
+    timeout_ms = scaled_timeout_ms(timeout_ms);
     if (line != NULL) {
         if (match != NULL)
             snprintf(match, size, "%s", line);
@@ -436,18 +595,224 @@ bool expect_line_soon(struct test_ctx *t, struct proc *p, const char *pattern, i
                                 p->command, pattern, proc_describe_end(p));
 }
 
+/* --- valgrind ------------------------------------------------------------- */
+
+/* Does LINE of a valgrind log start an error report? */
+static bool starts_valgrind_error(const char *line)
+{
+    static const char *const starts[] = {
+        "Invalid read",     "Invalid write",        "Invalid free",  "Mismatched free",
+        "Conditional jump", "Use of uninitialised", "Syscall param", "Source and destination",
+        "Argument 'size'",  "Process terminating",  "bytes in",      "Invalid memory pool",
+    };
+    for (size_t i = 0; i < ARRAY_LEN(starts); i++)
+        if (strstr(line, starts[i]) == line)
+            return strcmp(starts[i], "bytes in") != 0 || strstr(line, "lost in loss record");
+    /* Leak records start with a byte count: "16 bytes in 1 blocks are ..." */
+    return false;
+}
+
+/* The first frame of the student's code in a stack line ("main
+ * (writer.c:42)"), or NULL. */
+static const char *source_frame(const char *line)
+{
+    const char *colon = strstr(line, ": ");
+    if ((strstr(line, "at 0x") == NULL && strstr(line, "by 0x") == NULL) || colon == NULL)
+        return NULL;
+    if (strstr(line, ".c:") == NULL)
+        return NULL;
+    return colon + 2;
+}
+
+struct valgrind_report {
+    int errors;       /* -1: no summary (the process did not finish) */
+    char first[1024]; /* the first error, with its first source line */
+    char fault[512];  /* for a crash: where it happened */
+    char block[2048]; /* the first error's lines, for the output */
+};
+
+static bool read_valgrind_log(const char *path, struct valgrind_report *r)
+{
+    FILE *f = fopen(path, "re");
+    char raw[1024];
+    bool in_first = false, in_fault = false;
+
+    memset(r, 0, sizeof(*r));
+    r->errors = -1;
+    if (f == NULL)
+        return false;
+    while (fgets(raw, sizeof(raw), f) != NULL) {
+        char *line = raw;
+        const char *frame;
+        raw[strcspn(raw, "\n")] = '\0';
+        if (strncmp(line, "==", 2) == 0 && strstr(line + 2, "==") != NULL) /* "==123== " */
+            line = strstr(line + 2, "==") + 2;
+        while (*line == ' ')
+            line++;
+        if (sscanf(line, "ERROR SUMMARY: %d errors", &r->errors) == 1)
+            continue;
+        if (r->first[0] == '\0' && starts_valgrind_error(line) &&
+            strstr(line, "Process terminating") != line) {
+            snprintf(r->first, sizeof(r->first), "%s", line);
+            in_first = true;
+        } else if (strstr(line, "Process terminating") == line) {
+            in_fault = true;
+        } else if (line[0] == '\0') {
+            in_first = false;
+        }
+        if (in_first) {
+            size_t len = strlen(r->block);
+            snprintf(r->block + len, sizeof(r->block) - len, "%s\n", line);
+        }
+        frame = source_frame(line);
+        if (frame != NULL && in_first && strstr(r->first, " at ") == NULL) {
+            size_t len = strlen(r->first);
+            snprintf(r->first + len, sizeof(r->first) - len, ", at %s", frame);
+        }
+        if (frame != NULL && in_fault && r->fault[0] == '\0') {
+            snprintf(r->fault, sizeof(r->fault), "%s", frame);
+            in_fault = false;
+        }
+    }
+    fclose(f);
+    return true;
+}
+
+/* Under --valgrind, memory errors and leaks in a program that ended on
+ * its own fail the test. */
+static void check_valgrind_logs(struct test_ctx *t)
+{
+    for (size_t i = 0; i < t->n_procs; i++) {
+        struct proc *p = t->procs[i];
+        struct valgrind_report r;
+        if (t->valgrind_logs[i] == NULL || p->state == PROC_RUNNING || p->timed_out ||
+            p->output_limited || !read_valgrind_log(t->valgrind_logs[i], &r) || r.errors <= 0)
+            continue;
+        check(t, false, "valgrind found %d error%s in `%s`: %s", r.errors, r.errors == 1 ? "" : "s",
+              p->command, r.first[0] ? r.first : "(see its log)");
+        if (r.block[0] != '\0')
+            record_append(t->rec, "  valgrind's first report:\n%s", r.block);
+    }
+}
+
+static void show_fault_line(struct test_ctx *t, const struct proc *p)
+{
+    struct valgrind_report r;
+
+    if (p->state != PROC_SIGNALED)
+        return;
+    for (size_t i = 0; i < t->n_procs; i++) {
+        if (t->procs[i] != p || t->valgrind_logs[i] == NULL)
+            continue;
+        if (read_valgrind_log(t->valgrind_logs[i], &r) && r.fault[0] != '\0')
+            record_append(t->rec, "    the fault is in %s (valgrind)\n", r.fault);
+    }
+}
+
+/* --- what a test leaves behind ---------------------------------------------- */
+
+/*
+ * Processes still alive once every program's process group is killed
+ * escaped on purpose (setsid, double fork): a daemon the test never asked
+ * for. They fail the test, and die with everything else.
+ */
+static void check_no_strays(struct test_ctx *t)
+{
+    struct task_info *tasks;
+    int n = list_descendants(&tasks), strays = 0;
+    char names[256] = "";
+
+    /* Only programs of a user of their own can be told from the test's
+     * own helpers. */
+    if (sandbox_uid() == getuid()) {
+        free(tasks);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        bool in_group = false;
+        if (tasks[i].zombie || tasks[i].uid != sandbox_uid())
+            continue;
+        for (size_t j = 0; j < t->n_procs && !in_group; j++)
+            in_group = tasks[i].pgid == t->procs[j]->pid;
+        if (in_group)
+            continue;
+        if (strays++ < 5) {
+            size_t len = strlen(names);
+            snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "", tasks[i].name);
+        }
+    }
+    free(tasks);
+    check(t, strays == 0,
+          "%d process%s (%s) kept running in the background after the test, outside the "
+          "process group of the program that started %s (a daemon?); the grader killed %s",
+          strays, strays == 1 ? "" : "es", names, strays == 1 ? "it" : "them",
+          strays == 1 ? "it" : "them");
+}
+
+static bool handed_out(const struct test_record *rec, const struct ipc_object *obj)
+{
+    for (int i = 0; i < rec->n_names; i++)
+        if (obj->kind == IPC_KIND_POSIX_SHM && strcmp(obj->name, rec->names[i]) == 0)
+            return true;
+    for (int i = 0; i < rec->n_keys; i++)
+        if (obj->kind != IPC_KIND_POSIX_SHM && obj->key == rec->keys[i])
+            return true;
+    return false;
+}
+
+/* Name the IPC objects the programs left (beyond the names and keys the
+ * test handed out, which it may mean to leave), then remove them. */
+static void list_leftovers(struct test_ctx *t)
+{
+    struct ipc_snapshot left;
+    size_t listed = 0, extra = 0;
+
+    if (sandbox_ipc_objects(&left) < 0)
+        return;
+    for (size_t i = 0; i < left.n; i++) {
+        char text[512];
+        if (handed_out(t->rec, &left.objects[i]))
+            continue;
+        if (listed++ == 0)
+            record_append(t->rec, "  left behind, and removed by the grader:\n");
+        if (listed <= MAX_LISTED_LEFTOVERS) {
+            ipc_object_describe(&left.objects[i], text, sizeof(text));
+            record_append(t->rec, "    %s\n", text);
+        } else {
+            extra++;
+        }
+        ipc_object_remove(&left.objects[i]);
+    }
+    if (extra > 0)
+        record_append(t->rec, "    ... and %zu more\n", extra);
+    ipc_snapshot_free(&left);
+}
+
 /* --- running a test ------------------------------------------------------- */
 
 static _Noreturn void test_process(const struct lab_test *test, const char *build_dir,
-                                   struct test_record *rec)
+                                   struct test_record *rec, int timeout_ms)
 {
     struct test_ctx t = {.test = test, .build_dir = build_dir, .rec = rec};
+    char why[512];
 
     /* Orphans of the student's programs become ours, so we can end them;
      * and if the grader dies, so do we. */
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     signal(SIGPIPE, SIG_IGN);
+    unique_id = (long)getpid();
+    if (!sandbox_enter_test(build_dir, why, sizeof(why))) {
+        check(&t, false, "internal: cannot isolate the test: %s", why);
+        rec->finished = true;
+        _exit(0);
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    sandbox_ipc_mark();
+    /* Steps end a little before the test's own limit, so a test that
+     * runs out of time can still say where it was. */
+    t.deadline = now_ms() + timeout_ms - (timeout_ms > 20000 ? 2000 : timeout_ms / 10);
+    t.exec = (struct sandbox_exec){.limits = &RUN_LIMITS, .dir = build_dir};
     test->run(&t);
     test_end(&t);
 }
@@ -481,7 +846,8 @@ static bool wait_with_timeout(pid_t pid, int timeout_ms, int *status)
 
 void run_test(const struct lab_test *test, const char *build_dir, struct test_verdict *result)
 {
-    int timeout_ms = test->timeout_ms > 0 ? test->timeout_ms : DEFAULT_TEST_TIMEOUT_MS;
+    int timeout_ms =
+        scaled_timeout_ms(test->timeout_ms > 0 ? test->timeout_ms : DEFAULT_TEST_TIMEOUT_MS);
     struct test_record *rec =
         mmap(NULL, sizeof(*rec), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     long long start = now_ms();
@@ -503,7 +869,7 @@ void run_test(const struct lab_test *test, const char *build_dir, struct test_ve
         exit(3);
     }
     if (pid == 0)
-        test_process(test, build_dir, rec);
+        test_process(test, build_dir, rec, timeout_ms);
 
     ended = wait_with_timeout(pid, timeout_ms, &status);
     if (!ended) {
@@ -511,13 +877,23 @@ void run_test(const struct lab_test *test, const char *build_dir, struct test_ve
         waitpid(pid, &status, 0);
     }
     kill_all_descendants();
-    clean_up_test(rec);
+    if (!sandbox_uses_namespaces()) {
+        /* Without namespaces, what the programs left is on the system. */
+        clean_up_test(rec);
+        sandbox_clean_up();
+    }
 
     if (!ended) {
         result->status = STATUS_TIMED_OUT;
-        snprintf(rec->message, sizeof(rec->message),
-                 "the test did not finish within %.0f s; everything it started was killed",
-                 timeout_ms / 1000.0);
+        if (rec->step[0] != '\0')
+            snprintf(rec->message, sizeof(rec->message),
+                     "the test did not finish within %.0f s (it was stuck %s); everything it "
+                     "started was killed",
+                     timeout_ms / 1000.0, rec->step);
+        else
+            snprintf(rec->message, sizeof(rec->message),
+                     "the test did not finish within %.0f s; everything it started was killed",
+                     timeout_ms / 1000.0);
     } else if (!rec->finished) {
         result->status = STATUS_FAILED;
         snprintf(rec->message, sizeof(rec->message),
@@ -525,7 +901,9 @@ void run_test(const struct lab_test *test, const char *build_dir, struct test_ve
                  "its parent or process group?)",
                  WIFSIGNALED(status) ? "killed" : "ended");
     } else {
-        result->status = rec->failures == 0 ? STATUS_PASSED : STATUS_FAILED;
+        result->status = rec->out_of_time     ? STATUS_TIMED_OUT
+                         : rec->failures == 0 ? STATUS_PASSED
+                                              : STATUS_FAILED;
     }
     if (result->status != STATUS_PASSED && rec->failures == 0)
         record_append(rec, "FAILED: %s\n", rec->message);

@@ -25,4 +25,12 @@ extern const struct student_limits BUILD_LIMITS;
 /* A proc_opts.before_exec that applies a struct student_limits. */
 void apply_student_limits(void *limits);
 
+/* Run every student program under valgrind's memcheck: memory errors and
+ * leaks fail the test, crashes name their line, and every timeout is
+ * multiplied by the slowdown. */
+void runner_use_valgrind(bool on);
+
+/* TIMEOUT_MS as it applies now (longer under valgrind). */
+int scaled_timeout_ms(int timeout_ms);
+
 #endif

@@ -1,0 +1,103 @@
+/*
+ * sandbox.h - keep untrusted student code in, and clean up after it.
+ *
+ * Two levels, chosen once per grading run:
+ *
+ *   namespaces  each test runs as pid 1 of fresh PID, IPC, mount and
+ *               network namespaces; the system is read-only, /dev/shm and
+ *               /tmp are private size-capped tmpfs, the build folder is a
+ *               throwaway tmpfs copy, and the checkout (solutions, tests,
+ *               other labs) and every other grading's work are hidden.
+ *               When the test's pid 1 ends, the kernel kills whatever is
+ *               left in its PID namespace.
+ *   none        the fallback where namespaces cannot be made (unprivileged
+ *               containers, some CI services): the harness's unique names
+ *               and keys, and a cleanup after every test of whatever the
+ *               sandbox user left (processes, IPC objects, files).
+ *
+ * In both, when the grader runs as root, student programs (and the build)
+ * run as a user of their own, unique to the grading run, so RLIMIT_NPROC
+ * binds, they cannot signal or read the grader, and everything they leave
+ * is theirs by owner. Landlock, where the kernel has it, confines file
+ * access to the system folders and the build folder in both levels.
+ */
+#ifndef SHMGRADE_SANDBOX_H
+#define SHMGRADE_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ipc.h"
+
+enum sandbox_level { SANDBOX_AUTO, SANDBOX_NONE, SANDBOX_NAMESPACES };
+
+/* "auto", "none", "namespaces" -> level; false if unknown. */
+bool sandbox_parse_level(const char *text, enum sandbox_level *level);
+
+/*
+ * Choose the level once, before any grading: AUTO takes namespaces if
+ * they can be made. ROOT is the checkout, WORK the grader's work folder
+ * (both hidden from tests). Returns false, with the reason in WHY, if
+ * NAMESPACES was asked for and cannot be had, or the sandbox user cannot
+ * reach WORK.
+ */
+bool sandbox_setup(enum sandbox_level level, const char *root, const char *work, char *why,
+                   size_t size);
+
+/* One line for reports: which isolation is in force. */
+const char *sandbox_description(void);
+
+bool sandbox_uses_namespaces(void);
+
+/* The user student programs run as; the grader's own if it is not root. */
+uid_t sandbox_uid(void);
+
+/* Hand DIR (and what is in it) to the sandbox user, so the build can
+ * write there. */
+void sandbox_give_folder(const char *dir);
+
+/*
+ * In a freshly forked test process: with namespaces, enter new ones and
+ * return as their pid 1 (this process stays outside, waits for it and
+ * exits with its status; it never returns). BUILD_DIR becomes a private
+ * writable copy. Without namespaces, returns at once. False, with the
+ * reason in WHY, if the namespaces cannot be set up.
+ */
+bool sandbox_enter_test(const char *build_dir, char *why, size_t size);
+
+/* What a student process runs under (proc_opts.before_exec argument). */
+struct sandbox_exec {
+    const void *limits; /* const struct student_limits * */
+    const char *dir;    /* the folder it may write: the build folder */
+    const char *stage;  /* for the build: the staged labs/ folder, else NULL */
+};
+
+/* proc_opts.before_exec for a student program (in a test process). */
+void sandbox_student_exec(void *sandbox_exec);
+
+/* proc_opts.before_exec for the build (from the grader itself): new
+ * mount, IPC and network namespaces with the staged folder, then the
+ * student limits and user. */
+void sandbox_build_exec(void *sandbox_exec);
+
+/* Kill every process of the sandbox user (one atomic kill(-1) as that
+ * user); nothing when the grader is not root. */
+void sandbox_kill_all(void);
+
+/*
+ * IPC objects the sandbox holds now: in a namespace every object of it;
+ * otherwise those of the sandbox user (or, when the grader is not root,
+ * those created since sandbox_ipc_mark() by this user).
+ */
+void sandbox_ipc_mark(void);
+int sandbox_ipc_objects(struct ipc_snapshot *objects);
+
+/*
+ * After a test without namespaces: kill the sandbox user's processes,
+ * remove its IPC objects and its files in /tmp, /var/tmp, /dev/shm.
+ * Returns how many objects and files it removed.
+ */
+int sandbox_clean_up(void);
+
+#endif
