@@ -29,7 +29,7 @@ LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
 
 SHMGRADE := $(BUILD)/shmgrade
 
-.PHONY: all grade progress test unit-test cli-test verdict-test coverage memcheck format format-check clean
+.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check clean
 
 all: $(SHMGRADE)
 
@@ -84,10 +84,20 @@ verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)
 cli-test: $(BUILD)/check_cli $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_cli
 
+$(BUILD)/check_hostile: tests/check_hostile.c $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+
+# Submissions that attack the grader (tests/hostile/), in both isolation
+# levels, and bad input (archives, links, binary and enormous files).
+hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
+	$(TEST_ENV) $(BUILD)/check_hostile
+
 test: format-check
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory verdict-test
+	$(MAKE) --no-print-directory hostile-test
 	@echo "make test: all suites passed"
 
 # Line coverage of the grader (library and command line) from the whole

@@ -206,7 +206,8 @@ char *archive_unpack(const char *path, const char *dest, char *root, size_t size
     archive_read_support_format_gnutar(a);
     archive_read_support_format_zip(a);
     if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-        why = problem("cannot open the archive %s: %s", path, archive_error_string(a));
+        why = problem("%s is not a readable .tar.gz, .tar or .zip archive: %s", path,
+                      archive_error_string(a));
         archive_read_free(a);
         return why;
     }
