@@ -98,6 +98,7 @@ test: format-check
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory verdict-test
 	$(MAKE) --no-print-directory hostile-test
+	$(MAKE) --no-print-directory instructor-test
 	@echo "make test: all suites passed"
 
 # Line coverage of the grader (library and command line) from the whole
@@ -129,3 +130,39 @@ format-check:
 clean:
 	rm -rf $(BUILD)
 	for d in $(LAB_DIRS) ; do $(MAKE) -s -C $$d clean ; done
+
+# --- instructors: a class at once, platforms, the student pack ----------------
+
+SHMCLASS := $(BUILD)/shmclass
+
+all: $(SHMCLASS)
+
+$(SHMCLASS): $(BUILD)/grader/shmclass.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcrypto)
+
+# One platform bundle per lab (LAB=01 for just one): Gradescope's
+# build/gradescope/LAB/autograder.zip, Autolab's build/autolab/LAB/autograde.tar
+# and autograde-Makefile. See platforms/.
+BUNDLE_LABS = $(if $(LAB),$(LAB),$(notdir $(patsubst %/,%,$(LAB_DIRS))))
+
+gradescope:
+	@for lab in $(BUNDLE_LABS); do platforms/make-bundle gradescope $$lab $(BUILD)/gradescope || exit 1; done
+
+autolab:
+	@for lab in $(BUNDLE_LABS); do platforms/make-bundle autolab $$lab $(BUILD)/autolab || exit 1; done
+
+# The student starter pack, build/shmlab-student.tar.gz: no solutions, no hidden tests.
+dist:
+	@scripts/make-dist $(BUILD)
+
+$(BUILD)/check_instructor: tests/check_instructor.c $(LAB_OBJ) $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(LAB_OBJ) $(BUILD)/libshmgrade.a \
+	    $(LDLIBS) $(CHECK_LIBS)
+
+# Class grading, every report format, the platform bundles' simulated runs
+# and the student pack's contents.
+instructor-test: $(BUILD)/check_instructor $(SHMGRADE) $(SHMCLASS)
+	$(TEST_ENV) SHMCLASS=$(abspath $(SHMCLASS)) $(BUILD)/check_instructor
+
+.PHONY: gradescope autolab dist instructor-test

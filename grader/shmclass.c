@@ -1,0 +1,1036 @@
+/*
+ * shmclass - grade a whole class: a folder with one sub-folder or archive
+ * per student.
+ *
+ * Each submission is graded by shmgrade in a process (group) of its own,
+ * several at once, so one student's broken or hostile code can only ever
+ * cost that student's run: if it outlives its time, shmclass kills it and
+ * anything it left behind. The results land in an output folder:
+ *
+ *   gradebook.csv                 student, each lab, each test, total, status
+ *   summary.html                  score distributions and most-failed tests
+ *   students/NAME/report.json     shmgrade's JSON report
+ *   students/NAME/report.txt      the same, as text
+ *   students/NAME/grader.log      what shmgrade said on stderr
+ *   students/NAME/sha256          the submission's content hash, grader included
+ *
+ * A submission whose hash is unchanged since the last run is not graded
+ * again (unless --force): the hash covers every byte of the submission and
+ * the grader (its binary and the labs folder), so a fixed test regrades all.
+ *
+ * Exit status: 0 every submission was graded (whatever its score), 1 some
+ * could not be, 2 bad command line, 3 shmclass itself failed.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "lib/formats.h"
+#include "lib/grade.h"
+#include "lib/gradebook.h"
+#include "lib/hidden.h"
+#include "lib/report.h"
+
+#define MAX_LABS       64
+#define MAX_TREE_DEPTH 64
+
+struct options {
+    const char *submissions;
+    const char *output;
+    const char *shmgrade;
+    const char *root;
+    const char *labs[MAX_LABS];
+    size_t n_labs;
+    long jobs;
+    long timeout_s;
+    bool force, no_hidden, progress;
+};
+
+enum student_state { PENDING, RUNNING, GRADED, UNCHANGED, FAILED };
+
+struct student {
+    char *name;   /* the entry's name without an archive's extension */
+    char *path;   /* the submission: SUBMISSIONS/ENTRY */
+    char *folder; /* OUT/students/NAME */
+    char hash[2 * EVP_MAX_MD_SIZE + 1];
+    enum student_state state;
+    pid_t pid;
+    long long started_ms;
+    bool timed_out;
+    char *error;
+    json_t *json;
+    struct grade_result grade;
+};
+
+static const char *program = "shmclass";
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: shmclass [options] SUBMISSIONS\n"
+                 "Grade a class: every sub-folder or archive (.tar, .tar.gz, .tgz, .zip) of\n"
+                 "SUBMISSIONS is one student's submission, graded by shmgrade in a process of\n"
+                 "its own. Writes a gradebook (CSV), each student's reports and an HTML summary.\n"
+                 "\n"
+                 "  -o, --output DIR      the output folder (default: ./grades)\n"
+                 "  -j, --jobs N          grade N submissions at once (default: the core count)\n"
+                 "  -l, --lab LAB         grade only LAB (repeatable; default: every lab)\n"
+                 "      --no-hidden       leave out tests marked hidden (default: they count)\n"
+                 "  -f, --force           regrade every submission, even unchanged ones\n"
+                 "      --progress        show progress on stderr even when it is not a terminal\n"
+                 "      --timeout SEC     stop grading one submission after SEC seconds (3600)\n"
+                 "      --shmgrade PATH   the grader (default: shmgrade next to shmclass)\n"
+                 "      --root DIR        the shmlab checkout, passed on to shmgrade\n"
+                 "  -h, --help            show this help\n"
+                 "\n"
+                 "Exit status: 0 all graded, 1 some could not be graded, 2 bad usage, 3 error.\n");
+}
+
+static _Noreturn void usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static _Noreturn void usage_error(const char *format, ...)
+{
+    va_list args;
+
+    fprintf(stderr, "%s: ", program);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fprintf(stderr, "\nTry 'shmclass --help'.\n");
+    exit(2);
+}
+
+static _Noreturn void fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static _Noreturn void fail(const char *format, ...)
+{
+    va_list args;
+
+    fprintf(stderr, "%s: ", program);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    exit(3);
+}
+
+static char *string_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static char *string_printf(const char *format, ...)
+{
+    va_list args;
+    char *s;
+
+    va_start(args, format);
+    if (vasprintf(&s, format, args) < 0)
+        fail("vasprintf: %s", strerror(errno));
+    va_end(args);
+    return s;
+}
+
+static long parse_count(const char *text, const char *what, long min)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || n < min)
+        usage_error("%s must be a whole number of at least %ld, not '%s'", what, min, text);
+    return n;
+}
+
+static void parse_options(int argc, char *argv[], struct options *o)
+{
+    enum { OPT_NO_HIDDEN = 256, OPT_PROGRESS, OPT_TIMEOUT, OPT_SHMGRADE, OPT_ROOT };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"lab", required_argument, NULL, 'l'},
+        {"no-hidden", no_argument, NULL, OPT_NO_HIDDEN},
+        {"force", no_argument, NULL, 'f'},
+        {"progress", no_argument, NULL, OPT_PROGRESS},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"shmgrade", required_argument, NULL, OPT_SHMGRADE},
+        {"root", required_argument, NULL, OPT_ROOT},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    o->output = "grades";
+    o->jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    if (o->jobs < 1)
+        o->jobs = 1;
+    o->timeout_s = 3600;
+    while ((c = getopt_long(argc, argv, "o:j:l:fh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'j':
+            o->jobs = parse_count(optarg, "--jobs", 1);
+            break;
+        case 'l':
+            if (o->n_labs == MAX_LABS)
+                usage_error("too many labs: %s", optarg);
+            o->labs[o->n_labs++] = optarg;
+            break;
+        case OPT_NO_HIDDEN:
+            o->no_hidden = true;
+            break;
+        case 'f':
+            o->force = true;
+            break;
+        case OPT_PROGRESS:
+            o->progress = true;
+            break;
+        case OPT_TIMEOUT:
+            o->timeout_s = parse_count(optarg, "--timeout", 1);
+            break;
+        case OPT_SHMGRADE:
+            o->shmgrade = optarg;
+            break;
+        case OPT_ROOT:
+            o->root = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            fprintf(stderr, "Try 'shmclass --help'.\n");
+            exit(2);
+        }
+    }
+    if (optind != argc - 1)
+        usage_error("name one folder of submissions");
+    o->submissions = argv[optind];
+}
+
+/* --- files ------------------------------------------------------------------ */
+
+static void make_folder(const char *path)
+{
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        fail("mkdir %s: %s", path, strerror(errno));
+}
+
+/* Write TEXT to PATH through a temporary file and rename: a reader (or a
+ * crash) never sees half a file. */
+static void write_file(const char *path, const char *text, size_t len)
+{
+    char *tmp = string_printf("%s.part", path);
+    FILE *f = fopen(tmp, "w");
+
+    if (f == NULL)
+        fail("cannot write %s: %s", tmp, strerror(errno));
+    if (fwrite(text, 1, len, f) != len || fclose(f) != 0)
+        fail("cannot write %s: %s", tmp, strerror(errno));
+    if (rename(tmp, path) < 0)
+        fail("rename %s: %s", tmp, strerror(errno));
+    free(tmp);
+}
+
+/* Write PATH with WRITER's view of DATA. */
+static void write_view(const char *path, int (*writer)(FILE *, const void *), const void *data)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+
+    if (out == NULL)
+        fail("open_memstream: %s", strerror(errno));
+    if (writer(out, data) != 0 || fclose(out) != 0)
+        fail("cannot render %s", path);
+    write_file(path, text, size);
+    free(text);
+}
+
+static char *read_small_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char buf[512];
+    size_t n;
+
+    if (f == NULL)
+        return NULL;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\n")] = '\0';
+    return strdup(buf);
+}
+
+/* --- content hashes ----------------------------------------------------------- */
+
+static void hash_bytes(EVP_MD_CTX *ctx, const void *data, size_t len)
+{
+    if (EVP_DigestUpdate(ctx, data, len) != 1)
+        fail("EVP_DigestUpdate failed");
+}
+
+static void hash_string(EVP_MD_CTX *ctx, const char *s)
+{
+    hash_bytes(ctx, s, strlen(s) + 1); /* with its NUL: "ab"+"c" differs from "a"+"bc" */
+}
+
+static int hash_file_at(EVP_MD_CTX *ctx, int dir, const char *name)
+{
+    char buf[65536];
+    ssize_t n;
+    /* O_NONBLOCK: a FIFO in a submission must not hang us. */
+    int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        hash_bytes(ctx, buf, (size_t)n);
+    close(fd);
+    return n < 0 ? -1 : 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in the folder DIR (closed), sorted; NULL on error. */
+static char **sorted_names(int dir, size_t *count)
+{
+    DIR *d = fdopendir(dir);
+    struct dirent *entry;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+
+    if (d == NULL) {
+        close(dir);
+        return NULL;
+    }
+    while ((entry = readdir(d)) != NULL) {
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **bigger = realloc(names, cap * sizeof(*names));
+            if (bigger == NULL)
+                fail("out of memory");
+            names = bigger;
+        }
+        names[n] = strdup(entry->d_name);
+        if (names[n++] == NULL)
+            fail("out of memory");
+    }
+    closedir(d);
+    qsort(names, n, sizeof(*names), compare_names);
+    *count = n;
+    return names ? names : calloc(1, sizeof(*names));
+}
+
+static void free_names(char **names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* Hash every entry under the folder DIR (closed here): type, path, content
+ * of files, target of links; never following a link. */
+static int hash_tree(EVP_MD_CTX *ctx, int dir, const char *prefix, int depth)
+{
+    size_t n;
+    char **names;
+    int rc = 0;
+    int dup_fd = dup(dir);
+
+    if (depth > MAX_TREE_DEPTH || dup_fd < 0) {
+        close(dir);
+        if (dup_fd >= 0)
+            close(dup_fd);
+        return -1;
+    }
+    names = sorted_names(dup_fd, &n);
+    if (names == NULL) {
+        close(dir);
+        return -1;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct stat st;
+        char *path = string_printf("%s/%s", prefix, names[i]);
+
+        if (fstatat(dir, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = -1;
+        } else if (S_ISREG(st.st_mode)) {
+            hash_string(ctx, "file");
+            hash_string(ctx, path);
+            rc = hash_file_at(ctx, dir, names[i]);
+        } else if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dir, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            hash_string(ctx, "folder");
+            hash_string(ctx, path);
+            rc = sub < 0 ? -1 : hash_tree(ctx, sub, path, depth + 1);
+        } else if (S_ISLNK(st.st_mode)) {
+            char target[PATH_MAX];
+            ssize_t len = readlinkat(dir, names[i], target, sizeof(target) - 1);
+            if (len < 0) {
+                rc = -1;
+            } else {
+                target[len] = '\0';
+                hash_string(ctx, "link");
+                hash_string(ctx, path);
+                hash_string(ctx, target);
+            }
+        } else {
+            hash_string(ctx, "special");
+            hash_string(ctx, path);
+        }
+        free(path);
+    }
+    free_names(names, n);
+    close(dir);
+    return rc;
+}
+
+/* Add PATH (a file or a folder tree) to CTX; -1 if some of it is unreadable. */
+static int hash_path(EVP_MD_CTX *ctx, const char *path)
+{
+    struct stat st;
+    int fd;
+
+    if (stat(path, &st) < 0)
+        return -1;
+    if (S_ISREG(st.st_mode)) {
+        hash_string(ctx, "archive");
+        return hash_file_at(ctx, AT_FDCWD, path);
+    }
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    return hash_tree(ctx, fd, ".", 0);
+}
+
+/*
+ * The hash a submission's result depends on: GRADER (the grader's own
+ * hash) and every byte of PATH. Empty when PATH cannot be read in full:
+ * such a submission is always regraded.
+ */
+static void submission_hash(const char *grader, const char *path, char *hex)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+
+    hex[0] = '\0';
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        fail("cannot set up SHA-256");
+    hash_string(ctx, grader);
+    if (hash_path(ctx, path) == 0 && EVP_DigestFinal_ex(ctx, md, &len) == 1)
+        for (unsigned i = 0; i < len; i++)
+            sprintf(hex + 2 * i, "%02x", md[i]);
+    EVP_MD_CTX_free(ctx);
+}
+
+/* The grader's identity: its binary, the labs it stages, the options. */
+static char *grader_hash(const char *shmgrade, const char *root, const struct options *o)
+{
+    char *labs = string_printf("%s/labs", root);
+    char *settings = string_printf("hidden=%d", !o->no_hidden);
+    char hex[2 * EVP_MAX_MD_SIZE + 1], hex2[2 * EVP_MAX_MD_SIZE + 1];
+
+    for (size_t i = 0; i < o->n_labs; i++) {
+        char *more = string_printf("%s lab=%s", settings, o->labs[i]);
+        free(settings);
+        settings = more;
+    }
+    submission_hash(settings, shmgrade, hex);
+    submission_hash(hex, labs, hex2);
+    if (hex[0] == '\0' || hex2[0] == '\0')
+        fail("cannot read the grader (%s) or the labs (%s) to hash them", shmgrade, labs);
+    free(labs);
+    free(settings);
+    return strdup(hex2);
+}
+
+/* --- the class ----------------------------------------------------------------- */
+
+/* The archives shmgrade unpacks (see unpack.h). */
+static const char *const ARCHIVE_SUFFIXES[] = {".tar.gz", ".tgz", ".tar", ".zip", NULL};
+
+/* NAME without an archive suffix, or NULL if NAME is no archive. */
+static char *archive_student(const char *name)
+{
+    size_t len = strlen(name);
+
+    for (const char *const *s = ARCHIVE_SUFFIXES; *s != NULL; s++) {
+        size_t slen = strlen(*s);
+        if (len > slen && strcmp(name + len - slen, *s) == 0)
+            return strndup(name, len - slen);
+    }
+    return NULL;
+}
+
+static bool same_file(const char *a, const struct stat *b)
+{
+    struct stat st;
+    return stat(a, &st) == 0 && st.st_dev == b->st_dev && st.st_ino == b->st_ino;
+}
+
+/* Every submission in O->submissions, sorted by student. */
+static struct student *list_students(const struct options *o, size_t *count)
+{
+    int dir = open(o->submissions, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct student *students;
+    size_t n_names, n = 0;
+    char **names;
+
+    if (dir < 0)
+        usage_error("cannot read the submissions folder '%s': %s", o->submissions, strerror(errno));
+    names = sorted_names(dir, &n_names);
+    if (names == NULL)
+        fail("cannot list %s: %s", o->submissions, strerror(errno));
+    students = calloc(n_names ? n_names : 1, sizeof(*students));
+    if (students == NULL)
+        fail("out of memory");
+    for (size_t i = 0; i < n_names; i++) {
+        char *path = string_printf("%s/%s", o->submissions, names[i]);
+        char *name = NULL;
+        struct stat st;
+
+        if (names[i][0] == '.' || stat(path, &st) < 0 || same_file(o->output, &st)) {
+            free(path);
+            continue;
+        }
+        if (S_ISDIR(st.st_mode))
+            name = strdup(names[i]);
+        else if (S_ISREG(st.st_mode))
+            name = archive_student(names[i]);
+        if (name == NULL) {
+            fprintf(stderr, "%s: skipping %s: neither a folder nor an archive\n", program, path);
+            free(path);
+            continue;
+        }
+        bool twice = false;
+        for (size_t j = 0; j < n && !twice; j++)
+            twice = strcmp(students[j].name, name) == 0;
+        if (twice) {
+            fprintf(stderr, "%s: skipping %s: %s has another submission\n", program, path, name);
+            free(name);
+            free(path);
+            continue;
+        }
+        students[n].name = name;
+        students[n].path = path;
+        students[n].folder = string_printf("%s/students/%s", o->output, name);
+        n++;
+    }
+    free_names(names, n_names);
+    *count = n;
+    return students;
+}
+
+/* Read STUDENT's report.json into the model; false with the reason. */
+static bool load_report(struct student *s, const char *path)
+{
+    json_error_t error;
+    char why[512];
+
+    s->json = json_load_file(path, 0, &error);
+    if (s->json == NULL) {
+        s->error = string_printf("shmgrade's report is not JSON (%s)", error.text);
+        return false;
+    }
+    if (grade_result_from_json(s->json, &s->grade, why, sizeof(why)) < 0) {
+        grade_result_free(&s->grade);
+        json_decref(s->json);
+        s->json = NULL;
+        s->error = string_printf("shmgrade's report cannot be read: %s", why);
+        return false;
+    }
+    return true;
+}
+
+/* Is STUDENT's stored result for exactly this hash? Then load it. */
+static bool reuse_result(struct student *s)
+{
+    char *hash_path = string_printf("%s/sha256", s->folder);
+    char *report = string_printf("%s/report.json", s->folder);
+    char *stored = read_small_file(hash_path);
+    bool same = stored != NULL && s->hash[0] != '\0' && strcmp(stored, s->hash) == 0;
+
+    if (same && !load_report(s, report)) {
+        free(s->error);
+        s->error = NULL;
+        same = false;
+    }
+    free(stored);
+    free(report);
+    free(hash_path);
+    return same;
+}
+
+/* --- running shmgrade ------------------------------------------------------------- */
+
+struct runner {
+    const struct options *o;
+    const char *shmgrade;
+    const char *root;
+    struct student *students;
+    size_t n;
+    size_t running, to_grade, finished, failed, unchanged;
+    long long started_ms;
+    bool show_progress, terminal, orphans_possible;
+};
+
+static long long now_in_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static _Noreturn void exec_shmgrade(const struct runner *r, const struct student *s)
+{
+    const char *argv[2 * MAX_LABS + 16];
+    size_t n = 0;
+    char *out = string_printf("%s/report.json.part", s->folder);
+    char *log = string_printf("%s/grader.log", s->folder);
+    int out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    sigset_t none;
+
+    /* A group of its own: its end (or a timeout) is ours to decide, and
+     * the terminal's ^C reaches us, not it. */
+    setpgid(0, 0);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (out_fd < 0 || log_fd < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
+        dup2(log_fd, STDERR_FILENO) < 0)
+        _exit(126);
+    argv[n++] = r->shmgrade;
+    argv[n++] = "--submission";
+    argv[n++] = s->path;
+    argv[n++] = "--format";
+    argv[n++] = "json";
+    if (!r->o->no_hidden)
+        argv[n++] = "--hidden";
+    argv[n++] = "--root"; /* the labs we hashed, wherever the grader lives */
+    argv[n++] = r->root;
+    for (size_t i = 0; i < r->o->n_labs; i++) {
+        argv[n++] = "--lab";
+        argv[n++] = r->o->labs[i];
+    }
+    argv[n] = NULL;
+    execv(r->shmgrade, (char *const *)argv);
+    fprintf(stderr, "shmclass: cannot run %s: %s\n", r->shmgrade, strerror(errno));
+    _exit(127);
+}
+
+static void start(struct runner *r, struct student *s)
+{
+    make_folder(s->folder);
+    /* Whatever was stored is stale from now on: the hash first, so a crash
+     * in between never leaves a reusable hash beside an old report. */
+    const char *stale[] = {"sha256", "report.json", "report.txt"};
+    for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
+        char *path = string_printf("%s/%s", s->folder, stale[i]);
+        if (unlink(path) < 0 && errno != ENOENT)
+            fail("unlink %s: %s", path, strerror(errno));
+        free(path);
+    }
+    s->pid = fork();
+    if (s->pid < 0)
+        fail("fork: %s", strerror(errno));
+    if (s->pid == 0)
+        exec_shmgrade(r, s);
+    setpgid(s->pid, s->pid); /* also here: no race with a kill before the child's own */
+    s->state = RUNNING;
+    s->started_ms = now_in_ms();
+    r->running++;
+}
+
+static int write_text_view(FILE *out, const void *grade)
+{
+    struct text_style style = {0};
+    report_text(out, grade, &style);
+    return ferror(out) ? -1 : 0;
+}
+
+/* STUDENT's shmgrade ended with wait status STATUS: keep the result. */
+static void finish(struct runner *r, struct student *s, int status)
+{
+    char *part = string_printf("%s/report.json.part", s->folder);
+    char *report = string_printf("%s/report.json", s->folder);
+    char *log = string_printf("%s/grader.log", s->folder);
+    bool ok = false;
+
+    r->running--;
+    r->finished++;
+    if (s->timed_out) {
+        s->error = string_printf("grading took longer than %ld s and was stopped", r->o->timeout_s);
+    } else if (WIFSIGNALED(status)) {
+        s->error = string_printf("shmgrade was killed by signal %d", WTERMSIG(status));
+    } else if (WEXITSTATUS(status) > 1) {
+        char *said = read_small_file(log);
+        s->error = string_printf("shmgrade exited with status %d: %s", WEXITSTATUS(status),
+                                 said && said[0] ? said : "(see grader.log)");
+        free(said);
+    } else {
+        ok = load_report(s, part);
+    }
+    if (ok) {
+        char *text = string_printf("%s/report.txt", s->folder);
+        char *hash_path = string_printf("%s/sha256", s->folder);
+        char *line = string_printf("%s\n", s->hash);
+
+        if (rename(part, report) < 0)
+            fail("rename %s: %s", part, strerror(errno));
+        write_view(text, write_text_view, &s->grade);
+        /* Last: only a complete result may be reused. */
+        if (s->hash[0] != '\0')
+            write_file(hash_path, line, strlen(line));
+        s->state = GRADED;
+        free(line);
+        free(hash_path);
+        free(text);
+    } else {
+        unlink(part);
+        s->state = FAILED;
+        r->failed++;
+    }
+    free(log);
+    free(report);
+    free(part);
+}
+
+/*
+ * Kill our children that are no job of ours: what a killed or crashed
+ * shmgrade left behind (we are a subreaper, so its orphans come to us).
+ */
+static void kill_orphans(struct runner *r)
+{
+    DIR *proc = opendir("/proc");
+    struct dirent *entry;
+    pid_t self = getpid();
+    bool found = false;
+
+    if (proc == NULL)
+        return;
+    while ((entry = readdir(proc)) != NULL) {
+        char path[64], line[512];
+        pid_t pid = (pid_t)atol(entry->d_name), ppid;
+        FILE *f;
+        char *close_paren;
+        bool ours = false;
+
+        if (pid <= 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        close_paren = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
+        fclose(f);
+        /* "PID (COMM) STATE PPID ...": COMM may hold anything, even ')'. */
+        if (close_paren == NULL || sscanf(close_paren + 1, " %*c %d", &ppid) != 1 || ppid != self)
+            continue;
+        for (size_t i = 0; i < r->n && !ours; i++)
+            ours = r->students[i].state == RUNNING && r->students[i].pid == pid;
+        if (!ours) {
+            kill(pid, SIGKILL);
+            found = true;
+        }
+    }
+    closedir(proc);
+    r->orphans_possible = found;
+}
+
+static void format_duration(char *buf, size_t size, double seconds)
+{
+    long s = (long)(seconds + 0.5);
+    if (s >= 3600)
+        snprintf(buf, size, "%ldh%02ldm", s / 3600, s / 60 % 60);
+    else
+        snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+}
+
+static void show_progress(struct runner *r)
+{
+    double elapsed = (double)(now_in_ms() - r->started_ms) / 1000.0;
+    size_t done = r->finished + r->unchanged, total = r->n;
+    char eta[32] = "--", spent[32];
+
+    if (!r->show_progress)
+        return;
+    if (r->finished > 0 && elapsed > 0) {
+        double rate = (double)r->finished / elapsed;
+        format_duration(eta, sizeof(eta), (double)(r->to_grade - r->finished) / rate);
+    }
+    format_duration(spent, sizeof(spent), elapsed);
+    fprintf(stderr,
+            "%s[%*zu/%zu] %3zu%%  %.1f submissions/min  time left %s  (%zu running, %zu "
+            "unchanged, %zu failed, %s)%s",
+            r->terminal ? "\r" : "", (int)snprintf(NULL, 0, "%zu", total), done, total,
+            total ? done * 100 / total : 100,
+            elapsed > 0 ? (double)r->finished * 60.0 / elapsed : 0.0, eta, r->running, r->unchanged,
+            r->failed, spent, r->terminal ? "\033[K" : "\n");
+}
+
+/* Handle every child that has ended; true if a job finished. */
+static bool reap(struct runner *r)
+{
+    bool any = false;
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        bool known = false;
+        for (size_t i = 0; i < r->n; i++) {
+            struct student *s = &r->students[i];
+            if (s->state == RUNNING && s->pid == pid) {
+                finish(r, s, status);
+                known = any = true;
+                break;
+            }
+        }
+        /* A reparented orphan ended; its siblings may still run. */
+        if (!known)
+            r->orphans_possible = true;
+    }
+    return any;
+}
+
+/* Stop jobs past their time; returns ms until the next deadline. */
+static long enforce_timeouts(struct runner *r)
+{
+    long long now = now_in_ms(), limit = r->o->timeout_s * 1000LL;
+    long next = 1000;
+
+    for (size_t i = 0; i < r->n; i++) {
+        struct student *s = &r->students[i];
+        if (s->state != RUNNING || s->timed_out)
+            continue;
+        long long left = s->started_ms + limit - now;
+        if (left <= 0) {
+            s->timed_out = true;
+            kill(-s->pid, SIGKILL);
+            r->orphans_possible = true;
+        } else if (left < next) {
+            next = (long)left;
+        }
+    }
+    return next;
+}
+
+static void stop_everything(struct runner *r, int sig)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->students[i].state == RUNNING)
+            kill(-r->students[i].pid, SIGKILL);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->students[i].state == RUNNING)
+            waitpid(r->students[i].pid, NULL, 0);
+    for (size_t i = 0; i < r->n; i++)
+        r->students[i].state = FAILED; /* none is RUNNING: every child is now an orphan */
+    kill_orphans(r);
+    fprintf(stderr, "\n%s: stopped by signal %d; finished results are kept\n", program, sig);
+    exit(128 + sig);
+}
+
+static void run_all(struct runner *r)
+{
+    size_t next = 0;
+    bool changed = true;
+    sigset_t wanted;
+
+    sigemptyset(&wanted);
+    sigaddset(&wanted, SIGCHLD);
+    sigaddset(&wanted, SIGINT);
+    sigaddset(&wanted, SIGTERM);
+    sigaddset(&wanted, SIGHUP);
+    /* Blocked, so sigtimedwait() receives them: no handler races. */
+    if (sigprocmask(SIG_BLOCK, &wanted, NULL) < 0)
+        fail("sigprocmask: %s", strerror(errno));
+    r->started_ms = now_in_ms();
+    for (;;) {
+        while (r->running < (size_t)r->o->jobs && next < r->n) {
+            struct student *s = &r->students[next++];
+            if (s->state == PENDING)
+                start(r, s);
+        }
+        if (changed || r->terminal)
+            show_progress(r);
+        changed = false;
+        if (r->running == 0 && next == r->n) {
+            if (r->terminal)
+                fputc('\n', stderr);
+            break;
+        }
+        long wait_ms = enforce_timeouts(r);
+        struct timespec timeout = {.tv_sec = wait_ms / 1000, .tv_nsec = wait_ms % 1000 * 1000000};
+        int sig = sigtimedwait(&wanted, NULL, &timeout);
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)
+            stop_everything(r, sig);
+        if (sig < 0 && errno != EAGAIN && errno != EINTR)
+            fail("sigtimedwait: %s", strerror(errno));
+        changed = reap(r);
+        if (r->orphans_possible)
+            kill_orphans(r);
+    }
+}
+
+/* --- main ------------------------------------------------------------------------------- */
+
+/* The shmlab checkout: --root, $SHMLAB_ROOT, or the folder above build/. */
+static char *find_root(const char *given, const char *self)
+{
+    char path[PATH_MAX], *labs;
+    const char *env = getenv("SHMLAB_ROOT");
+    struct stat st;
+
+    if (given == NULL && env != NULL && env[0] != '\0')
+        given = env;
+    if (given != NULL) {
+        if (realpath(given, path) == NULL)
+            usage_error("cannot use the root folder '%s': %s", given, strerror(errno));
+    } else {
+        snprintf(path, sizeof(path), "%s", self);
+        dirname(path); /* build/ */
+        dirname(path);
+    }
+    labs = string_printf("%s/labs", path);
+    if (stat(labs, &st) < 0 || !S_ISDIR(st.st_mode))
+        usage_error("'%s' has no labs/ folder: use --root to name the shmlab checkout", path);
+    free(labs);
+    return strdup(path);
+}
+
+/* The labs the gradebook has columns for. */
+static size_t column_labs(const struct options *o, const struct lab **labs)
+{
+    size_t n_all, n = 0;
+    const struct lab *const *all = registered_labs(&n_all);
+
+    for (size_t i = 0; i < (o->n_labs ? o->n_labs : n_all) && n < MAX_LABS; i++) {
+        const struct lab *lab = o->n_labs ? find_lab(o->labs[i]) : all[i];
+        if (lab == NULL)
+            usage_error("no lab '%s' (see 'shmgrade --list')", o->labs[i]);
+        labs[n++] = lab_with_hidden_tests(lab);
+    }
+    return n;
+}
+
+static int write_csv_view(FILE *out, const void *class)
+{
+    return write_gradebook_csv(out, class);
+}
+
+static int write_html_view(FILE *out, const void *class)
+{
+    return write_class_summary_html(out, class);
+}
+
+static void write_class_views(const struct options *o, struct student *students, size_t n)
+{
+    const struct lab *labs[MAX_LABS];
+    struct class_entry *entries = calloc(n ? n : 1, sizeof(*entries));
+    char *csv = string_printf("%s/gradebook.csv", o->output);
+    char *html = string_printf("%s/summary.html", o->output);
+    char *title = strdup(o->submissions);
+
+    if (entries == NULL || title == NULL)
+        fail("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        entries[i].student = students[i].name;
+        entries[i].report_folder = string_printf("students/%s", students[i].name);
+        entries[i].grade = students[i].json ? &students[i].grade : NULL;
+        entries[i].error = students[i].error;
+    }
+    struct class_results class = {
+        .title = basename(title),
+        .labs = labs,
+        .n_labs = column_labs(o, labs),
+        .include_hidden = !o->no_hidden,
+        .entries = entries,
+        .n_entries = n,
+    };
+    write_view(csv, write_csv_view, &class);
+    write_view(html, write_html_view, &class);
+    for (size_t i = 0; i < n; i++)
+        free((char *)entries[i].report_folder);
+    free(entries);
+    free(title);
+    free(html);
+    free(csv);
+}
+
+int main(int argc, char *argv[])
+{
+    struct options o = {0};
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    struct runner r = {.o = &o};
+
+    parse_options(argc, argv, &o);
+    if (len < 0)
+        fail("readlink /proc/self/exe: %s", strerror(errno));
+    self[len] = '\0';
+    r.root = find_root(o.root, self);
+    if (o.shmgrade != NULL) {
+        r.shmgrade = o.shmgrade;
+    } else {
+        char *dir = strdup(self);
+        r.shmgrade = string_printf("%s/shmgrade", dirname(dir));
+        free(dir);
+    }
+    if (access(r.shmgrade, X_OK) < 0)
+        usage_error("cannot run the grader %s: %s (use --shmgrade)", r.shmgrade, strerror(errno));
+    make_folder(o.output);
+    char *students_dir = string_printf("%s/students", o.output);
+    make_folder(students_dir);
+    free(students_dir);
+
+    /* Orphans of a killed shmgrade come to us, to be killed in turn. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        fail("prctl PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
+    r.students = list_students(&o, &r.n);
+    char *grader = grader_hash(r.shmgrade, r.root, &o);
+    for (size_t i = 0; i < r.n; i++) {
+        struct student *s = &r.students[i];
+        submission_hash(grader, s->path, s->hash);
+        if (!o.force && reuse_result(s)) {
+            s->state = UNCHANGED;
+            r.unchanged++;
+        } else {
+            r.to_grade++;
+        }
+    }
+    free(grader);
+    r.terminal = isatty(STDERR_FILENO);
+    r.show_progress = o.progress || r.terminal;
+    run_all(&r);
+    write_class_views(&o, r.students, r.n);
+
+    printf("%zu submissions: %zu graded, %zu unchanged, %zu could not be graded\n", r.n,
+           r.finished - r.failed, r.unchanged, r.failed);
+    for (size_t i = 0; i < r.n; i++)
+        if (r.students[i].state == FAILED)
+            printf("  not graded: %s: %s\n", r.students[i].name, r.students[i].error);
+    printf("gradebook: %s/gradebook.csv\nsummary:   %s/summary.html\n", o.output, o.output);
+    for (size_t i = 0; i < r.n; i++) {
+        grade_result_free(&r.students[i].grade);
+        json_decref(r.students[i].json);
+    }
+    return r.failed ? 1 : 0;
+}

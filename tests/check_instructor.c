@@ -1,0 +1,1345 @@
+/*
+ * check_instructor.c - instructor workflows: every report format as a view
+ * of one result model, class grading, the Gradescope and Autolab bundles in
+ * simulated runs, and the student pack.
+ *
+ * Formats are checked by independent readers: xmllint with a JUnit schema,
+ * Perl's TAP::Parser, jansson against Gradescope's and Autolab's
+ * specifications. The platform bundles are built by `make gradescope` and
+ * `make autolab`, set up in a fake /autograder tree (or Autolab's grading
+ * folder) and run exactly as the platform runs them.
+ *
+ * Environment: SHMLAB_ROOT (the checkout), SHMGRADE and SHMCLASS (the
+ * programs under test).
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "formats.h"
+#include "grade.h"
+#include "gradebook.h"
+#include "hidden.h"
+#include "proc.h"
+#include "report.h"
+
+#define LAB01     "01-posix-shm"
+#define LONG_MS   (15 * 60 * 1000)
+#define PATH_SIZE 4096
+#define HOSTILE                                                                                    \
+    "expected <tag> & \"quotes\" 'apos' ]]> \x01\x1b[31mred\x1b[0m\r\n\ttab # hash \\ "            \
+    "bs \xff\xfe bad \xef\xbf\xbe nonchar \xc3\xbc \xe2\x98\x95 end"
+
+static const char *root, *shmgrade, *shmclass;
+static char work[PATH_SIZE];
+
+/* --- helpers -------------------------------------------------------------------- */
+
+static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *format(const char *fmt, ...)
+{
+    va_list args;
+    char *s;
+
+    va_start(args, fmt);
+    ck_assert_int_ge(vasprintf(&s, fmt, args), 0);
+    va_end(args);
+    return s;
+}
+
+/* Run ARGV (argv[0] found on PATH) in CWD with the extra ENV entries. */
+static struct proc *run_in(const char *cwd, const char *const *env, const char *const argv[])
+{
+    const char *full[64] = {"/usr/bin/env"};
+    struct proc_opts opts = {.cwd = cwd, .env = env};
+    struct proc *p;
+    size_t n = 1;
+
+    for (size_t i = 0; argv[i] != NULL && n < 63; i++)
+        full[n++] = argv[i];
+    full[n] = NULL;
+    p = proc_spawn(full, &opts);
+    ck_assert_msg(p != NULL, "cannot start %s", argv[0]);
+    ck_assert_msg(proc_wait(p, LONG_MS), "`%s` did not finish", p->command);
+    return p;
+}
+
+#define RUN_IN(cwd, env, ...) run_in((cwd), (env), (const char *const[]){__VA_ARGS__, NULL})
+
+static void assert_exit(struct proc *p, int code)
+{
+    ck_assert_msg(p->state == PROC_EXITED && p->exit_code == code,
+                  "`%.300s` %s, expected exit status %d\nstdout: %.2000s\nstderr: %.3000s",
+                  p->command, proc_describe_end(p), code, p->out.head, p->err.head);
+}
+
+/* Run a shell script in CWD; it must succeed. */
+static void sh(const char *cwd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sh(const char *cwd, const char *fmt, ...)
+{
+    va_list args;
+    char *script;
+    struct proc *p;
+
+    va_start(args, fmt);
+    ck_assert_int_ge(vasprintf(&script, fmt, args), 0);
+    va_end(args);
+    p = RUN_IN(cwd, NULL, "sh", "-euc", script);
+    assert_exit(p, 0);
+    proc_free(p);
+    free(script);
+}
+
+static char *read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    char *data = NULL;
+    size_t len = 0, cap = 0, n;
+
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    do {
+        if (len + 65536 + 1 > cap) {
+            cap = cap ? cap * 2 : 131072;
+            data = realloc(data, cap);
+            ck_assert_ptr_nonnull(data);
+        }
+        n = fread(data + len, 1, 65536, f);
+        len += n;
+    } while (n > 0);
+    fclose(f);
+    data[len] = '\0';
+    if (size != NULL)
+        *size = len;
+    return data;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_msg(f != NULL, "cannot write %s", path);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static json_t *load_json(const char *path)
+{
+    json_error_t error;
+    json_t *json = json_load_file(path, 0, &error);
+    ck_assert_msg(json != NULL, "%s is not JSON: %s (line %d)", path, error.text, error.line);
+    return json;
+}
+
+/* A fresh folder under the run's work folder. */
+static char *fresh_folder(const char *name)
+{
+    char *path = format("%s/%s", work, name);
+    sh(work, "rm -rf '%s' && mkdir -p '%s'", path, path);
+    return path;
+}
+
+/* xmllint --xpath EXPR FILE, as a string. */
+static char *xpath(const char *file, const char *expr)
+{
+    struct proc *p = RUN_IN(NULL, NULL, "xmllint", "--xpath", expr, file);
+    char *value;
+
+    assert_exit(p, 0);
+    value = strdup(p->out.head);
+    if (value[0] != '\0' && value[strlen(value) - 1] == '\n')
+        value[strlen(value) - 1] = '\0';
+    proc_free(p);
+    return value;
+}
+
+static void assert_xpath(const char *file, const char *expr, const char *expected)
+{
+    char *value = xpath(file, expr);
+    ck_assert_msg(strcmp(value, expected) == 0, "%s in %s is '%s', expected '%s'", expr, file,
+                  value, expected);
+    free(value);
+}
+
+static const struct lab *lab01(void)
+{
+    const struct lab *lab = find_lab("01");
+    ck_assert_ptr_nonnull(lab);
+    return lab_with_hidden_tests(lab);
+}
+
+static size_t test_index(const struct lab *lab, const char *id)
+{
+    for (size_t i = 0; i < lab->n_tests; i++)
+        if (strcmp(lab->tests[i].id, id) == 0)
+            return i;
+    ck_abort_msg("lab %s has no test %s", lab->id, id);
+    return 0;
+}
+
+/* --- a result model to render ------------------------------------------------------ */
+
+/*
+ * A grade of LAB: test I fails when bit I of FAILED is set (every other
+ * failure a timeout), with hostile text (raw unless CLEAN) in its message
+ * and output; STATE other than LAB_GRADED runs no test.
+ */
+static void sample(struct grade_result *grade, const struct lab *lab, unsigned failed,
+                   enum lab_state state, bool clean)
+{
+    struct lab_result *l;
+
+    memset(grade, 0, sizeof(*grade));
+    grade->labs = calloc(1, sizeof(*grade->labs));
+    ck_assert_ptr_nonnull(grade->labs);
+    grade->n_labs = 1;
+    grade->submission = "sample \"submission\"";
+    grade->isolation = "test";
+    grade->seconds = 1.25;
+    l = &grade->labs[0];
+    l->lab = lab;
+    l->state = state;
+    l->seconds = 1.25;
+    l->build_log = clean ? report_text_copy(HOSTILE) : strdup(HOSTILE);
+    if (state == LAB_BAD_SUBMISSION)
+        l->problem = strdup("reader.c is missing from the submission");
+    l->tests = calloc(lab->n_tests, sizeof(*l->tests));
+    ck_assert_ptr_nonnull(l->tests);
+    l->n_tests = lab->n_tests;
+    for (size_t i = 0; i < lab->n_tests; i++) {
+        struct test_verdict *v = &l->tests[i];
+        bool fails = (failed >> i) & 1;
+
+        v->test = &lab->tests[i];
+        v->max_score = lab->tests[i].points;
+        v->seconds = 0.5;
+        if (state != LAB_GRADED) {
+            v->status = STATUS_NOT_RUN;
+            v->message = strdup("not run: the lab did not build");
+            v->output = strdup("");
+        } else if (fails) {
+            v->status = i % 2 ? STATUS_TIMED_OUT : STATUS_FAILED;
+            v->message = clean ? report_text_copy(HOSTILE) : strdup(HOSTILE);
+            v->output = clean ? report_text_copy("FAILED: " HOSTILE "\n  $ writer\n")
+                              : strdup("FAILED: " HOSTILE "\n  $ writer\n");
+        } else {
+            v->status = STATUS_PASSED;
+            v->score = v->max_score;
+            v->message = strdup("");
+            v->output = strdup("");
+        }
+    }
+    grade_result_total(grade);
+}
+
+/* Render GRADE with WRITER into FILE (under the work folder); its path. */
+static char *render(const char *file, int (*writer)(FILE *, const struct grade_result *),
+                    const struct grade_result *grade)
+{
+    char *path = format("%s/%s", work, file);
+    FILE *out = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(writer(out, grade), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    return path;
+}
+
+/* --- JUnit XML ---------------------------------------------------------------------- */
+
+static void assert_junit_valid(const char *file)
+{
+    char *schema = format("%s/tests/instructor/junit.xsd", root);
+    struct proc *p = RUN_IN(NULL, NULL, "xmllint", "--noout", "--schema", schema, file);
+
+    assert_exit(p, 0);
+    proc_free(p);
+    free(schema);
+}
+
+START_TEST(junit_is_schema_valid_with_hostile_output)
+{
+    const struct lab *lab = lab01();
+    struct grade_result grade;
+    char *file, *text;
+
+    sample(&grade, lab, 0x5, LAB_GRADED, false);
+    file = render("failing.xml", write_junit_report, &grade);
+    assert_junit_valid(file);
+    assert_xpath(file, "count(//testcase)", "11");
+    assert_xpath(file, "count(//failure)", "2");
+    assert_xpath(file, "string(/testsuites/@tests)", "11");
+    assert_xpath(file, "string(/testsuites/@failures)", "2");
+    assert_xpath(file, "string(//property[@name='score']/@value)", "80");
+    assert_xpath(file, "string(//property[@name='max_score']/@value)", "105");
+    assert_xpath(file, "string(//testcase[1]/@classname)", LAB01);
+    /* The hostile text survives, escaped: what a reader gets back is it. */
+    text = xpath(file, "string(//testcase[1]/failure/@message)");
+    ck_assert_msg(strstr(text, "expected <tag> & \"quotes\" 'apos' ]]>") != NULL,
+                  "message attribute reads back as '%s'", text);
+    ck_assert_ptr_nonnull(strstr(text, "0/15 points"));
+    free(text);
+    text = xpath(file, "string(//testcase[1]/failure)");
+    ck_assert_msg(strstr(text, "\xc3\xbc \xe2\x98\x95 end") && strstr(text, "hint: "),
+                  "failure text reads back as '%s'", text);
+    free(text);
+    free(file);
+    grade_result_free(&grade);
+
+    sample(&grade, lab, 0, LAB_BUILD_FAILED, false);
+    file = render("unbuilt.xml", write_junit_report, &grade);
+    assert_junit_valid(file);
+    assert_xpath(file, "count(//error)", "11");
+    assert_xpath(file, "count(//failure)", "0");
+    assert_xpath(file, "string(/testsuites/@errors)", "11");
+    text = xpath(file, "string(/testsuites/testsuite/system-out)");
+    ck_assert_msg(strstr(text, "build failed") != NULL, "system-out: %s", text);
+    free(text);
+    free(file);
+    grade_result_free(&grade);
+}
+END_TEST
+
+/* --- TAP -------------------------------------------------------------------------------- */
+
+/* The TAP in FILE as Perl's TAP::Parser understands it. */
+static json_t *parse_tap(const char *file)
+{
+    char *script = format("%s/tests/instructor/tap2json.pl", root);
+    struct proc *p = RUN_IN(NULL, NULL, "perl", script, file);
+    json_error_t error;
+    json_t *json;
+
+    assert_exit(p, 0);
+    json = json_loads(p->out.head, 0, &error);
+    ck_assert_msg(json != NULL, "tap2json printed no JSON: %s", error.text);
+    proc_free(p);
+    free(script);
+    return json;
+}
+
+START_TEST(tap_is_parsed_by_tap_parser)
+{
+    const struct lab *lab = lab01();
+    struct grade_result grade;
+    char *file, *clean;
+    json_t *tap, *tests, *second;
+
+    sample(&grade, lab, 0x6, LAB_GRADED, false);
+    file = render("failing.tap", write_tap_report, &grade);
+    tap = parse_tap(file);
+    tests = json_object_get(tap, "tests");
+    ck_assert_int_eq(json_integer_value(json_object_get(tap, "version")), 13);
+    ck_assert_int_eq(json_integer_value(json_object_get(tap, "planned")), 11);
+    ck_assert_uint_eq(json_array_size(json_object_get(tap, "parse_errors")), 0);
+    ck_assert_uint_eq(json_array_size(tests), 11);
+    ck_assert_int_eq(json_integer_value(json_object_get(tap, "failed")), 2);
+    ck_assert(json_is_true(json_object_get(json_array_get(tests, 0), "ok")));
+    second = json_array_get(tests, 1);
+    ck_assert(json_is_false(json_object_get(second, "ok")));
+    /* The YAML block carries the output exactly (made valid UTF-8). */
+    clean = report_text_copy("FAILED: " HOSTILE "\n  $ writer\n");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(second, "yaml"), "output")),
+                     clean);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(second, "yaml"), "verdict")),
+                     "timed out");
+    ck_assert_ptr_nonnull(strstr(
+        json_string_value(json_object_get(json_array_get(tests, 0), "description")), "round-trip"));
+    free(clean);
+    json_decref(tap);
+    free(file);
+    grade_result_free(&grade);
+}
+END_TEST
+
+/* --- Gradescope -------------------------------------------------------------------------- */
+
+static bool one_of(const char *value, const char *const *allowed)
+{
+    for (; value != NULL && *allowed != NULL; allowed++)
+        if (strcmp(value, *allowed) == 0)
+            return true;
+    return false;
+}
+
+static void assert_only_keys(json_t *object, const char *const *allowed, const char *what)
+{
+    const char *key;
+    json_t *value;
+
+    ck_assert_msg(json_is_object(object), "%s is not an object", what);
+    json_object_foreach(object, key, value)
+    {
+        ck_assert_msg(one_of(key, allowed), "%s has a key '%s' Gradescope does not define", what,
+                      key);
+    }
+}
+
+/*
+ * RESULTS follows gradescope-autograders.readthedocs.io/en/latest/specs/:
+ * only the keys it defines, each of its type and values; the top-level
+ * score is the tests' sum.
+ */
+static void assert_gradescope_results(json_t *results)
+{
+    static const char *const top_keys[] = {
+        "score",         "execution_time",     "output",
+        "output_format", "test_output_format", "test_name_format",
+        "visibility",    "stdout_visibility",  "extra_data",
+        "tests",         "leaderboard",        NULL};
+    static const char *const test_keys[] = {
+        "score",  "max_score",     "status", "name",       "name_format", "number",
+        "output", "output_format", "tags",   "visibility", "extra_data",  NULL};
+    static const char *const visibilities[] = {"hidden", "after_due_date", "after_published",
+                                               "visible", NULL};
+    static const char *const formats[] = {"text", "html", "simple_format", "md", "ansi", NULL};
+    static const char *const statuses[] = {"passed", "failed", NULL};
+    json_t *tests = json_object_get(results, "tests"), *test;
+    double sum = 0;
+    size_t index;
+
+    assert_only_keys(results, top_keys, "results.json");
+    ck_assert(json_is_number(json_object_get(results, "score")));
+    ck_assert(json_is_integer(json_object_get(results, "execution_time")));
+    ck_assert_int_ge(json_integer_value(json_object_get(results, "execution_time")), 0);
+    ck_assert(json_is_string(json_object_get(results, "output")));
+    ck_assert(one_of(json_string_value(json_object_get(results, "output_format")), formats));
+    ck_assert(one_of(json_string_value(json_object_get(results, "test_output_format")), formats));
+    ck_assert(one_of(json_string_value(json_object_get(results, "test_name_format")), formats));
+    ck_assert(
+        one_of(json_string_value(json_object_get(results, "stdout_visibility")), visibilities));
+    ck_assert(json_object_get(results, "visibility") == NULL ||
+              one_of(json_string_value(json_object_get(results, "visibility")), visibilities));
+    ck_assert(json_is_array(tests));
+    json_array_foreach(tests, index, test)
+    {
+        assert_only_keys(test, test_keys, "a test of results.json");
+        ck_assert(json_is_string(json_object_get(test, "name")));
+        ck_assert(json_is_string(json_object_get(test, "number")));
+        ck_assert(json_is_number(json_object_get(test, "score")));
+        ck_assert(json_is_number(json_object_get(test, "max_score")));
+        ck_assert(json_is_string(json_object_get(test, "output")));
+        ck_assert(one_of(json_string_value(json_object_get(test, "status")), statuses));
+        ck_assert(one_of(json_string_value(json_object_get(test, "visibility")), visibilities));
+        ck_assert(json_number_value(json_object_get(test, "score")) <=
+                  json_number_value(json_object_get(test, "max_score")));
+        /* A passed test has all its points, a failed one not all. */
+        ck_assert((strcmp(json_string_value(json_object_get(test, "status")), "passed") == 0) ==
+                  (json_number_value(json_object_get(test, "score")) ==
+                   json_number_value(json_object_get(test, "max_score"))));
+        sum += json_number_value(json_object_get(test, "score"));
+    }
+    ck_assert_msg(sum == json_number_value(json_object_get(results, "score")),
+                  "the tests add up to %g, the score is %g", sum,
+                  json_number_value(json_object_get(results, "score")));
+}
+
+static json_t *test_named(json_t *tests, const char *prefix)
+{
+    json_t *test;
+    size_t index;
+
+    json_array_foreach(tests, index, test)
+    {
+        if (strncmp(json_string_value(json_object_get(test, "name")), prefix, strlen(prefix)) == 0)
+            return test;
+    }
+    ck_abort_msg("no test named '%s...'", prefix);
+    return NULL;
+}
+
+START_TEST(gradescope_json_follows_the_specification)
+{
+    static const struct lab_test tests[] = {
+        {.id = "shown", .title = "Shown", .points = 10, .hint = "h"},
+        {.id = "never", .title = "Never shown", .points = 5, .hint = "h", .flags = TEST_HIDDEN},
+        {.id = "later",
+         .title = "Shown after the due date",
+         .points = 5,
+         .hint = "h",
+         .flags = TEST_HIDDEN | TEST_AFTER_DUE_DATE},
+    };
+    static const struct lab lab = {.id = "07-unit", .title = "Unit", .tests = tests, .n_tests = 3};
+    struct grade_result grade;
+    json_t *results;
+
+    sample(&grade, &lab, 0x2, LAB_GRADED, true);
+    results = gradescope_json(&grade);
+    assert_gradescope_results(results);
+    ck_assert_int_eq(json_integer_value(json_object_get(results, "score")), 15);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         test_named(json_object_get(results, "tests"), "shown"), "visibility")),
+                     "visible");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         test_named(json_object_get(results, "tests"), "never"), "visibility")),
+                     "hidden");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         test_named(json_object_get(results, "tests"), "later"), "visibility")),
+                     "after_due_date");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         test_named(json_object_get(results, "tests"), "never"), "number")),
+                     "7.2");
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(
+                   test_named(json_object_get(results, "tests"), "never"), "output")),
+               "hint: h"));
+    json_decref(results);
+    grade_result_free(&grade);
+
+    sample(&grade, lab01(), 0, LAB_BUILD_FAILED, true);
+    results = gradescope_json(&grade);
+    assert_gradescope_results(results);
+    ck_assert_int_eq(json_integer_value(json_object_get(results, "score")), 0);
+    ck_assert_ptr_nonnull(
+        strstr(json_string_value(json_object_get(results, "output")), "build failed"));
+    json_decref(results);
+    grade_result_free(&grade);
+}
+END_TEST
+
+/* --- Autolab ------------------------------------------------------------------------------- */
+
+/* The last line of TEXT (Autolab's autoresult), as JSON. */
+static json_t *autoresult(const char *text)
+{
+    const char *end = text + strlen(text), *line;
+    json_error_t error;
+    json_t *json;
+    char *copy;
+
+    while (end > text && end[-1] == '\n')
+        end--;
+    line = end;
+    while (line > text && line[-1] != '\n')
+        line--;
+    copy = strndup(line, (size_t)(end - line));
+    json = json_loads(copy, 0, &error);
+    ck_assert_msg(json != NULL, "the last line is not JSON (%s): %s", error.text, copy);
+    ck_assert(json_is_object(json_object_get(json, "scores")));
+    ck_assert(json_is_array(json_object_get(json, "scoreboard")));
+    ck_assert_uint_eq(json_object_size(json), 2);
+    free(copy);
+    return json;
+}
+
+START_TEST(autolab_prints_the_autoresult_last_and_keeps_hidden_details_back)
+{
+    const struct lab *lab = lab01();
+    size_t hidden = test_index(lab, "empty-message");
+    struct grade_result grade;
+    char *file, *text;
+    json_t *result, *scores;
+
+    sample(&grade, lab, 1u << hidden | 1u << 0, LAB_GRADED, true);
+    file = render("autolab.out", write_autolab_report, &grade);
+    text = read_file(file, NULL);
+    result = autoresult(text);
+    scores = json_object_get(result, "scores");
+    ck_assert_uint_eq(json_object_size(scores), lab->n_tests);
+    for (size_t i = 0; i < lab->n_tests; i++)
+        ck_assert_int_eq(json_integer_value(json_object_get(scores, lab->tests[i].id)),
+                         grade.labs[0].tests[i].score);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(result, "scoreboard"), 0)),
+                     grade.score);
+    ck_assert_uint_eq(json_array_size(json_object_get(result, "scoreboard")), lab->n_tests + 1);
+    /* The student sees the hidden test's points, not what it checks. */
+    ck_assert_ptr_null(strstr(text, lab->tests[hidden].title));
+    ck_assert_ptr_nonnull(strstr(text, "Hidden tests: 0/5 points"));
+    ck_assert_ptr_nonnull(strstr(text, lab->tests[0].title));
+    json_decref(result);
+    free(text);
+    free(file);
+    grade_result_free(&grade);
+}
+END_TEST
+
+/* --- the JSON report reads back into the same model -------------------------------------- */
+
+START_TEST(json_report_reads_back_into_the_same_model)
+{
+    struct grade_result grade, back;
+    json_t *json, *again, *broken;
+    char error[256];
+
+    sample(&grade, lab01(), 0x41, LAB_GRADED, true);
+    json = report_json(&grade);
+    ck_assert_ptr_nonnull(json);
+    ck_assert_int_eq(grade_result_from_json(json, &back, error, sizeof(error)), 0);
+    again = report_json(&back);
+    ck_assert_msg(json_equal(json, again), "the model changed on the way through JSON");
+    ck_assert_int_eq(back.score, grade.score);
+    ck_assert_ptr_eq(back.labs[0].tests[test_index(lab01(), "empty-message")].test,
+                     &lab01()->tests[test_index(lab01(), "empty-message")]);
+    json_decref(again);
+    grade_result_free(&back);
+
+    broken = json_deep_copy(json);
+    json_object_set_new(json_array_get(json_object_get(broken, "tests"), 0), "id",
+                        json_string("no-such-test"));
+    ck_assert_int_eq(grade_result_from_json(broken, &back, error, sizeof(error)), -1);
+    ck_assert_ptr_nonnull(strstr(error, "no-such-test"));
+    grade_result_free(&back);
+    json_decref(broken);
+    json_decref(json);
+    grade_result_free(&grade);
+}
+END_TEST
+
+/* --- CSV ------------------------------------------------------------------------------------ */
+
+static char *csv_cell(const char *text)
+{
+    char *out = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&out, &size);
+
+    csv_write_cell(f, text);
+    fclose(f);
+    return out;
+}
+
+START_TEST(csv_cells_are_quoted_when_they_must_be)
+{
+    static const char *const cases[][2] = {
+        {"alice", "alice"},
+        {"o'brien, jr", "\"o'brien, jr\""},
+        {"say \"hi\"", "\"say \"\"hi\"\"\""},
+        {"two\nlines", "\"two\nlines\""},
+        {"=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""},
+        {"@sum", "\"'@sum\""},
+        {" padded", "\" padded\""},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *cell = csv_cell(cases[i][0]);
+        ck_assert_str_eq(cell, cases[i][1]);
+        free(cell);
+    }
+}
+END_TEST
+
+/* Parse RFC 4180 TEXT: rows of cells, NULL-terminated, all allocated. */
+static char ***parse_csv(const char *text, size_t *n_rows)
+{
+    char ***rows = calloc(1024, sizeof(*rows));
+    size_t r = 0;
+    const char *s = text;
+
+    ck_assert_ptr_nonnull(rows);
+    while (*s != '\0' && r < 1023) {
+        char **cells = calloc(256, sizeof(*cells));
+        size_t c = 0;
+        for (;;) {
+            char *cell = malloc(strlen(s) + 1);
+            size_t len = 0;
+            if (*s == '"') {
+                for (s++; *s != '\0'; s++) {
+                    if (*s == '"' && s[1] == '"')
+                        cell[len++] = *s++;
+                    else if (*s == '"')
+                        break;
+                    else
+                        cell[len++] = *s;
+                }
+                ck_assert_msg(*s == '"', "unterminated quoted cell");
+                s++;
+            } else {
+                while (*s != ',' && *s != '\r' && *s != '\n' && *s != '\0')
+                    cell[len++] = *s++;
+            }
+            cell[len] = '\0';
+            cells[c++] = cell;
+            if (*s == ',') {
+                s++;
+                continue;
+            }
+            ck_assert_msg(s[0] == '\r' && s[1] == '\n', "a row must end with CRLF");
+            s += 2;
+            break;
+        }
+        rows[r++] = cells;
+    }
+    *n_rows = r;
+    return rows;
+}
+
+static size_t column(char **header, const char *name)
+{
+    for (size_t i = 0; header[i] != NULL; i++)
+        if (strcmp(header[i], name) == 0)
+            return i;
+    ck_abort_msg("the gradebook has no column %s", name);
+    return 0;
+}
+
+/* --- class grading -------------------------------------------------------------------------- */
+
+static void make_dirs(const char *path)
+{
+    char *copy = strdup(path);
+
+    for (char *slash = strchr(copy + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        mkdir(copy, 0755);
+        *slash = '/';
+    }
+    ck_assert_msg(mkdir(copy, 0755) == 0 || access(copy, F_OK) == 0, "cannot create %s", copy);
+    free(copy);
+}
+
+static void copy_file(const char *src, const char *dst)
+{
+    size_t size;
+    char *data = read_file(src, &size);
+    FILE *f = fopen(dst, "wb");
+
+    ck_assert_msg(f != NULL, "cannot write %s", dst);
+    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
+    ck_assert_int_eq(fclose(f), 0);
+    free(data);
+}
+
+/* The solution of lab 01 into DEST (made if need be), then the changed
+ * files of the corpus entry MISTAKE, if any. No shell: DEST may hold any
+ * character a student's name does. */
+static void copy_solution(const char *dest, const char *mistake)
+{
+    static const char *const files[] = {"writer.c", "reader.c"};
+    char *src, *dst;
+
+    make_dirs(dest);
+    for (size_t i = 0; i < 2; i++) {
+        src = format("%s/solutions/" LAB01 "/%s", root, files[i]);
+        dst = format("%s/%s", dest, files[i]);
+        copy_file(src, dst);
+        free(dst);
+        free(src);
+    }
+    if (mistake != NULL) {
+        char *folder = format("%s/tests/corpus/" LAB01 "/%s", root, mistake);
+        DIR *dir = opendir(folder);
+        struct dirent *entry;
+
+        ck_assert_msg(dir != NULL, "no corpus entry %s", folder);
+        while ((entry = readdir(dir)) != NULL) {
+            const char *dot = strrchr(entry->d_name, '.');
+            if (dot == NULL || strcmp(dot, ".c") != 0)
+                continue;
+            src = format("%s/%s", folder, entry->d_name);
+            dst = format("%s/%s", dest, entry->d_name);
+            copy_file(src, dst);
+            free(dst);
+            free(src);
+        }
+        closedir(dir);
+        free(folder);
+    }
+}
+
+/* Writer code prepended to a solution: a process that outlives the writer,
+ * has left the process group and holds on forever. */
+static const char LINGERER[] =
+    "#include <sys/prctl.h>\n#include <unistd.h>\n"
+    "__attribute__((constructor)) static void linger(void)\n"
+    "{\n    if (fork() == 0) {\n        setsid();\n        prctl(PR_SET_NAME, \"shmlab-linger\");\n"
+    "        close(0), close(1), close(2);\n        for (;;)\n            pause();\n    }\n}\n";
+
+/* The class of the end-to-end test: each student's name and expected total. */
+static const struct {
+    const char *name;
+    int total;
+    const char *status; /* what the status column says (a part of it) */
+} CLASS[] = {
+    {"alice", 105, "graded"},     {"bob", 95, "graded"},
+    {"carol", 0, "build failed"}, {"dave", 0, "reader.c is missing"},
+    {"eve", 10, "graded"}, /* her lingering process fails every test that runs the writer */
+    {"frank", 105, "graded"},     {"o'brien, \"jr\"", 105, "graded"},
+};
+#define CLASS_SIZE (sizeof(CLASS) / sizeof(CLASS[0]))
+
+static void make_class(const char *subs)
+{
+    char *path = format("%s/alice/" LAB01, subs);
+    copy_solution(path, NULL); /* the DIR/LAB/FILE layout */
+    free(path);
+    path = format("%s/bob", subs);
+    copy_solution(path, "no-nul-terminator"); /* flat */
+    free(path);
+    path = format("%s/carol", subs);
+    copy_solution(path, NULL);
+    sh(path, "printf 'int main(void) { return 0 }\\n' > writer.c");
+    free(path);
+    path = format("%s/dave", subs);
+    copy_solution(path, NULL);
+    sh(path, "rm reader.c");
+    free(path);
+    path = format("%s/eve", subs);
+    copy_solution(path, NULL);
+    write_text(format("%s/lingerer.c", path), LINGERER);
+    sh(path, "cat lingerer.c writer.c > both.c && mv both.c writer.c && rm lingerer.c");
+    free(path);
+    path = format("%s/frank.src", work);
+    copy_solution(path, NULL);
+    sh(path, "tar -czf '%s/frank.tar.gz' writer.c reader.c", subs);
+    free(path);
+    path = format("%s/o'brien, \"jr\"", subs);
+    copy_solution(path, NULL);
+    free(path);
+    write_text(format("%s/notes.txt", subs), "not a submission\n");
+}
+
+static struct proc *run_shmclass(const char *subs, const char *out, const char *extra)
+{
+    const char *argv[] = {shmclass,   "--lab", "01", "--jobs", "2",
+                          "--output", out,     subs, extra,    NULL};
+    struct proc_opts opts = {0};
+    struct proc *p = proc_spawn(argv, &opts);
+
+    ck_assert_ptr_nonnull(p);
+    ck_assert_msg(proc_wait(p, LONG_MS), "shmclass did not finish");
+    return p;
+}
+
+static bool process_named(const char *name)
+{
+    DIR *proc = opendir("/proc");
+    struct dirent *entry;
+    bool found = false;
+
+    ck_assert_ptr_nonnull(proc);
+    while (!found && (entry = readdir(proc)) != NULL) {
+        char path[300], comm[64] = "";
+        FILE *f;
+        if (atoi(entry->d_name) <= 0)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/comm", entry->d_name);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fgets(comm, sizeof(comm), f) != NULL)
+            found = strncmp(comm, name, strlen(name)) == 0;
+        fclose(f);
+    }
+    closedir(proc);
+    return found;
+}
+
+static void check_gradebook(const char *out)
+{
+    char *csv_path = format("%s/gradebook.csv", out);
+    char *text = read_file(csv_path, NULL);
+    const struct lab *lab = lab01();
+    size_t n_rows;
+    char ***rows = parse_csv(text, &n_rows);
+    char **header = rows[0];
+
+    ck_assert_uint_eq(n_rows, CLASS_SIZE + 1);
+    ck_assert_str_eq(header[0], "student");
+    ck_assert_str_eq(header[1], LAB01);
+    for (size_t i = 0; i < lab->n_tests; i++) {
+        char *name = format(LAB01 "/%s", lab->tests[i].id);
+        ck_assert_str_eq(header[2 + i], name);
+        free(name);
+    }
+    ck_assert_str_eq(header[2 + lab->n_tests], "total");
+    for (size_t s = 0; s < CLASS_SIZE; s++) {
+        char **row = rows[s + 1];
+        char *report = format("%s/students/%s/report.json", out, CLASS[s].name);
+        json_t *json = load_json(report);
+        json_t *tests = json_object_get(json, "tests"), *test;
+        size_t index;
+
+        ck_assert_str_eq(row[0], CLASS[s].name);
+        ck_assert_int_eq(atoi(row[column(header, "total")]), CLASS[s].total);
+        ck_assert_int_eq(atoi(row[column(header, LAB01)]), CLASS[s].total);
+        ck_assert_int_eq(atoi(row[column(header, "max_total")]), 105);
+        ck_assert_msg(strstr(row[column(header, "status")], CLASS[s].status) != NULL,
+                      "%s's status is '%s'", CLASS[s].name, row[column(header, "status")]);
+        /* Every cell is the student's JSON report, seen another way. */
+        ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), CLASS[s].total);
+        ck_assert_uint_eq(json_array_size(tests), lab->n_tests);
+        json_array_foreach(tests, index, test)
+        {
+            char *name = format(LAB01 "/%s", json_string_value(json_object_get(test, "id")));
+            ck_assert_int_eq(atoi(row[column(header, name)]),
+                             json_integer_value(json_object_get(test, "score")));
+            free(name);
+        }
+        json_decref(json);
+        free(report);
+        report = format("%s/students/%s/report.txt", out, CLASS[s].name);
+        char *txt = read_file(report, NULL);
+        char *total = format("TOTAL: %d/105", CLASS[s].total);
+        ck_assert_msg(strstr(txt, total) != NULL, "%s has no '%s'", report, total);
+        free(total);
+        free(txt);
+        free(report);
+    }
+    ck_assert_str_eq(rows[2][column(header, LAB01 "/no-stale-tail")], "0"); /* bob */
+    free(text);
+    free(csv_path);
+}
+
+static void check_summary(const char *out)
+{
+    char *html = format("%s/summary.html", out);
+    char *text = read_file(html, NULL);
+    struct proc *p = RUN_IN(NULL, NULL, "xmllint", "--noout", html);
+
+    assert_exit(p, 0); /* well-formed, so a browser and xmllint read the same page */
+    proc_free(p);
+    assert_xpath(html, "count(//section[@class='lab'])", "1");
+    assert_xpath(html, "sum(//svg[@class='histogram']/rect/@data-count)", "7");
+    assert_xpath(html, "string(//svg[@class='histogram']/rect[@data-bin='100']/@data-count)", "3");
+    assert_xpath(html, "string(//rect[@data-test='no-stale-tail']/@data-failed)", "4");
+    assert_xpath(html, "string(//rect[@data-test='no-stale-tail']/@data-of)", "7");
+    assert_xpath(html, "string(//rect[@data-test='bad-name']/@data-failed)", "3");
+    /* Most-failed first: no-stale-tail, which bob fails besides the broken ones. */
+    assert_xpath(html, "string(//svg[@class='failures']/rect[1]/@data-failed)", "4");
+    assert_xpath(html, "count(//table/tbody/tr)", "7");
+    ck_assert_ptr_nonnull(strstr(text, "o&#39;brien, &quot;jr&quot;"));
+    /* Rendered without network access: nothing to fetch, nothing to run. */
+    ck_assert_ptr_null(strstr(text, "http:"));
+    ck_assert_ptr_null(strstr(text, "https:"));
+    ck_assert_ptr_null(strstr(text, "<script"));
+    ck_assert_ptr_null(strstr(text, " src="));
+    ck_assert_ptr_nonnull(strstr(text, "default-src 'none'"));
+    free(text);
+    free(html);
+}
+
+START_TEST(a_class_is_graded_into_a_gradebook_reports_and_a_summary)
+{
+    char *subs = fresh_folder("class/submissions");
+    char *out = format("%s/class/out", work);
+    struct proc *p;
+
+    make_class(subs);
+    p = run_shmclass(subs, out, NULL);
+    assert_exit(p, 0);
+    ck_assert_msg(strstr(p->out.head, "7 submissions: 7 graded, 0 unchanged, 0 could not be "
+                                      "graded") != NULL,
+                  "shmclass said: %s", p->out.head);
+    ck_assert_ptr_nonnull(strstr(p->err.head, "notes.txt: neither a folder nor an archive"));
+    proc_free(p);
+    check_gradebook(out);
+    check_summary(out);
+    /* Eve's lingering process died with her tests. */
+    ck_assert_msg(!process_named("shmlab-linger"), "a student's process outlived the grading");
+    free(out);
+    free(subs);
+}
+END_TEST
+
+START_TEST(unchanged_submissions_are_not_graded_again)
+{
+    char *subs = fresh_folder("rerun/submissions");
+    char *out = format("%s/rerun/out", work);
+    char *csv = format("%s/gradebook.csv", out);
+    char *bob = format("%s/bob", subs);
+    char *first, *second;
+    struct proc *p;
+
+    copy_solution(format("%s/alice", subs), NULL);
+    copy_solution(bob, "no-nul-terminator");
+    p = run_shmclass(subs, out, NULL);
+    assert_exit(p, 0);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged"));
+    proc_free(p);
+    first = read_file(csv, NULL);
+
+    p = run_shmclass(subs, out, NULL);
+    assert_exit(p, 0);
+    ck_assert_msg(strstr(p->out.head, "2 submissions: 0 graded, 2 unchanged") != NULL, "%s",
+                  p->out.head);
+    proc_free(p);
+    second = read_file(csv, NULL);
+    ck_assert_str_eq(first, second);
+    free(second);
+
+    /* One byte of one file changed: that submission alone is graded. */
+    sh(root, "cp solutions/" LAB01 "/writer.c '%s/'", bob);
+    p = run_shmclass(subs, out, NULL);
+    assert_exit(p, 0);
+    ck_assert_msg(strstr(p->out.head, "2 submissions: 1 graded, 1 unchanged") != NULL, "%s",
+                  p->out.head);
+    proc_free(p);
+    second = read_file(csv, NULL);
+    ck_assert_msg(strstr(second, "\r\nbob,105,") != NULL, "bob was not regraded: %s", second);
+    free(second);
+
+    p = run_shmclass(subs, out, "--force");
+    assert_exit(p, 0);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged"));
+    proc_free(p);
+
+    /* A changed grader is a different grader: everything is graded again. */
+    char *other = format("%s/rerun/shmgrade", work);
+    sh(work, "cp '%s' '%s' && printf x >> '%s'", shmgrade, other, other);
+    char *option = format("--shmgrade=%s", other);
+    p = run_shmclass(subs, out, option);
+    assert_exit(p, 0);
+    ck_assert_msg(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged") != NULL, "%s",
+                  p->out.head);
+    proc_free(p);
+    free(option);
+    free(other);
+    free(first);
+    free(bob);
+    free(csv);
+    free(out);
+    free(subs);
+}
+END_TEST
+
+START_TEST(shmgrade_junit_and_tap_of_a_real_submission_are_valid)
+{
+    char *sub = fresh_folder("formats/bob");
+    char *xml = format("%s/formats/bob.xml", work), *tap = format("%s/formats/bob.tap", work);
+    struct proc *p;
+    json_t *parsed;
+
+    copy_solution(sub, "no-nul-terminator");
+    p = RUN_IN(NULL, NULL, shmgrade, "--lab", "01", "--hidden", "--submission", sub, "--format",
+               "junit", "--output", xml);
+    assert_exit(p, 1);
+    proc_free(p);
+    assert_junit_valid(xml);
+    assert_xpath(xml, "count(//failure)", "1");
+    assert_xpath(xml, "string(//failure/../@name)",
+                 "no-stale-tail: A shorter second message reads back without the first one's "
+                 "tail");
+    p = RUN_IN(NULL, NULL, shmgrade, "--lab", "01", "--hidden", "--submission", sub, "--format",
+               "tap", "--output", tap);
+    assert_exit(p, 1);
+    proc_free(p);
+    parsed = parse_tap(tap);
+    ck_assert_uint_eq(json_array_size(json_object_get(parsed, "parse_errors")), 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(parsed, "failed")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(parsed, "planned")), 11);
+    json_decref(parsed);
+    free(tap);
+    free(xml);
+    free(sub);
+}
+END_TEST
+
+/* --- Gradescope and Autolab, simulated ---------------------------------------------------------
+ */
+
+static void make_target(const char *target, const char *build)
+{
+    char *build_arg = format("BUILD=%s", build);
+    struct proc *p =
+        RUN_IN(root, NULL, "make", "--no-print-directory", target, "LAB=01", build_arg);
+    assert_exit(p, 0);
+    proc_free(p);
+    free(build_arg);
+}
+
+START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
+{
+    char *build = format("%s/gs-build", work);
+    char *base = fresh_folder("gs/autograder");
+    char *env_base = format("SHMLAB_AUTOGRADER=%s", base);
+    const char *env[] = {env_base, "SHMLAB_SKIP_INSTALL=1", NULL};
+    char *results = format("%s/results/results.json", base);
+    char *runner = format("%s/run_autograder", base);
+    struct proc *p;
+    json_t *json, *tests;
+
+    make_target("gradescope", build);
+    /* What Gradescope does with the zip: unpack it into source/, run
+     * setup.sh once, copy run_autograder up, then run it per submission. */
+    sh(base,
+       "mkdir source submission results && cd source && unzip -q '%s/gradescope/" LAB01
+       "/autograder.zip' && test -x setup.sh && test -x run_autograder",
+       build);
+    p = RUN_IN(NULL, env, format("%s/source/setup.sh", base));
+    assert_exit(p, 0);
+    proc_free(p);
+    sh(base, "cp source/run_autograder run_autograder");
+
+    copy_solution(format("%s/submission", base), "no-nul-terminator");
+    p = RUN_IN(base, env, runner);
+    assert_exit(p, 0);
+    proc_free(p);
+    json = load_json(results);
+    assert_gradescope_results(json);
+    tests = json_object_get(json, "tests");
+    ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 95);
+    ck_assert_uint_eq(json_array_size(tests), 11);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(test_named(tests, "no-stale-tail"), "status")), "failed");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(test_named(tests, "empty-message"), "visibility")),
+        "after_due_date");
+    ck_assert_str_eq(
+        json_string_value(json_object_get(test_named(tests, "round-trip"), "visibility")),
+        "visible");
+    json_decref(json);
+
+    /* A submission that does not build still gets a valid results.json. */
+    sh(base, "rm -f results/* && printf 'int main(void) { return 0 }\\n' > submission/writer.c");
+    p = RUN_IN(base, env, runner);
+    assert_exit(p, 0);
+    proc_free(p);
+    json = load_json(results);
+    assert_gradescope_results(json);
+    ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 0);
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json, "output")), "error"));
+    json_decref(json);
+    free(runner);
+    free(results);
+    free(env_base);
+    free(base);
+    free(build);
+}
+END_TEST
+
+START_TEST(autolab_bundle_prints_the_autoresult_last)
+{
+    char *build = format("%s/al-build", work);
+    char *dir = fresh_folder("al/job");
+    char *src = format("%s/al/handin", work);
+    const struct lab *lab = lab01();
+    struct proc *p;
+    json_t *result, *scores;
+
+    make_target("autolab", build);
+    /* What Tango does: the bundle, the Makefile and the handin in one folder, then `make`. */
+    sh(dir,
+       "cp '%s/autolab/" LAB01 "/autograde.tar' . && cp '%s/autolab/" LAB01
+       "/autograde-Makefile' Makefile",
+       build, build);
+    copy_solution(src, NULL);
+    sh(src, "tar -cf '%s/handin.tar' writer.c reader.c", dir);
+    p = RUN_IN(dir, NULL, "sh", "-c", "make 2>&1");
+    assert_exit(p, 0);
+    result = autoresult(p->out.head);
+    proc_free(p);
+    scores = json_object_get(result, "scores");
+    ck_assert_uint_eq(json_object_size(scores), lab->n_tests);
+    for (size_t i = 0; i < lab->n_tests; i++)
+        ck_assert_int_eq(json_integer_value(json_object_get(scores, lab->tests[i].id)),
+                         lab->tests[i].points);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(result, "scoreboard"), 0)),
+                     105);
+    json_decref(result);
+
+    /* A failing test is status 1 for shmgrade, but the job still ends well. */
+    copy_solution(src, "no-nul-terminator");
+    sh(src, "tar -cf '%s/handin.tar' writer.c reader.c", dir);
+    p = RUN_IN(dir, NULL, "sh", "-c", "make 2>&1");
+    assert_exit(p, 0);
+    result = autoresult(p->out.head);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "FAIL  no-stale-tail"));
+    proc_free(p);
+    scores = json_object_get(result, "scores");
+    ck_assert_int_eq(json_integer_value(json_object_get(scores, "no-stale-tail")), 0);
+    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(result, "scoreboard"), 0)),
+                     95);
+    json_decref(result);
+    free(src);
+    free(dir);
+    free(build);
+}
+END_TEST
+
+/* --- the student pack ------------------------------------------------------------------------- */
+
+struct file_list {
+    char **paths;
+    size_t n;
+};
+
+static struct file_list *collecting;
+
+static int collect(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)ftw;
+    if (flag == FTW_F) {
+        collecting->paths = realloc(collecting->paths, (collecting->n + 1) * sizeof(char *));
+        collecting->paths[collecting->n++] = strdup(path);
+    }
+    return 0;
+}
+
+static struct file_list files_under(const char *folder)
+{
+    struct file_list list = {0};
+    collecting = &list;
+    ck_assert_int_eq(nftw(folder, collect, 16, FTW_PHYS), 0);
+    return list;
+}
+
+START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
+{
+    char *build = format("%s/dist-build", work);
+    char *pack = fresh_folder("dist");
+    char *tarball = format("%s/shmlab-student.tar.gz", build);
+    char *solutions = format("%s/solutions", root), *corpus = format("%s/tests/corpus", root);
+    char *top = format("%s/shmlab-student", pack);
+    char *build_arg = format("BUILD=%s", build);
+    struct proc *p;
+    struct file_list shipped, secret[2];
+    size_t n_labs;
+    const struct lab *const *labs = registered_labs(&n_labs);
+
+    p = RUN_IN(root, NULL, "make", "--no-print-directory", "dist", build_arg);
+    assert_exit(p, 0);
+    proc_free(p);
+    p = RUN_IN(NULL, NULL, "tar", "-tzf", tarball);
+    assert_exit(p, 0);
+    /* The listing: what belongs in, and nothing that must stay out. */
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/README.md\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/grader/shmgrade.c\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/README.md\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/writer.c\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/tests.c\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/slides/"));
+    for (const char *line = p->out.head; *line != '\0'; line += strcspn(line, "\n") + 1) {
+        int len = (int)strcspn(line, "\n");
+        ck_assert_msg(strncmp(line, "shmlab-student/", 15) == 0, "%.*s is outside the pack", len,
+                      line);
+        ck_assert_msg(memmem(line, (size_t)len, "solutions", 9) == NULL &&
+                          memmem(line, (size_t)len, "hidden_tests", 12) == NULL &&
+                          memmem(line, (size_t)len, "/tests/", 7) == NULL &&
+                          memmem(line, (size_t)len, "platforms/", 10) == NULL,
+                      "the pack holds %.*s", len, line);
+    }
+    proc_free(p);
+
+    /* The contents: no file is a solution or a corpus entry under another
+     * name, and no hidden test's title appears anywhere. */
+    sh(pack, "tar -xzf '%s'", tarball);
+    shipped = files_under(top);
+    secret[0] = files_under(solutions);
+    secret[1] = files_under(corpus);
+    for (size_t i = 0; i < shipped.n; i++) {
+        size_t size;
+        char *data = read_file(shipped.paths[i], &size);
+        for (int k = 0; k < 2; k++) {
+            for (size_t j = 0; j < secret[k].n; j++) {
+                size_t secret_size;
+                char *other = read_file(secret[k].paths[j], &secret_size);
+                ck_assert_msg(size != secret_size || memcmp(data, other, size) != 0 ||
+                                  strstr(secret[k].paths[j], "EXPECTED") != NULL,
+                              "%s is %s", shipped.paths[i], secret[k].paths[j]);
+                free(other);
+            }
+        }
+        for (size_t l = 0; l < n_labs; l++) {
+            const struct lab *lab = lab_with_hidden_tests(labs[l]);
+            for (size_t t = 0; t < lab->n_tests; t++)
+                ck_assert_msg(!(lab->tests[t].flags & TEST_HIDDEN) ||
+                                  memmem(data, size, lab->tests[t].title,
+                                         strlen(lab->tests[t].title)) == NULL,
+                              "%s gives away the hidden test %s", shipped.paths[i],
+                              lab->tests[t].id);
+        }
+        free(data);
+    }
+    ck_assert_uint_ge(secret[0].n, 2);
+
+    /* And it works: it builds, lists only visible tests, grades a skeleton. */
+    p = RUN_IN(top, NULL, "make", "-s", "--no-print-directory", "build/shmgrade");
+    assert_exit(p, 0);
+    proc_free(p);
+    p = RUN_IN(top, NULL, "build/shmgrade", "--list");
+    assert_exit(p, 0);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "round-trip"));
+    ck_assert_ptr_null(strstr(p->out.head, "(hidden)"));
+    ck_assert_ptr_null(strstr(p->out.head, "empty-message"));
+    proc_free(p);
+    p = RUN_IN(top, NULL, "build/shmgrade", "--lab", "01", "--hidden");
+    assert_exit(p, 1);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "TOTAL: 0/100"));
+    proc_free(p);
+    free(build_arg);
+    free(top);
+    free(corpus);
+    free(solutions);
+    free(tarball);
+    free(pack);
+    free(build);
+}
+END_TEST
+
+/* --- running
+ * --------------------------------------------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static Suite *instructor_suite(void)
+{
+    Suite *s = suite_create("instructor");
+    TCase *formats = tcase_create("formats");
+    TCase *classes = tcase_create("class");
+    TCase *platforms = tcase_create("platforms");
+
+    tcase_add_test(formats, junit_is_schema_valid_with_hostile_output);
+    tcase_add_test(formats, tap_is_parsed_by_tap_parser);
+    tcase_add_test(formats, gradescope_json_follows_the_specification);
+    tcase_add_test(formats, autolab_prints_the_autoresult_last_and_keeps_hidden_details_back);
+    tcase_add_test(formats, json_report_reads_back_into_the_same_model);
+    tcase_add_test(formats, csv_cells_are_quoted_when_they_must_be);
+    tcase_add_test(formats, shmgrade_junit_and_tap_of_a_real_submission_are_valid);
+    tcase_set_timeout(formats, 300);
+    suite_add_tcase(s, formats);
+    tcase_add_test(classes, a_class_is_graded_into_a_gradebook_reports_and_a_summary);
+    tcase_add_test(classes, unchanged_submissions_are_not_graded_again);
+    tcase_set_timeout(classes, 900);
+    suite_add_tcase(s, classes);
+    tcase_add_test(platforms, gradescope_bundle_grades_in_a_fake_autograder_tree);
+    tcase_add_test(platforms, autolab_bundle_prints_the_autoresult_last);
+    tcase_add_test(platforms, the_student_pack_has_no_solutions_and_no_hidden_tests);
+    tcase_set_timeout(platforms, 900);
+    suite_add_tcase(s, platforms);
+    return s;
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    SRunner *runner;
+    int failed;
+
+    /* The simulated platforms run make as a platform would: at the top,
+     * not as a sub-make of `make test`. */
+    unsetenv("MAKEFLAGS");
+    unsetenv("MFLAGS");
+    unsetenv("MAKELEVEL");
+    root = getenv("SHMLAB_ROOT");
+    shmgrade = getenv("SHMGRADE");
+    shmclass = getenv("SHMCLASS");
+    if (root == NULL || shmgrade == NULL || shmclass == NULL) {
+        fprintf(stderr, "check_instructor: set SHMLAB_ROOT, SHMGRADE and SHMCLASS "
+                        "(make instructor-test does)\n");
+        return EXIT_FAILURE;
+    }
+    snprintf(work, sizeof(work), "%s/shmlab-instructor-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(work) == NULL) {
+        perror("mkdtemp");
+        return EXIT_FAILURE;
+    }
+    runner = srunner_create(instructor_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    if (failed == 0 || getenv("SHMLAB_KEEP") == NULL)
+        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    else
+        fprintf(stderr, "check_instructor: the work folder is kept in %s\n", work);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
