@@ -662,7 +662,7 @@ static bool read_valgrind_log(const char *path, struct valgrind_report *r)
         }
         if (in_first) {
             size_t len = strlen(r->block);
-            snprintf(r->block + len, sizeof(r->block) - len, "%s\n", line);
+            snprintf(r->block + len, sizeof(r->block) - len, "    | %s\n", line);
         }
         frame = source_frame(line);
         if (frame != NULL && in_first && strstr(r->first, " at ") == NULL) {
