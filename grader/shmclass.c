@@ -718,7 +718,7 @@ static void finish(struct runner *r, struct student *s, int status)
  * Kill our children that are no job of ours: what a killed or crashed
  * shmgrade left behind (we are a subreaper, so its orphans come to us).
  */
-static void kill_orphans(struct runner *r)
+static bool kill_orphans(struct runner *r)
 {
     DIR *proc = opendir("/proc");
     struct dirent *entry;
@@ -726,7 +726,7 @@ static void kill_orphans(struct runner *r)
     bool found = false;
 
     if (proc == NULL)
-        return;
+        return false;
     while ((entry = readdir(proc)) != NULL) {
         char path[64], line[512];
         pid_t pid = (pid_t)atol(entry->d_name), ppid;
@@ -754,6 +754,20 @@ static void kill_orphans(struct runner *r)
     }
     closedir(proc);
     r->orphans_possible = found;
+    return found;
+}
+
+/* Kill every child that is no job, and their children in turn as they come
+ * to us, until none is left: nothing a student started outlives shmclass. */
+static void kill_all_orphans(struct runner *r)
+{
+    while (kill_orphans(r)) {
+        /* One killed orphan ending is enough to look again. */
+        if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+            break;
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+    }
 }
 
 static void format_duration(char *buf, size_t size, double seconds)
@@ -795,18 +809,16 @@ static bool reap(struct runner *r)
     pid_t pid;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        bool known = false;
         for (size_t i = 0; i < r->n; i++) {
             struct student *s = &r->students[i];
             if (s->state == RUNNING && s->pid == pid) {
                 finish(r, s, status);
-                known = any = true;
+                any = true;
                 break;
             }
         }
-        /* A reparented orphan ended; its siblings may still run. */
-        if (!known)
-            r->orphans_possible = true;
+        /* A job that ended (or an orphan) may have left others behind. */
+        r->orphans_possible = true;
     }
     return any;
 }
@@ -843,7 +855,7 @@ static void stop_everything(struct runner *r, int sig)
             waitpid(r->students[i].pid, NULL, 0);
     for (size_t i = 0; i < r->n; i++)
         r->students[i].state = FAILED; /* none is RUNNING: every child is now an orphan */
-    kill_orphans(r);
+    kill_all_orphans(r);
     fprintf(stderr, "\n%s: stopped by signal %d; finished results are kept\n", program, sig);
     exit(128 + sig);
 }
@@ -875,6 +887,7 @@ static void run_all(struct runner *r)
         if (r->running == 0 && next == r->n) {
             if (r->terminal)
                 fputc('\n', stderr);
+            kill_all_orphans(r);
             break;
         }
         long wait_ms = enforce_timeouts(r);

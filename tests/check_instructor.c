@@ -998,6 +998,84 @@ START_TEST(unchanged_submissions_are_not_graded_again)
 }
 END_TEST
 
+/* A stand-in for shmgrade that misbehaves as its submission's name says;
+ * for "good" it prints the real grader's report, graded beforehand, so
+ * that no verdict here depends on how fast the machine is. */
+static const char FAKE_GRADER[] =
+    "#!/bin/sh\n"
+    "sub= prev=\n"
+    "for a in \"$@\"; do [ \"$prev\" = --submission ] && sub=$a; prev=$a; done\n"
+    "case $sub in\n"
+    "*/hang) exec sleep 600 ;;\n"
+    "*/orphan) setsid %s/shmlab-orphan 600 </dev/null >/dev/null 2>&1 &\n"
+    "    echo '{}' ;;\n"
+    "*/crash) kill -SEGV $$ ;;\n"
+    "*/good) cat %s/good.json ;;\n"
+    "*) exit 3 ;;\n"
+    "esac\n";
+
+START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
+{
+    char *dir = fresh_folder("faults");
+    char *subs = format("%s/submissions", dir), *out = format("%s/out", dir);
+    char *fake = format("%s/fake-shmgrade", dir), *option = format("--shmgrade=%s", fake);
+    const char *argv[] = {shmclass, "--lab",    "01", "--jobs", "2",  "--timeout",
+                          "10",     "--output", out,  option,   subs, NULL};
+    static const char *const names[] = {"crash", "good", "hang", "orphan"};
+    struct proc_opts opts = {0};
+    struct proc *p;
+    char *csv, *script;
+    char ***rows;
+    size_t n_rows;
+
+    for (size_t i = 0; i < 4; i++)
+        copy_solution(format("%s/%s", subs, names[i]), NULL);
+    sh(dir, "cp \"$(command -v sleep)\" shmlab-orphan");
+    sh(dir,
+       "'%s' --lab 01 --hidden --submission '%s/good' --format json > good.json || [ $? -eq 1 ]",
+       shmgrade, subs);
+    script = format(FAKE_GRADER, dir, dir);
+    write_text(fake, script);
+    sh(dir, "chmod +x fake-shmgrade");
+    p = proc_spawn(argv, &opts);
+    ck_assert_ptr_nonnull(p);
+    ck_assert(proc_wait(p, LONG_MS));
+    assert_exit(p, 1);
+    ck_assert_msg(strstr(p->out.head, "4 submissions: 1 graded, 0 unchanged, 3 could not be "
+                                      "graded") != NULL,
+                  "%s", p->out.head);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "crash: shmgrade was killed by signal 11"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "hang: grading took longer than 10 s"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "orphan: shmgrade's report cannot be read"));
+    proc_free(p);
+    /* What the broken ones left behind died with them. */
+    ck_assert_msg(!process_named("shmlab-orphan"), "an orphan outlived shmclass");
+    csv = read_file(format("%s/gradebook.csv", out), NULL);
+    rows = parse_csv(csv, &n_rows);
+    ck_assert_uint_eq(n_rows, 5);
+    for (size_t i = 0; i < 4; i++) {
+        char **row = rows[i + 1];
+        const char *total = row[column(rows[0], "total")];
+        const char *status = row[column(rows[0], "status")];
+        ck_assert_str_eq(row[0], names[i]);
+        if (strcmp(names[i], "good") == 0) {
+            ck_assert_str_eq(total, "105");
+            ck_assert_str_eq(status, "graded");
+        } else {
+            ck_assert_str_eq(total, "");
+            ck_assert_msg(strncmp(status, "not graded: ", 12) == 0, "status: %s", status);
+        }
+    }
+    free(csv);
+    free(script);
+    free(option);
+    free(fake);
+    free(out);
+    free(subs);
+    free(dir);
+}
+END_TEST
+
 START_TEST(shmgrade_junit_and_tap_of_a_real_submission_are_valid)
 {
     char *sub = fresh_folder("formats/bob");
@@ -1299,6 +1377,7 @@ static Suite *instructor_suite(void)
     suite_add_tcase(s, formats);
     tcase_add_test(classes, a_class_is_graded_into_a_gradebook_reports_and_a_summary);
     tcase_add_test(classes, unchanged_submissions_are_not_graded_again);
+    tcase_add_test(classes, a_grader_that_hangs_or_crashes_costs_only_that_submission);
     tcase_set_timeout(classes, 900);
     suite_add_tcase(s, classes);
     tcase_add_test(platforms, gradescope_bundle_grades_in_a_fake_autograder_tree);

@@ -351,6 +351,8 @@ static void failures_svg(FILE *out, const struct class_results *class, const str
 
         fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"test\">", label_w - 8, y + 16);
         html(out, rows[r].test->id);
+        if (rows[r].test->flags & TEST_HIDDEN)
+            fputs(" (hidden)", out);
         fprintf(out,
                 "</text>\n<rect class=\"fail\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
                 "data-test=\"",
