@@ -684,6 +684,50 @@ START_TEST(bad_folders_get_a_clear_message)
 }
 END_TEST
 
+/* Insert LINES into FILE of the staged lab before the line holding AT. */
+static void insert_before(const char *dir, const char *file, const char *at, const char *lines)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/%s/%s", dir, LAB, file);
+    char *text = read_text(path), *found;
+    ck_assert_ptr_nonnull(text);
+    found = strstr(text, at);
+    ck_assert_msg(found != NULL, "%s has no \"%s\"", path, at);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%.*s%s%s", (int)(found - text), text, lines, found);
+    fclose(f);
+    free(text);
+}
+
+START_TEST(valgrind_names_the_error_and_the_faulting_line)
+{
+    char dir[256];
+    struct grading g;
+    const char *extra[] = {"--test", "round-trip", "--valgrind", NULL};
+
+    stage_submission(NULL, dir, sizeof(dir));
+    insert_before(dir, "writer.c", "int main", "char *volatile kept;\n\n");
+    insert_before(dir, "writer.c", "    fd = shm_open",
+                  "    kept = malloc(10);\n    kept[10] = 1;\n    kept = NULL;\n");
+    insert_before(dir, "writer.c", "#include \"shmlab.h\"", "#include <stdlib.h>\n");
+    insert_before(dir, "reader.c", "    fd = shm_open", "    *(volatile int *)0 = 1;\n");
+    start_grading(&g, dir, extra);
+    finish_grading(&g);
+    json_t *test = json_array_get(json_object_get(g.report, "tests"), 0);
+    const char *output = json_string_value(json_object_get(test, "output"));
+    ck_assert_str_eq(json_string_value(json_object_get(test, "status")), "failed");
+    ck_assert_msg(strstr(output, "valgrind found") && strstr(output, "Invalid write") &&
+                      strstr(output, "(writer.c:"),
+                  "the writer's invalid write is not reported: %s", output);
+    ck_assert_msg(strstr(output, "SIGSEGV") && strstr(output, "the fault is in main (reader.c:"),
+                  "the reader's crash does not name its line: %s", output);
+    assert_nothing_left(&g, "valgrind");
+    json_decref(g.report);
+    remove_tree(dir);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -696,6 +740,7 @@ static Suite *hostile_suite(void)
     tcase_add_test(input, archives_of_a_solution_get_full_marks);
     tcase_add_test(input, bad_archives_get_a_clear_message_and_write_nothing_outside);
     tcase_add_test(input, bad_folders_get_a_clear_message);
+    tcase_add_test(input, valgrind_names_the_error_and_the_faulting_line);
     suite_add_tcase(s, attacks);
     suite_add_tcase(s, input);
     return s;
