@@ -1,8 +1,9 @@
 /*
  * HOSTILE: tries to read the reference solution and the tests (and to
- * rewrite the tests) when it runs. If it can open any of them, it fails
- * on purpose; if the grader hides them, it is
- * the solution and gets full marks. @SHMLAB_ROOT@ is the checkout.
+ * rewrite the tests) when it runs, after trying to unmount whatever hides
+ * them. If it can open any of them, it fails on purpose; if the grader
+ * hides them, it is the solution and gets full marks. @SHMLAB_ROOT@ is
+ * the checkout.
  */
 #include <fcntl.h>
 #include <stdio.h>
