@@ -32,12 +32,11 @@ static void on_stop_signal(int sig)
     stop_signal = sig;
 }
 
-/* Like die_errno(), but a segment we made goes first. */
+/* Like die_errno(). */
 static _Noreturn void fail(const char *call)
 {
     int saved = errno;
 
-    /* Best effort: we are failing already, and die_errno reports CALL. */
     errno = saved;
     die_errno(call);
 }
@@ -105,8 +104,8 @@ static int wait_for_enter(const sigset_t *open)
     }
 }
 
-/* Remove the segment, then end the way SIG would have ended us, so that a
- * shell sees "killed by SIGINT" and stops a script that ran us. */
+/* Detach, then end the way SIG would have ended us, so that a shell sees
+ * "killed by SIGINT" and stops a script that ran us. */
 static _Noreturn void stop_by_signal(int *mem, int sig, const sigset_t *open)
 {
     if (shmdt(mem) == -1)
@@ -162,8 +161,7 @@ int main(int argc, char *argv[])
         stop_by_signal(mem, sig, &open);
 
     printf("mem is now %d\n", *mem);
-    /* Mark for removal first: the segment goes when the last process
-     * detaches, here at the next line. */
+    /* Detaching is enough, surely? (It is not: the segment stays.) */
     if (shmdt(mem) == -1)
         die_errno("shmdt");
     return 0;

@@ -45,12 +45,9 @@ static _Noreturn void fail(const char *call)
 }
 
 /*
- * Catch SIGINT and SIGTERM, but keep them blocked everywhere except inside
- * pselect(). A handler that only sets a flag races with a plain blocking
- * read: a signal that lands after the flag was tested but before read()
- * starts is caught and then ignored while read() waits forever. pselect()
- * unblocks and waits in one step, so such a signal interrupts the wait.
- * OPEN gets the mask to wait with.
+ * Catch Ctrl-C (who would send anything else?), but keep SIGINT blocked
+ * everywhere except inside pselect(), so that it interrupts the wait at
+ * any moment. OPEN gets the mask to wait with.
  */
 static void catch_stop_signals(sigset_t *open)
 {
