@@ -148,4 +148,25 @@ bool expect_one_stderr_line(struct test_ctx *t, struct proc *p);
 bool expect_line_soon(struct test_ctx *t, struct proc *p, const char *pattern, int timeout_ms,
                       char *match, size_t size);
 
+/* --- helpers first needed by lab 03 (grader/lib/lab_helpers_03.c) ------- */
+
+enum follow_end {
+    FOLLOW_EOF,       /* the process closed its stdout (it ended) */
+    FOLLOW_STOPPED,   /* ON_LINE returned false */
+    FOLLOW_STALLED,   /* no line for STALL_MS */
+    FOLLOW_TIMED_OUT, /* TOTAL_MS passed */
+};
+
+/*
+ * Read P's stdout line by line as it is written, without keeping it: for
+ * programs that print more than a capture holds (10,000 lines). Each line,
+ * without its newline, goes to ON_LINE; returning false stops. Meanwhile
+ * the output of the processes in DRAIN (NULL-terminated, or NULL) is
+ * captured as usual, so that none of them blocks on a full pipe. P's
+ * stderr is left in its pipe for proc_wait().
+ */
+enum follow_end follow_stdout_lines(struct proc *p, struct proc *const drain[], int stall_ms,
+                                    int total_ms, bool (*on_line)(const char *line, void *arg),
+                                    void *arg);
+
 #endif
