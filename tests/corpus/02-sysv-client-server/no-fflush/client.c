@@ -6,7 +6,8 @@
  * Usage: client
  *
  * The segment must never outlive the client: it is removed after Enter,
- * at end of input, on SIGINT and SIGTERM, and when a later call fails.
+ * at end of input, on SIGINT, SIGTERM and SIGHUP (its terminal closed),
+ * and when a later call fails.
  */
 #include <errno.h>
 #include <signal.h>
@@ -45,12 +46,12 @@ static _Noreturn void fail(const char *call)
 }
 
 /*
- * Catch SIGINT and SIGTERM, but keep them blocked everywhere except inside
- * pselect(). A handler that only sets a flag races with a plain blocking
- * read: a signal that lands after the flag was tested but before read()
- * starts is caught and then ignored while read() waits forever. pselect()
- * unblocks and waits in one step, so such a signal interrupts the wait.
- * OPEN gets the mask to wait with.
+ * Catch SIGINT, SIGTERM and SIGHUP, but keep them blocked everywhere
+ * except inside pselect(). A handler that only sets a flag races with a
+ * plain blocking read: a signal that lands after the flag was tested but
+ * before read() starts is caught and then ignored while read() waits
+ * forever. pselect() unblocks and waits in one step, so such a signal
+ * interrupts the wait. OPEN gets the mask to wait with.
  */
 static void catch_stop_signals(sigset_t *open)
 {
@@ -60,10 +61,12 @@ static void catch_stop_signals(sigset_t *open)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &stop, open) == -1)
         die_errno("sigprocmask");
     sigdelset(open, SIGINT);
     sigdelset(open, SIGTERM);
+    sigdelset(open, SIGHUP);
 
     memset(&action, 0, sizeof(action));
     action.sa_handler = on_stop_signal;
@@ -73,6 +76,8 @@ static void catch_stop_signals(sigset_t *open)
     if (sigaction(SIGINT, &action, NULL) == -1)
         die_errno("sigaction");
     if (sigaction(SIGTERM, &action, NULL) == -1)
+        die_errno("sigaction");
+    if (sigaction(SIGHUP, &action, NULL) == -1)
         die_errno("sigaction");
 }
 
