@@ -442,25 +442,86 @@ static void submission_hash(const char *grader, const char *path, char *hex)
     EVP_MD_CTX_free(ctx);
 }
 
-/* The grader's identity: its binary, the labs it stages, the options. */
-static char *grader_hash(const char *shmgrade, const char *root, const struct options *o)
+static bool is_student_file(const struct lab *lab, const char *name)
 {
-    char *labs = string_printf("%s/labs", root);
-    char *settings = string_printf("hidden=%d", !o->no_hidden);
-    char hex[2 * EVP_MAX_MD_SIZE + 1], hex2[2 * EVP_MAX_MD_SIZE + 1];
+    for (const char *const *f = lab->student_files; *f != NULL; f++)
+        if (strcmp(*f, name) == 0)
+            return true;
+    return false;
+}
 
-    for (size_t i = 0; i < o->n_labs; i++) {
-        char *more = string_printf("%s lab=%s", settings, o->labs[i]);
-        free(settings);
-        settings = more;
+/* A lab's source (not a student's file, not a build product) decides a grade. */
+static bool lab_source(const struct lab *lab, const char *name)
+{
+    const char *dot = strrchr(name, '.');
+
+    if (is_student_file(lab, name))
+        return false;
+    return strcmp(name, "Makefile") == 0 ||
+           (dot && (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0 || strcmp(dot, ".mk") == 0));
+}
+
+/* Hash the sources of LAB and of labs/common that grading stages. */
+static int hash_lab_sources(EVP_MD_CTX *ctx, const char *root, const struct lab *lab)
+{
+    const char *folders[] = {"common", lab->id};
+
+    for (size_t i = 0; i < 2; i++) {
+        char *path = string_printf("%s/labs/%s", root, folders[i]);
+        int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), copy;
+        char **names;
+        size_t n;
+        int rc = 0;
+
+        free(path);
+        if (dir < 0 || (copy = dup(dir)) < 0 || (names = sorted_names(copy, &n)) == NULL) {
+            if (dir >= 0)
+                close(dir);
+            return -1;
+        }
+        for (size_t j = 0; j < n && rc == 0; j++) {
+            if (!lab_source(lab, names[j]))
+                continue;
+            hash_string(ctx, folders[i]);
+            hash_string(ctx, names[j]);
+            rc = hash_file_at(ctx, dir, names[j]);
+        }
+        free_names(names, n);
+        close(dir);
+        if (rc < 0)
+            return -1;
     }
-    submission_hash(settings, shmgrade, hex);
-    submission_hash(hex, labs, hex2);
-    if (hex[0] == '\0' || hex2[0] == '\0')
-        fail("cannot read the grader (%s) or the labs (%s) to hash them", shmgrade, labs);
-    free(labs);
-    free(settings);
-    return strdup(hex2);
+    return 0;
+}
+
+/*
+ * The grader's identity: its binary (every lab's tests are in it), the
+ * sources of the labs graded that it stages (Makefiles, headers, common
+ * code; not the skeletons, not build products), and the options.
+ */
+static char *grader_hash(const char *shmgrade, const char *root, const struct options *o,
+                         const struct lab *const *labs, size_t n_labs)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[EVP_MAX_MD_SIZE];
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    unsigned len = 0;
+    int rc;
+
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        fail("cannot set up SHA-256");
+    hash_string(ctx, o->no_hidden ? "hidden=0" : "hidden=1");
+    rc = hash_path(ctx, shmgrade);
+    for (size_t i = 0; i < n_labs && rc == 0; i++) {
+        hash_string(ctx, labs[i]->id);
+        rc = hash_lab_sources(ctx, root, labs[i]);
+    }
+    if (rc < 0 || EVP_DigestFinal_ex(ctx, md, &len) != 1)
+        fail("cannot read the grader (%s) or the labs in %s/labs to hash them", shmgrade, root);
+    for (unsigned i = 0; i < len; i++)
+        sprintf(hex + 2 * i, "%02x", md[i]);
+    EVP_MD_CTX_free(ctx);
+    return strdup(hex);
 }
 
 /* --- the class ----------------------------------------------------------------- */
@@ -1018,7 +1079,9 @@ int main(int argc, char *argv[])
     if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
         fail("prctl PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
     r.students = list_students(&o, &r.n);
-    char *grader = grader_hash(r.shmgrade, r.root, &o);
+    const struct lab *labs[MAX_LABS];
+    size_t n_labs = column_labs(&o, labs);
+    char *grader = grader_hash(r.shmgrade, r.root, &o, labs, n_labs);
     for (size_t i = 0; i < r.n; i++) {
         struct student *s = &r.students[i];
         submission_hash(grader, s->path, s->hash);

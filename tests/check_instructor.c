@@ -742,13 +742,32 @@ static void copy_solution(const char *dest, const char *mistake)
     }
 }
 
-/* Writer code prepended to a solution: a process that outlives the writer,
- * has left the process group and holds on forever. */
-static const char LINGERER[] =
-    "#include <sys/prctl.h>\n#include <unistd.h>\n"
-    "__attribute__((constructor)) static void linger(void)\n"
-    "{\n    if (fork() == 0) {\n        setsid();\n        prctl(PR_SET_NAME, \"shmlab-linger\");\n"
-    "        close(0), close(1), close(2);\n        for (;;)\n            pause();\n    }\n}\n";
+/*
+ * Writer code prepended to a solution: a process that leaves the writer's
+ * process group and outlives it, holding on forever. The writer goes on only
+ * once it has left (a pipe says so), so the grader always finds it the same
+ * way: as a process left running after every test that runs the writer.
+ */
+static const char LINGERER[] = "#include <sys/prctl.h>\n#include <unistd.h>\n"
+                               "__attribute__((constructor)) static void linger(void)\n"
+                               "{\n"
+                               "    int fds[2];\n"
+                               "    char c;\n"
+                               "    if (pipe(fds) < 0)\n"
+                               "        return;\n"
+                               "    if (fork() == 0) {\n"
+                               "        setsid();\n"
+                               "        prctl(PR_SET_NAME, \"shmlab-linger\");\n"
+                               "        close(0), close(1), close(2), close(fds[0]);\n"
+                               "        (void)!write(fds[1], \"x\", 1);\n"
+                               "        close(fds[1]);\n"
+                               "        for (;;)\n"
+                               "            pause();\n"
+                               "    }\n"
+                               "    close(fds[1]);\n"
+                               "    (void)!read(fds[0], &c, 1);\n"
+                               "    close(fds[0]);\n"
+                               "}\n";
 
 /* The class of the end-to-end test: each student's name and expected total. */
 static const struct {
@@ -794,10 +813,12 @@ static void make_class(const char *subs)
     write_text(format("%s/notes.txt", subs), "not a submission\n");
 }
 
-static struct proc *run_shmclass(const char *subs, const char *out, const char *extra)
+/* shmclass on SUBS into OUT, with up to two more options (or NULL). */
+static struct proc *run_shmclass(const char *subs, const char *out, const char *extra,
+                                 const char *more)
 {
-    const char *argv[] = {shmclass,   "--lab", "01", "--jobs", "2",
-                          "--output", out,     subs, extra,    NULL};
+    const char *argv[] = {shmclass, "--lab", "01",  "--jobs", "2", "--output",
+                          out,      subs,    extra, more,     NULL};
     struct proc_opts opts = {0};
     struct proc *p = proc_spawn(argv, &opts);
 
@@ -921,7 +942,7 @@ START_TEST(a_class_is_graded_into_a_gradebook_reports_and_a_summary)
     struct proc *p;
 
     make_class(subs);
-    p = run_shmclass(subs, out, NULL);
+    p = run_shmclass(subs, out, NULL, NULL);
     assert_exit(p, 0);
     ck_assert_msg(strstr(p->out.head, "7 submissions: 7 graded, 0 unchanged, 0 could not be "
                                       "graded") != NULL,
@@ -943,18 +964,25 @@ START_TEST(unchanged_submissions_are_not_graded_again)
     char *out = format("%s/rerun/out", work);
     char *csv = format("%s/gradebook.csv", out);
     char *bob = format("%s/bob", subs);
+    /* A grader of our own: a rebuild of build/shmgrade meanwhile (the tree
+     * is shared) must not look like a change of grader to this test. */
+    char *pinned = format("%s/rerun/shmgrade", work), *changed = format("%s/rerun/other", work);
+    char *use_pinned = format("--shmgrade=%s", pinned),
+         *use_changed = format("--shmgrade=%s", changed);
     char *first, *second;
     struct proc *p;
 
+    sh(work, "cp '%s' '%s' && cp '%s' '%s' && printf x >> '%s'", shmgrade, pinned, shmgrade,
+       changed, changed);
     copy_solution(format("%s/alice", subs), NULL);
     copy_solution(bob, "no-nul-terminator");
-    p = run_shmclass(subs, out, NULL);
+    p = run_shmclass(subs, out, use_pinned, NULL);
     assert_exit(p, 0);
     ck_assert_ptr_nonnull(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged"));
     proc_free(p);
     first = read_file(csv, NULL);
 
-    p = run_shmclass(subs, out, NULL);
+    p = run_shmclass(subs, out, use_pinned, NULL);
     assert_exit(p, 0);
     ck_assert_msg(strstr(p->out.head, "2 submissions: 0 graded, 2 unchanged") != NULL, "%s",
                   p->out.head);
@@ -963,9 +991,9 @@ START_TEST(unchanged_submissions_are_not_graded_again)
     ck_assert_str_eq(first, second);
     free(second);
 
-    /* One byte of one file changed: that submission alone is graded. */
+    /* One file changed: that submission alone is graded. */
     sh(root, "cp solutions/" LAB01 "/writer.c '%s/'", bob);
-    p = run_shmclass(subs, out, NULL);
+    p = run_shmclass(subs, out, use_pinned, NULL);
     assert_exit(p, 0);
     ck_assert_msg(strstr(p->out.head, "2 submissions: 1 graded, 1 unchanged") != NULL, "%s",
                   p->out.head);
@@ -974,22 +1002,21 @@ START_TEST(unchanged_submissions_are_not_graded_again)
     ck_assert_msg(strstr(second, "\r\nbob,105,") != NULL, "bob was not regraded: %s", second);
     free(second);
 
-    p = run_shmclass(subs, out, "--force");
+    p = run_shmclass(subs, out, use_pinned, "--force");
     assert_exit(p, 0);
     ck_assert_ptr_nonnull(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged"));
     proc_free(p);
 
     /* A changed grader is a different grader: everything is graded again. */
-    char *other = format("%s/rerun/shmgrade", work);
-    sh(work, "cp '%s' '%s' && printf x >> '%s'", shmgrade, other, other);
-    char *option = format("--shmgrade=%s", other);
-    p = run_shmclass(subs, out, option);
+    p = run_shmclass(subs, out, use_changed, NULL);
     assert_exit(p, 0);
     ck_assert_msg(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged") != NULL, "%s",
                   p->out.head);
     proc_free(p);
-    free(option);
-    free(other);
+    free(use_changed);
+    free(use_pinned);
+    free(changed);
+    free(pinned);
     free(first);
     free(bob);
     free(csv);
