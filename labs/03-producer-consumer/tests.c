@@ -446,7 +446,8 @@ static const struct lab_test tests[] = {
      .points = 25,
      .run = ten_thousand,
      .timeout_ms = 180000,
-     .title = "10,000 messages with no pause arrive exactly once each and in order",
+     .title = "10,000 messages with no pause arrive exactly once each and in order, within 2 "
+              "minutes",
      .hint = "The producer must wait until the consumer has taken a message (flag back to EMPTY) "
              "before writing the next; wait with an acquire load, hand over with a release store."},
     {.id = "late-consumer",
