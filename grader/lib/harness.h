@@ -148,6 +148,14 @@ bool expect_one_stderr_line(struct test_ctx *t, struct proc *p);
 bool expect_line_soon(struct test_ctx *t, struct proc *p, const char *pattern, int timeout_ms,
                       char *match, size_t size);
 
+/*
+ * No IPC object made by the test's programs exists now (those at the
+ * names and keys the test handed out included); a failure lists each one
+ * (kind, key, id, size, creator). For rubrics that grade cleaning up.
+ * The harness removes leftovers after every test either way.
+ */
+bool expect_nothing_left(struct test_ctx *t);
+
 /* --- helpers first needed by lab 03 (grader/lib/lab_helpers_03.c) ------- */
 
 enum follow_end {

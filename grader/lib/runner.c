@@ -788,6 +788,28 @@ static void list_leftovers(struct test_ctx *t)
     ipc_snapshot_free(&left);
 }
 
+bool expect_nothing_left(struct test_ctx *t)
+{
+    struct ipc_snapshot left;
+    char text[512];
+
+    if (sandbox_ipc_objects(&left) < 0)
+        return check(t, false, "internal: cannot list IPC objects: %s", strerror(errno));
+    if (left.n == 0) {
+        ipc_snapshot_free(&left);
+        return true;
+    }
+    ipc_object_describe(&left.objects[0], text, sizeof(text));
+    check(t, false, "the programs left %zu IPC object%s behind, such as: %s", left.n,
+          left.n == 1 ? "" : "s", text);
+    for (size_t i = 1; i < left.n && i < MAX_LISTED_LEFTOVERS; i++) {
+        ipc_object_describe(&left.objects[i], text, sizeof(text));
+        record_append(t->rec, "    also: %s\n", text);
+    }
+    ipc_snapshot_free(&left);
+    return false;
+}
+
 /* --- running a test ------------------------------------------------------- */
 
 static _Noreturn void test_process(const struct lab_test *test, const char *build_dir,
