@@ -106,7 +106,7 @@ test: format-check
 coverage:
 	rm -rf $(BUILD)/coverage
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/coverage EXTRA_CFLAGS="--coverage -O0" \
-	    EXTRA_LDLIBS=--coverage unit-test cli-test verdict-test
+	    EXTRA_LDLIBS=--coverage unit-test cli-test verdict-test instructor-test
 	gcovr --root . --filter 'grader/' --object-directory $(BUILD)/coverage \
 	    --print-summary --txt $(BUILD)/coverage/summary.txt \
 	    --html-details $(BUILD)/coverage/index.html

@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -40,6 +42,10 @@
 
 static const char *root, *shmgrade, *shmclass;
 static char work[PATH_SIZE];
+/* Spawned programs get a clean environment (proc.h) plus this: the
+ * checkout, since the programs under test run from copies. */
+static char env_root[PATH_SIZE + 16];
+static const char *const root_only_env[] = {env_root, NULL};
 
 /* --- helpers -------------------------------------------------------------------- */
 
@@ -59,10 +65,13 @@ static char *format(const char *fmt, ...)
 static struct proc *run_in(const char *cwd, const char *const *env, const char *const argv[])
 {
     const char *full[64] = {"/usr/bin/env"};
-    struct proc_opts opts = {.cwd = cwd, .env = env};
+    const char *all_env[16] = {env_root};
+    struct proc_opts opts = {.cwd = cwd, .env = all_env};
     struct proc *p;
     size_t n = 1;
 
+    for (size_t i = 0; env != NULL && env[i] != NULL && i < 14; i++)
+        all_env[i + 1] = env[i];
     for (size_t i = 0; argv[i] != NULL && n < 63; i++)
         full[n++] = argv[i];
     full[n] = NULL;
@@ -819,7 +828,7 @@ static struct proc *run_shmclass(const char *subs, const char *out, const char *
 {
     const char *argv[] = {shmclass, "--lab", "01",  "--jobs", "2", "--output",
                           out,      subs,    extra, more,     NULL};
-    struct proc_opts opts = {0};
+    struct proc_opts opts = {.env = root_only_env};
     struct proc *p = proc_spawn(argv, &opts);
 
     ck_assert_ptr_nonnull(p);
@@ -1049,7 +1058,7 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
     const char *argv[] = {shmclass, "--lab",    "01", "--jobs", "2",  "--timeout",
                           "10",     "--output", out,  option,   subs, NULL};
     static const char *const names[] = {"crash", "good", "hang", "orphan"};
-    struct proc_opts opts = {0};
+    struct proc_opts opts = {.env = root_only_env};
     struct proc *p;
     char *csv, *script;
     char ***rows;
@@ -1386,6 +1395,33 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+/* Copy *PROGRAM to WORK/bin/NAME and point *PROGRAM there. */
+static int pin_program(const char **program, const char *name)
+{
+    static char paths[2][PATH_SIZE + 64];
+    static int used;
+    char *bin = paths[used++];
+    char buf[65536];
+    ssize_t n = 0;
+    int in, out;
+
+    snprintf(bin, PATH_SIZE + 64, "%s/bin", work);
+    if (mkdir(bin, 0755) < 0 && errno != EEXIST)
+        return -1;
+    snprintf(bin, PATH_SIZE + 64, "%s/bin/%s", work, name);
+    in = open(*program, O_RDONLY | O_CLOEXEC);
+    out = open(bin, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    if (in < 0 || out < 0)
+        return -1;
+    while ((n = read(in, buf, sizeof(buf))) > 0)
+        if (write(out, buf, (size_t)n) != n)
+            return -1;
+    if (n < 0 || close(in) < 0 || close(out) < 0)
+        return -1;
+    *program = bin;
+    return 0;
+}
+
 static Suite *instructor_suite(void)
 {
     Suite *s = suite_create("instructor");
@@ -1437,6 +1473,13 @@ int main(void)
     snprintf(work, sizeof(work), "%s/shmlab-instructor-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (mkdtemp(work) == NULL) {
         perror("mkdtemp");
+        return EXIT_FAILURE;
+    }
+    snprintf(env_root, sizeof(env_root), "SHMLAB_ROOT=%s", root);
+    /* Our own copies of the programs under test: other work in a shared
+     * tree may rebuild build/ while this suite runs. */
+    if (pin_program(&shmgrade, "shmgrade") < 0 || pin_program(&shmclass, "shmclass") < 0) {
+        perror("check_instructor: cannot copy the programs under test");
         return EXIT_FAILURE;
     }
     runner = srunner_create(instructor_suite());
