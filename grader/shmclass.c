@@ -334,9 +334,13 @@ static char **sorted_names(int dir, size_t *count)
             fail("out of memory");
     }
     closedir(d);
+    /* Not qsort(NULL, 0, ...): its pointer is declared non-null, and the
+     * compiler may then drop a later NULL check. */
+    if (names == NULL && (names = calloc(1, sizeof(*names))) == NULL)
+        fail("out of memory");
     qsort(names, n, sizeof(*names), compare_names);
     *count = n;
-    return names ? names : calloc(1, sizeof(*names));
+    return names;
 }
 
 static void free_names(char **names, size_t n)
@@ -1071,6 +1075,11 @@ int main(int argc, char *argv[])
     if (access(r.shmgrade, X_OK) < 0)
         usage_error("cannot run the grader %s: %s (use --shmgrade)", r.shmgrade, strerror(errno));
     make_folder(o.output);
+    struct stat out_st;
+    if (stat(o.output, &out_st) < 0)
+        fail("stat %s: %s", o.output, strerror(errno));
+    if (same_file(o.submissions, &out_st))
+        usage_error("the output folder cannot be the submissions folder '%s'", o.submissions);
     char *students_dir = string_printf("%s/students", o.output);
     make_folder(students_dir);
     free(students_dir);

@@ -1034,6 +1034,45 @@ START_TEST(unchanged_submissions_are_not_graded_again)
 }
 END_TEST
 
+START_TEST(shmclass_refuses_bad_command_lines)
+{
+    char *dir = fresh_folder("usage");
+    char *out = format("%s/out", dir);
+    static const char *const cases[][3] = {
+        {"--jobs", "0", "--jobs must be a whole number"},
+        {"--timeout", "soon", "--timeout must be a whole number"},
+        {"--lab", "99", "no lab '99'"},
+    };
+    struct proc *p;
+
+    p = RUN_IN(NULL, NULL, shmclass);
+    assert_exit(p, 2);
+    ck_assert_ptr_nonnull(strstr(p->err.head, "name one folder of submissions"));
+    proc_free(p);
+    p = RUN_IN(NULL, NULL, shmclass, "--output", out, "/nonexistent/class");
+    assert_exit(p, 2);
+    ck_assert_ptr_nonnull(strstr(p->err.head, "cannot read the submissions folder"));
+    proc_free(p);
+    p = RUN_IN(NULL, NULL, shmclass, "--output", dir, dir);
+    assert_exit(p, 2);
+    ck_assert_ptr_nonnull(strstr(p->err.head, "cannot be the submissions folder"));
+    proc_free(p);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        p = RUN_IN(NULL, NULL, shmclass, cases[i][0], cases[i][1], "--output", out, dir);
+        assert_exit(p, 2);
+        ck_assert_msg(strstr(p->err.head, cases[i][2]) != NULL, "stderr: %s", p->err.head);
+        proc_free(p);
+    }
+    /* An empty class is a class: a gradebook with its header alone. */
+    p = RUN_IN(NULL, NULL, shmclass, "--lab", "01", "--output", out, fresh_folder("usage/empty"));
+    assert_exit(p, 0);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "0 submissions: 0 graded"));
+    proc_free(p);
+    free(out);
+    free(dir);
+}
+END_TEST
+
 /* A stand-in for shmgrade that misbehaves as its submission's name says;
  * for "good" it prints the real grader's report, graded beforehand, so
  * that no verdict here depends on how fast the machine is. */
@@ -1441,6 +1480,7 @@ static Suite *instructor_suite(void)
     tcase_add_test(classes, a_class_is_graded_into_a_gradebook_reports_and_a_summary);
     tcase_add_test(classes, unchanged_submissions_are_not_graded_again);
     tcase_add_test(classes, a_grader_that_hangs_or_crashes_costs_only_that_submission);
+    tcase_add_test(classes, shmclass_refuses_bad_command_lines);
     tcase_set_timeout(classes, 900);
     suite_add_tcase(s, classes);
     tcase_add_test(platforms, gradescope_bundle_grades_in_a_fake_autograder_tree);
