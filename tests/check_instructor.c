@@ -1248,6 +1248,17 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
     ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 0);
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json, "output")), "error"));
     json_decref(json);
+
+    /* A zip of a folder (from a Mac, too): what is inside the folder is graded. */
+    sh(base, "rm -rf results/* submission/* && mkdir submission/__MACOSX");
+    copy_solution(format("%s/submission/my lab", base), NULL);
+    p = RUN_IN(base, env, runner);
+    assert_exit(p, 0);
+    proc_free(p);
+    json = load_json(results);
+    assert_gradescope_results(json);
+    ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 105);
+    json_decref(json);
     free(runner);
     free(results);
     free(env_base);
@@ -1286,10 +1297,11 @@ START_TEST(autolab_bundle_prints_the_autoresult_last)
                      105);
     json_decref(result);
 
-    /* A failing test is status 1 for shmgrade, but the job still ends well. */
-    copy_solution(src, "no-nul-terminator");
-    sh(src, "tar -cf '%s/handin.tar' writer.c reader.c", dir);
-    p = RUN_IN(dir, NULL, "sh", "-c", "make 2>&1");
+    /* A failing test is status 1 for shmgrade, but the job still ends well;
+     * a zip of a folder is a handin too. */
+    copy_solution(format("%s/lab01", src), "no-nul-terminator");
+    sh(src, "rm -f '%s/handin.tar' && zip -q -r '%s/handin.zip' lab01", dir, dir);
+    p = RUN_IN(dir, NULL, "sh", "-c", "make HANDIN=handin.zip 2>&1");
     assert_exit(p, 0);
     result = autoresult(p->out.head);
     ck_assert_ptr_nonnull(strstr(p->out.head, "FAIL  no-stale-tail"));
