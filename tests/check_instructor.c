@@ -192,6 +192,18 @@ static size_t test_index(const struct lab *lab, const char *id)
     return 0;
 }
 
+/* A process name (at most 15 characters) unique to this run of the suite,
+ * so that runs side by side never see each other's processes. */
+static const char *process_tag(const char *what)
+{
+    static char tags[4][16];
+    static int next;
+    char *tag = tags[next++ % 4];
+
+    snprintf(tag, sizeof(tags[0]), "%.6s-%s", what, work + strlen(work) - 6);
+    return tag;
+}
+
 /* --- a result model to render ------------------------------------------------------ */
 
 /*
@@ -766,7 +778,7 @@ static const char LINGERER[] = "#include <sys/prctl.h>\n#include <unistd.h>\n"
                                "        return;\n"
                                "    if (fork() == 0) {\n"
                                "        setsid();\n"
-                               "        prctl(PR_SET_NAME, \"shmlab-linger\");\n"
+                               "        prctl(PR_SET_NAME, \"%s\");\n"
                                "        close(0), close(1), close(2), close(fds[0]);\n"
                                "        (void)!write(fds[1], \"x\", 1);\n"
                                "        close(fds[1]);\n"
@@ -809,7 +821,7 @@ static void make_class(const char *subs)
     free(path);
     path = format("%s/eve", subs);
     copy_solution(path, NULL);
-    write_text(format("%s/lingerer.c", path), LINGERER);
+    write_text(format("%s/lingerer.c", path), format(LINGERER, process_tag("linger")));
     sh(path, "cat lingerer.c writer.c > both.c && mv both.c writer.c && rm lingerer.c");
     free(path);
     path = format("%s/frank.src", work);
@@ -961,7 +973,8 @@ START_TEST(a_class_is_graded_into_a_gradebook_reports_and_a_summary)
     check_gradebook(out);
     check_summary(out);
     /* Eve's lingering process died with her tests. */
-    ck_assert_msg(!process_named("shmlab-linger"), "a student's process outlived the grading");
+    ck_assert_msg(!process_named(process_tag("linger")),
+                  "a student's process outlived the grading");
     free(out);
     free(subs);
 }
@@ -1082,7 +1095,7 @@ static const char FAKE_GRADER[] =
     "for a in \"$@\"; do [ \"$prev\" = --submission ] && sub=$a; prev=$a; done\n"
     "case $sub in\n"
     "*/hang) exec sleep 600 ;;\n"
-    "*/orphan) setsid %s/shmlab-orphan 600 </dev/null >/dev/null 2>&1 &\n"
+    "*/orphan) setsid %s/%s 600 </dev/null >/dev/null 2>&1 &\n"
     "    echo '{}' ;;\n"
     "*/crash) kill -SEGV $$ ;;\n"
     "*/good) cat %s/good.json ;;\n"
@@ -1105,11 +1118,11 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
 
     for (size_t i = 0; i < 4; i++)
         copy_solution(format("%s/%s", subs, names[i]), NULL);
-    sh(dir, "cp \"$(command -v sleep)\" shmlab-orphan");
+    sh(dir, "cp \"$(command -v sleep)\" '%s'", process_tag("orphan"));
     sh(dir,
        "'%s' --lab 01 --hidden --submission '%s/good' --format json > good.json || [ $? -eq 1 ]",
        shmgrade, subs);
-    script = format(FAKE_GRADER, dir, dir);
+    script = format(FAKE_GRADER, dir, process_tag("orphan"), dir);
     write_text(fake, script);
     sh(dir, "chmod +x fake-shmgrade");
     p = proc_spawn(argv, &opts);
@@ -1124,7 +1137,7 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
     ck_assert_ptr_nonnull(strstr(p->out.head, "orphan: shmgrade's report cannot be read"));
     proc_free(p);
     /* What the broken ones left behind died with them. */
-    ck_assert_msg(!process_named("shmlab-orphan"), "an orphan outlived shmclass");
+    ck_assert_msg(!process_named(process_tag("orphan")), "an orphan outlived shmclass");
     csv = read_file(format("%s/gradebook.csv", out), NULL);
     rows = parse_csv(csv, &n_rows);
     ck_assert_uint_eq(n_rows, 5);
