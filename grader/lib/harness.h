@@ -54,6 +54,11 @@ struct lab {
 /* How long one step (a program run to its end, a line awaited) may take. */
 #define DEFAULT_STEP_TIMEOUT_MS 5000
 
+/* TIMEOUT_MS as it applies in this run: longer when the programs run
+ * under valgrind. The harness scales its own waits; a helper that keeps
+ * its own clock must scale its timeouts with this. */
+int scaled_timeout_ms(int timeout_ms);
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /*

@@ -52,7 +52,12 @@ enum follow_end follow_stdout_lines(struct proc *p, struct proc *const drain[], 
     char buf[8192 + 1];
     const size_t cap = sizeof(buf) - 1;
     size_t len = 0;
-    long long deadline = now_ms() + total_ms, last_line = now_ms();
+    long long deadline, last_line = now_ms();
+
+    /* Under valgrind every program is slower: wait as much longer. */
+    stall_ms = scaled_timeout_ms(stall_ms);
+    total_ms = scaled_timeout_ms(total_ms);
+    deadline = now_ms() + total_ms;
 
     for (;;) {
         for (;;) {

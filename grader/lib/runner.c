@@ -24,7 +24,7 @@
 /* What one stream of a student program may carry before it is stopped. */
 #define RUN_OUTPUT_LIMIT (8 * 1024 * 1024)
 /* How much slower programs run under valgrind: every timeout grows. */
-#define VALGRIND_SLOWDOWN 4
+#define VALGRIND_SLOWDOWN 8
 /* Leftover IPC objects listed by name in a test's output; the rest counted. */
 #define MAX_LISTED_LEFTOVERS 10
 
