@@ -33,7 +33,6 @@
 #include <sys/sem.h>
 
 #include "harness.h"
-#include "runner.h" /* scaled_timeout_ms */
 
 /* Deadlines, generous for a loaded machine (and scaled under valgrind):
  * for one line, for workers to queue, for a whole count to finish. */
