@@ -182,4 +182,14 @@ enum follow_end follow_stdout_lines(struct proc *p, struct proc *const drain[], 
                                     int total_ms, bool (*on_line)(const char *line, void *arg),
                                     void *arg);
 
+/* --- helpers first needed by lab 02 (grader/lib/lab_helpers_02.c) ------- */
+
+/*
+ * The user the student's programs run as: a user of their own when the
+ * grader runs as root, else the grader's. An IPC object the grader makes
+ * for them to use (a segment for a server to attach) must be given to
+ * this user (IPC_SET), or a mode of 0600 keeps them out.
+ */
+uid_t student_uid(void);
+
 #endif

@@ -8,9 +8,10 @@
  * itself (it attaches to the client's segment, or makes a segment for the
  * server), so a broken client never costs the server's points, and back.
  *
- * IPC_PRIVATE segments have no key the harness could sweep by: every test
- * ends by killing what it started and removing each segment created by one
- * of its processes, or by the grader itself (finish()).
+ * IPC_PRIVATE segments have no key to sweep by: every test ends by killing
+ * what it started and removing each segment that one of its processes, or
+ * the grader itself, made (finish()). The harness's own sweep after the
+ * test then finds nothing, and lists nothing as left behind.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,8 +24,6 @@
 #include <sys/shm.h>
 
 #include "harness.h"
-#include "runner.h"  /* scaled_timeout_ms */
-#include "sandbox.h" /* sandbox_uid */
 
 #define SHM_SIZE 4096
 #define STEP_MS  DEFAULT_STEP_TIMEOUT_MS
@@ -273,8 +272,8 @@ static int grader_segment(struct test_ctx *t, int value, volatile int **mem)
     grader_segments[n_grader_segments].at = NULL;
     n_grader_segments++;
     require(t, shmctl(id, IPC_STAT, &ds) == 0, "internal: IPC_STAT: %s", strerror(errno));
-    ds.shm_perm.uid = sandbox_uid();
-    ds.shm_perm.gid = sandbox_uid();
+    ds.shm_perm.uid = student_uid();
+    ds.shm_perm.gid = student_uid();
     require(t, shmctl(id, IPC_SET, &ds) == 0, "internal: IPC_SET: %s", strerror(errno));
     at = shmat(id, NULL, 0);
     require(t, at != (void *)-1, "internal: the grader's shmat failed: %s", strerror(errno));
