@@ -12,7 +12,8 @@
  *     fails: test-id test-id ...
  *
  * Environment: SHMLAB_ROOT (the checkout), SHMGRADE (the grader binary),
- * SHMLAB_REPEAT (grade each submission this many times; default 1).
+ * SHMLAB_REPEAT (grade each submission this many times; default 1),
+ * SHMGRADE_ISOLATION (passed on to the grader: namespaces, none, auto).
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -97,14 +98,18 @@ static json_t *grade(const char *lab, const char *submission)
 {
     const char *argv[] = {shmgrade, "--lab",    lab, "--submission", submission, "--format",
                           "json",   "--hidden", NULL};
-    char env_root[4200];
-    const char *env[] = {env_root, NULL};
+    char env_root[4200], env_isolation[256];
+    const char *isolation = getenv("SHMGRADE_ISOLATION");
+    const char *env[] = {env_root, isolation ? env_isolation : NULL, NULL};
     struct proc_opts opts = {.env = env};
     struct proc *p;
     json_error_t error;
     json_t *report;
 
     snprintf(env_root, sizeof(env_root), "SHMLAB_ROOT=%s", root);
+    /* The isolation level under test, e.g. SHMGRADE_ISOLATION=none. */
+    if (isolation != NULL)
+        snprintf(env_isolation, sizeof(env_isolation), "SHMGRADE_ISOLATION=%s", isolation);
     p = proc_spawn(argv, &opts);
     ck_assert_msg(p != NULL, "cannot run %s", shmgrade);
     ck_assert_msg(proc_wait(p, GRADE_TIMEOUT_MS), "shmgrade did not finish grading %s", lab);
@@ -318,7 +323,7 @@ START_TEST(corpus_entry_fails_exactly_its_tests)
                       about, run + 1, expected, failed);
         ck_assert_int_eq(score, max - points_of_failed(report));
         if (run == 0)
-            printf("verdict %-16s %-24s %3d/%-3d fails: %s\n", c->lab, c->name, score, max, failed);
+            printf("verdict %-22s %-26s %3d/%-3d fails: %s\n", c->lab, c->name, score, max, failed);
         json_decref(report);
     }
     nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
