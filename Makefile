@@ -16,8 +16,9 @@ CHECK_LIBS := $(shell pkg-config --libs check)
 # Test code builds paths in fixed buffers freely; a cut path fails a test.
 TEST_CFLAGS := -Wno-format-truncation $(shell pkg-config --cflags check)
 
-LIB_SRC  := $(wildcard grader/lib/*.c)
-LIB_HDR  := $(wildcard grader/lib/*.h)
+# grader/cli/ holds the two programs; every other folder is library.
+LIB_SRC  := $(filter-out grader/cli/%,$(wildcard grader/*/*.c))
+LIB_HDR  := $(wildcard grader/*/*.h)
 LAB_DIRS := $(sort $(dir $(wildcard labs/[0-9]*/tests.c)))
 LAB_TESTS := $(addsuffix tests.c,$(LAB_DIRS))
 # A lab's hidden tests (instructors and platforms only; make dist leaves them out).
@@ -35,7 +36,7 @@ all: $(SHMGRADE)
 
 $(BUILD)/%.o: %.c $(LIB_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Igrader/lib -c -o $@ $<
+	$(CC) $(CFLAGS) -Igrader -c -o $@ $<
 
 $(BUILD)/libshmgrade.a: $(LIB_OBJ)
 	rm -f $@
@@ -43,7 +44,7 @@ $(BUILD)/libshmgrade.a: $(LIB_OBJ)
 
 # Lab objects are linked directly (not from the archive): they register
 # themselves, and nothing would otherwise pull them in.
-$(SHMGRADE): $(BUILD)/grader/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
+$(SHMGRADE): $(BUILD)/grader/cli/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # --- grading ------------------------------------------------------------------
@@ -62,16 +63,16 @@ progress: $(SHMGRADE)
 
 $(BUILD)/check_unit: $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a \
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a \
 	    $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/check_verdicts: tests/check_verdicts.c $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/check_cli: tests/check_cli.c $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
 TEST_ENV := SHMLAB_ROOT=$(CURDIR) SHMGRADE=$(abspath $(SHMGRADE)) CK_DEFAULT_TIMEOUT=60
 
@@ -86,7 +87,7 @@ cli-test: $(BUILD)/check_cli $(SHMGRADE)
 
 $(BUILD)/check_hostile: tests/check_hostile.c $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
 # Submissions that attack the grader (tests/hostile/), in both isolation
 # levels, and bad input (archives, links, binary and enormous files).
@@ -137,7 +138,7 @@ SHMCLASS := $(BUILD)/shmclass
 
 all: $(SHMCLASS)
 
-$(SHMCLASS): $(BUILD)/grader/shmclass.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
+$(SHMCLASS): $(BUILD)/grader/cli/shmclass.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcrypto)
 
 # One platform bundle per lab (LAB=01 for just one): Gradescope's
@@ -157,7 +158,7 @@ dist:
 
 $(BUILD)/check_instructor: tests/check_instructor.c $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader/lib -o $@ $< $(LAB_OBJ) $(BUILD)/libshmgrade.a \
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(LAB_OBJ) $(BUILD)/libshmgrade.a \
 	    $(LDLIBS) $(CHECK_LIBS)
 
 # Class grading, every report format, the platform bundles' simulated runs

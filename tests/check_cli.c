@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proc.h"
+#include "core/proc.h"
 
 static const char *root, *shmgrade;
 

@@ -38,8 +38,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ipc.h"
-#include "proc.h"
+#include "core/ipc.h"
+#include "core/proc.h"
 
 #define LAB               "01-posix-shm"
 #define TESTS             "round-trip,missing-object"

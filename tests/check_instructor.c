@@ -26,12 +26,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "formats.h"
-#include "grade.h"
-#include "gradebook.h"
-#include "hidden.h"
-#include "proc.h"
-#include "report.h"
+#include "report/formats.h"
+#include "run/grade.h"
+#include "report/gradebook.h"
+#include "run/hidden.h"
+#include "core/proc.h"
+#include "report/report.h"
 
 #define LAB01     "01-posix-shm"
 #define LONG_MS   (15 * 60 * 1000)
@@ -1377,7 +1377,7 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
     assert_exit(p, 0);
     /* The listing: what belongs in, and nothing that must stay out. */
     ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/README.md\n"));
-    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/grader/shmgrade.c\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/grader/cli/shmgrade.c\n"));
     ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/README.md\n"));
     ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/writer.c\n"));
     ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/tests.c\n"));

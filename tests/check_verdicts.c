@@ -27,7 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "proc.h"
+#include "core/proc.h"
 
 #define GRADE_TIMEOUT_MS (10 * 60 * 1000)
 #define MAX_CASES        256

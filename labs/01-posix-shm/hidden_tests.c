@@ -4,7 +4,7 @@
  * (shmgrade --hidden); `make dist` leaves this file out of the student pack,
  * and students see the result after the due date.
  */
-#include "hidden.h"
+#include "run/hidden.h"
 
 /* The contract takes any MESSAGE up to 4095 bytes: none at all is one. */
 static void empty_message(struct test_ctx *t)

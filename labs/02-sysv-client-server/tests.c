@@ -23,7 +23,7 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 #define SHM_SIZE 4096
 #define STEP_MS  DEFAULT_STEP_TIMEOUT_MS

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 /* int counter, char message[256], int ready: the least a segment holds. */
 #define SEGMENT_MIN_SIZE (4 + 256 + 4)

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <sys/sem.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 /* Deadlines, generous for a loaded machine (and scaled under valgrind):
  * for one line, for workers to queue, for a whole count to finish. */

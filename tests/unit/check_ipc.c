@@ -9,7 +9,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
-#include "ipc.h"
+#include "core/ipc.h"
 #include "suites.h"
 
 START_TEST(posix_object_size_and_mode_are_seen)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "grade.h"
+#include "run/grade.h"
 #include "suites.h"
 
 START_TEST(labs_are_found_by_folder_or_number)

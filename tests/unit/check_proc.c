@@ -6,7 +6,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "proc.h"
+#include "core/proc.h"
 #include "suites.h"
 
 static struct proc *sh(const char *script, const struct proc_opts *opts)

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "run/runner.h"
 #include "suites.h"
 
 static void passes(struct test_ctx *t)

@@ -1,6 +1,6 @@
 /* runner.c - see runner.h; also the test side of harness.h. */
 #define _GNU_SOURCE
-#include "runner.h"
+#include "run/runner.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 #define MAX_PROCS 64
 #define MAX_NAMES 64

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 enum test_status {
     STATUS_PASSED,

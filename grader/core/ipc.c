@@ -1,6 +1,6 @@
 /* ipc.c - see ipc.h. */
 #define _GNU_SOURCE
-#include "ipc.h"
+#include "core/ipc.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -14,7 +14,7 @@
  * tool for wrapping a single untrusted command.
  */
 #define _GNU_SOURCE
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runner.h"
+#include "run/runner.h"
 
 /* Sandbox users are SANDBOX_UID_BASE + the grader's pid: unique among
  * gradings running at once, far above any real account. */

@@ -22,13 +22,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/formats.h"
-#include "lib/grade.h"
-#include "lib/hidden.h"
-#include "lib/report.h"
-#include "lib/runner.h"
-#include "lib/sandbox.h"
-#include "lib/unpack.h"
+#include "report/formats.h"
+#include "run/grade.h"
+#include "run/hidden.h"
+#include "report/report.h"
+#include "run/runner.h"
+#include "sandbox/sandbox.h"
+#include "run/unpack.h"
 
 enum format {
     FORMAT_TEXT,

@@ -1,6 +1,6 @@
 /* proc.c - see proc.h. */
 #define _GNU_SOURCE
-#include "proc.h"
+#include "core/proc.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* grade.c - see grade.h. */
 #define _GNU_SOURCE
-#include "grade.h"
+#include "run/grade.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runner.h"
-#include "sandbox.h"
+#include "run/runner.h"
+#include "sandbox/sandbox.h"
 
 /* A student's source file larger than this is not source code. */
 #define MAX_STUDENT_FILE (1024 * 1024)

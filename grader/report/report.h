@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "result.h"
+#include "report/result.h"
 
 struct text_style {
     bool colour;  /* ANSI colours: only on a terminal, never with NO_COLOR */

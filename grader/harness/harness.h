@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "proc.h"
-#include "ipc.h"
+#include "core/proc.h"
+#include "core/ipc.h"
 
 struct test_ctx;
 

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "ipc.h"
+#include "core/ipc.h"
 
 enum sandbox_level { SANDBOX_AUTO, SANDBOX_NONE, SANDBOX_NAMESPACES };
 

@@ -1,5 +1,5 @@
 /* hidden.c - see hidden.h. */
-#include "hidden.h"
+#include "run/hidden.h"
 
 #include <stdio.h>
 #include <stdlib.h>

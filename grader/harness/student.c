@@ -1,6 +1,6 @@
 /* lab_helpers_02.c - harness helpers first needed by lab 02; see harness.h. */
-#include "harness.h"
-#include "sandbox.h"
+#include "harness/harness.h"
+#include "sandbox/sandbox.h"
 
 uid_t student_uid(void)
 {

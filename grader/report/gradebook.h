@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "result.h"
+#include "report/result.h"
 
 struct class_entry {
     const char *student;              /* as named by their folder or archive */

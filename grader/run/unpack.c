@@ -1,6 +1,6 @@
 /* unpack.c - see unpack.h. */
 #define _GNU_SOURCE
-#include "unpack.h"
+#include "run/unpack.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -1,12 +1,12 @@
 /* gradebook.c - see gradebook.h. */
 #define _GNU_SOURCE
-#include "gradebook.h"
+#include "report/gradebook.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 /* --- looking things up in one student's grade ------------------------------ */
 

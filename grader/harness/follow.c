@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 /* Hand each complete line in BUF[0..*LEN) to ON_LINE and keep the rest;
  * false if ON_LINE asked to stop. BUF has room for CAP bytes and a NUL; a

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "result.h"
+#include "report/result.h"
 
 /*
  * JUnit XML as Jenkins, GitHub and GitLab read it: <testsuites>, one

@@ -4,8 +4,8 @@
 #ifndef SHMGRADE_RUNNER_H
 #define SHMGRADE_RUNNER_H
 
-#include "harness.h"
-#include "result.h"
+#include "harness/harness.h"
+#include "report/result.h"
 
 /* Run TEST against the programs built in BUILD_DIR; fill RESULT. */
 void run_test(const struct lab_test *test, const char *build_dir, struct test_verdict *result);

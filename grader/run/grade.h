@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness.h"
-#include "result.h"
+#include "harness/harness.h"
+#include "report/result.h"
 
 struct grade_config {
     const char *root;       /* the shmlab checkout: labs/ lives here */

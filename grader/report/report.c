@@ -1,5 +1,5 @@
 /* report.c - see report.h. */
-#include "report.h"
+#include "report/report.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,15 +1,15 @@
 /* formats.c - see formats.h. */
 #define _GNU_SOURCE
-#include "formats.h"
+#include "report/formats.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "grade.h"
-#include "hidden.h"
-#include "report.h"
+#include "run/grade.h"
+#include "run/hidden.h"
+#include "report/report.h"
 
 /* --- pieces every format shares ------------------------------------------ */
 

@@ -42,11 +42,11 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "lib/formats.h"
-#include "lib/grade.h"
-#include "lib/gradebook.h"
-#include "lib/hidden.h"
-#include "lib/report.h"
+#include "report/formats.h"
+#include "run/grade.h"
+#include "report/gradebook.h"
+#include "run/hidden.h"
+#include "report/report.h"
 
 #define MAX_LABS       64
 #define MAX_TREE_DEPTH 64

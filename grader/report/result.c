@@ -1,5 +1,5 @@
 /* result.c - see result.h. */
-#include "result.h"
+#include "report/result.h"
 
 #include <stdio.h>
 #include <stdlib.h>
