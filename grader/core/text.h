@@ -1,0 +1,56 @@
+/*
+ * text.h - strings the grader builds, and untrusted bytes made readable.
+ *
+ * Everything a student program prints is untrusted: it may hold escape
+ * sequences that repaint a terminal, carriage returns that hide a line,
+ * or bytes that are not UTF-8. text_visible() is the one place that turns
+ * such bytes into text a person can read and no terminal can act on.
+ */
+#ifndef SHMGRADE_TEXT_H
+#define SHMGRADE_TEXT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A formatted string on the heap; the grader exits with status 3 (its
+ * own failure) when memory runs out. The caller frees it. */
+char *xasprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *format, va_list args) __attribute__((format(printf, 1, 0)));
+
+/* strdup() that exits with status 3 when memory runs out. */
+char *xstrdup(const char *text);
+
+/* A growing string. */
+struct strbuf {
+    char *text; /* always NUL-terminated once anything was added */
+    size_t len, cap;
+};
+
+void strbuf_add(struct strbuf *b, const char *data, size_t n);
+void strbuf_printf(struct strbuf *b, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* The text (an empty string if nothing was added); the caller frees it. */
+char *strbuf_take(struct strbuf *b);
+
+/*
+ * LEN bytes of untrusted DATA as text that shows every byte: valid UTF-8
+ * printable characters stay as they are; backslash, control characters,
+ * DEL, C1 controls, U+FFFE/U+FFFF and bytes that are not UTF-8 become C
+ * escapes (\\, \t, \r, \e, \x7f, \u0085, \xff). With QUOTE, the result is
+ * in double quotes (and " is escaped), so leading and trailing spaces show.
+ * The caller frees it.
+ */
+char *text_visible(const char *data, size_t len, bool quote);
+
+/*
+ * Columns DATA[0..LEN) takes once shown by text_visible (without quotes):
+ * where a marker under a character must go.
+ */
+size_t text_visible_width(const char *data, size_t len);
+
+/* Length of the valid UTF-8 sequence at S (1 to 4 bytes), or 0 if the
+ * bytes there are not valid UTF-8 (a truncated, overlong or surrogate
+ * sequence). AVAIL is how many bytes S holds. */
+size_t utf8_sequence_length(const unsigned char *s, size_t avail);
+
+#endif
