@@ -419,7 +419,10 @@ int main(int argc, char *argv[])
         fprintf(stderr, "shmgrade: the work folder is kept in %s\n", work);
     else
         nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    int rc = write_report(&o, &grade) == 0 ? (grade_result_perfect(&grade) ? 0 : 1) : 3;
+    int rc = write_report(&o, &grade) != 0        ? 3
+             : grade_result_grader_failed(&grade) ? 3
+             : grade_result_perfect(&grade)       ? 0
+                                                  : 1;
     grade_result_free(&grade);
     free(archive_problem);
     return rc;

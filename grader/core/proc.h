@@ -1,10 +1,15 @@
 /*
- * proc.h - a child process with its three standard streams on pipes.
+ * proc.h - child processes with their three standard streams on pipes.
  *
  * The grader never trusts a child to end, to print a newline, or to stop
  * printing: every wait has a deadline, output is captured up to a cap (the
  * head and the tail are kept), and ending a process kills its whole
- * process group.
+ * session.
+ *
+ * Every process spawned here and not yet freed is in one set, and every
+ * wait drains the pipes of all of them, whatever it waits for: a program
+ * that writes much to stderr while the grader follows its stdout, or
+ * while the grader waits for another program, never blocks on a full pipe.
  */
 #ifndef SHMGRADE_PROC_H
 #define SHMGRADE_PROC_H
@@ -34,8 +39,13 @@ struct proc_opts {
     const char *stdin_text; /* written to stdin, which is then closed */
     bool keep_stdin_open;   /* leave stdin open for proc_write_line() */
     const char *cwd;        /* working folder; default: inherited */
-    /* Called in the child between fork and exec (limits, sandbox). */
-    void (*before_exec)(void *arg);
+    /*
+     * Called in the child between fork and exec, after the standard
+     * streams are in place: confinement (limits, sandbox). It returns 0,
+     * or -1 with the reason in WHY; then the program is not run, and
+     * proc_spawn() reports the reason (struct proc.confine_error).
+     */
+    int (*before_exec)(void *arg, char *why, size_t size);
     void *before_exec_arg;
     /* Run ARGV under this command (e.g. valgrind and its options); the
      * transcript still shows ARGV alone. NULL-terminated, or NULL. */
@@ -46,7 +56,7 @@ struct proc_opts {
 };
 
 struct proc {
-    pid_t pid;
+    pid_t pid; /* also its session and process group */
     int stdin_fd, stdout_fd, stderr_fd, pidfd;
     struct capture out, err;
     enum proc_state state;
@@ -57,10 +67,20 @@ struct proc {
     bool transcript_shown;
     size_t output_limit; /* from proc_opts */
     bool output_limited; /* killed for printing more than output_limit */
+    /* Why the program was never run: its confinement failed (the
+     * grader's problem, not the program's), or NULL. */
+    char *confine_error;
+    bool following;         /* proc_follow_stdout() reads stdout itself */
+    struct proc *next_live; /* the set every wait drains */
 };
 
-/* Start ARGV[0] (a path) with ARGV; NULL with errno set when fork/pipe fail.
- * A failing exec shows as exit status 127 with the reason on stderr. */
+/*
+ * Start ARGV[0] (a path) with ARGV in a session of its own (no
+ * controlling terminal). NULL with errno set when fork or pipe fail.
+ * Returns once the program runs, or once it is known not to: a failed
+ * exec shows as exit status 127 with the reason on stderr, a failed
+ * confinement as confine_error.
+ */
 struct proc *proc_spawn(const char *const argv[], const struct proc_opts *opts);
 
 /* Write LINE and a newline to stdin; false if the process closed it. */
@@ -68,31 +88,66 @@ bool proc_write_line(struct proc *p, const char *line);
 void proc_close_stdin(struct proc *p);
 
 /*
- * Wait up to TIMEOUT_MS for the process to end, draining its output all
- * the while (a child blocked on a full pipe would otherwise never end).
- * Returns true once it has ended; false on timeout (it keeps running).
+ * Wait up to TIMEOUT_MS for the process to end, draining the output of
+ * every live process all the while. Returns true once it has ended; false
+ * on timeout (it keeps running).
  */
 bool proc_wait(struct proc *p, int timeout_ms);
 
 /*
- * Wait up to TIMEOUT_MS for a stdout line matching the extended regular
- * expression PATTERN. Lines before it are consumed. Returns a pointer to a
- * static copy of the matched line, or NULL on timeout or end of output.
+ * Wait up to TIMEOUT_MS until DONE(ARG) holds, draining every live
+ * process's output meanwhile. DONE is asked again whenever something
+ * happens (output, a process ending) and at short intervals between, for
+ * states the kernel sends no event for (a process falling asleep).
  */
-const char *proc_expect_line(struct proc *p, const char *pattern, int timeout_ms);
+bool proc_wait_until(bool (*done)(void *arg), void *arg, int timeout_ms);
 
-/* Send SIG to the process group; SIGKILL also waits for the leader. */
+/*
+ * Wait up to TIMEOUT_MS for a stdout line matching the extended regular
+ * expression PATTERN. Lines before it are consumed. Returns the matched
+ * line (the caller frees it), or NULL on timeout or end of output.
+ */
+char *proc_await_line(struct proc *p, const char *pattern, int timeout_ms);
+
+/*
+ * The next stdout line within TIMEOUT_MS, consumed (the caller frees it);
+ * NULL on timeout or end of output. *NEWLINE says whether it ended with a
+ * newline (the last line of a program may not).
+ */
+char *proc_next_line(struct proc *p, int timeout_ms, bool *newline);
+
+/*
+ * Read P's stdout line by line as it is written, without keeping it: for
+ * programs that print more than a capture holds. Each line, without its
+ * newline, goes to ON_LINE; returning false stops. Every other stream of
+ * every live process is drained meanwhile, as by any wait.
+ */
+enum follow_end {
+    FOLLOW_EOF,       /* P closed its stdout (it ended) */
+    FOLLOW_STOPPED,   /* ON_LINE returned false */
+    FOLLOW_STALLED,   /* no line for STALL_MS */
+    FOLLOW_TIMED_OUT, /* TOTAL_MS passed */
+};
+enum follow_end proc_follow_stdout(struct proc *p, int stall_ms, int total_ms,
+                                   bool (*on_line)(const char *line, void *arg), void *arg);
+
+/* Send SIG to the session's process group; SIGKILL also reaps the leader. */
 void proc_kill(struct proc *p, int sig);
 
 /* Kill, reap and free. */
 void proc_free(struct proc *p);
 
-/* "exited with status 1", "was killed by SIGSEGV (Segmentation fault)",
- * "did not end within 5.0 s", "is still running". Static storage. */
-const char *proc_describe_end(const struct proc *p);
+/* Texts for messages, returned by value: two in one printf() are safe. */
+struct short_text {
+    char text[192];
+};
 
-/* Name of a signal: "SIGSEGV". Static storage. */
-const char *signal_name(int sig);
+/* "exited with status 1", "was killed by SIGSEGV (Segmentation fault)",
+ * "is still running". */
+struct short_text proc_describe_end(const struct proc *p);
+
+/* Name of a signal: "SIGSEGV". */
+struct short_text signal_name(int sig);
 
 /* The kept output of a stream as one string (head, a "[... N bytes cut
  * ...]" marker, tail). The caller frees it. */
@@ -103,11 +158,20 @@ char *capture_text(const struct capture *c);
 size_t capture_line_count(const struct capture *c);
 bool capture_line(const struct capture *c, size_t n, char *buf, size_t size);
 
-/* Last N lines of the kept output, for reports. The caller frees it. */
-char *capture_last_lines(const struct capture *c, size_t n);
+/* Where line N of the head starts and how long it is (without its
+ * newline); false past the last line. */
+bool capture_line_span(const struct capture *c, size_t n, size_t *start, size_t *len);
 
 /* Milliseconds on the monotonic clock. */
 long long now_ms(void);
+
+/*
+ * Is PID asleep in a system call (every thread of it), and not one that
+ * would end by itself soon because the grader drains the pipe it writes
+ * to? Reads /proc/PID/task/TID/stat and .../syscall. *SYSCALL gets the
+ * number of the call the main thread sleeps in (or -1).
+ */
+bool process_is_blocked(pid_t pid, long *syscall_number);
 
 /*
  * Kill every descendant of this process (SIGKILL) and reap them, until

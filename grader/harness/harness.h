@@ -2,13 +2,26 @@
  * harness.h - what a lab's tests.c is written against.
  *
  * A lab is a table of tests; each test is a promise of the handout with
- * points, a title and a hint. A test function spawns the student's programs
- * through the harness, which owns pipes, timeouts and the process tree, and
- * records what it expected and what happened with check()/require().
+ * points, a title and a hint, and a body of a few steps that read like the
+ * promise, in the manner of check50:
  *
- * Every test runs in a process of its own, forked by the grader, so a test
- * that calls require() and fails simply ends that process; nothing a test
- * does can take the grader down with it.
+ *     static void round_trip(struct test_ctx *t)
+ *     {
+ *         const char *name = unique_shm_name(t);
+ *         expect_run(t, ARGS("writer", name, "hello"), EXIT(0),
+ *                    STDOUT("Data written to shared memory: hello\n"));
+ *         expect_run(t, ARGS("reader", name), EXIT(0), STDOUT("Received: hello\n"));
+ *     }
+ *
+ * Every expect_*() step stops the test at its first failure, with a
+ * message that says what the handout asks and what happened (expected
+ * and actual lines, a marker under the first difference, invisible
+ * characters made visible), and the transcript of the program once.
+ *
+ * Every test runs in a process of its own, forked by the grader; whatever
+ * it started is killed when it ends, and everything it left is removed.
+ * While a step waits for anything, the harness reads the output of every
+ * program the test started, so no program ever blocks on a full pipe.
  */
 #ifndef SHMGRADE_HARNESS_H
 #define SHMGRADE_HARNESS_H
@@ -17,8 +30,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "core/proc.h"
 #include "core/ipc.h"
+#include "core/proc.h"
 
 struct test_ctx;
 
@@ -69,11 +82,11 @@ int scaled_timeout_ms(int timeout_ms);
     static const struct lab *const shmlab_registered_##var                                         \
         __attribute__((used, section("shmlab_labs"))) = &var
 
-/* --- checking ---------------------------------------------------------- */
+/* --- recording ------------------------------------------------------------ */
 
 /*
  * Record a failure (the formatted message says what was expected and what
- * happened) unless COND holds. Returns COND, so a test can go on or stop.
+ * happened) unless COND holds. Returns COND, so a test can go on.
  */
 bool check(struct test_ctx *t, bool cond, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
@@ -82,114 +95,217 @@ bool check(struct test_ctx *t, bool cond, const char *format, ...)
 void require(struct test_ctx *t, bool cond, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Record a failure and end the test. */
+_Noreturn void fail(struct test_ctx *t, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Add a line of context to the test's output (shown with its verdict). */
 void note(struct test_ctx *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-/* End the test now: it has failed already, or a check cannot go on. */
+/* End the test now. */
 _Noreturn void test_end(struct test_ctx *t);
 
 /* Has any check of this test failed so far? */
 bool test_failed(const struct test_ctx *t);
 
-/* --- names and keys that never collide between runs --------------------- */
+/* A formatted string that lives until the test ends. */
+const char *textf(struct test_ctx *t, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* --- names, keys and the programs' environment ------------------------- */
 
 /*
- * A POSIX shm name unique to this grading run ("/shmlab-PID-N"). The
- * harness removes the object when the test ends, so a submission that
- * forgets shm_unlink loses only the test that checks for it.
+ * A POSIX shm name unique to this test ("/shmlab-..."). The harness
+ * removes the object when the test ends, so a submission that forgets
+ * shm_unlink loses only the test that checks for it.
  */
 const char *unique_shm_name(struct test_ctx *t);
 
-/*
- * A System V key unique to this grading run; segments and semaphore sets
- * with it are removed when the test ends.
- */
+/* A System V key unique to this test; what is left at it is removed when
+ * the test ends. */
 key_t unique_ipc_key(struct test_ctx *t);
 
-/* The environment entry that hands KEY to a lab program. */
-const char *shmlab_key_env(struct test_ctx *t, key_t key);
+/* unique_ipc_key(), also handed to every program the test starts from
+ * now on as SHMLAB_KEY (labs/common/shmlab.h: shmlab_key()). */
+key_t use_unique_ipc_key(struct test_ctx *t);
 
-/* --- the student's programs ------------------------------------------------ */
-
-/* Absolute path of PROGRAM in the staged build folder. */
-const char *program_path(struct test_ctx *t, const char *program);
-
-/*
- * Start a built program: ARGV[0] names it (e.g. "writer"), the rest are its
- * arguments. The process runs in its own process group under the student
- * limits; the harness kills it, and anything it started, when the test ends.
- */
-struct proc *spawn(struct test_ctx *t, const char *const argv[], const struct proc_opts *opts);
-
-/* spawn(), then wait up to DEFAULT_STEP_TIMEOUT_MS for it to end. */
-struct proc *run(struct test_ctx *t, const char *const argv[], const struct proc_opts *opts);
-
-#define SPAWN(t, ...) spawn((t), (const char *const[]){__VA_ARGS__, NULL}, NULL)
-#define RUN(t, ...)   run((t), (const char *const[]){__VA_ARGS__, NULL}, NULL)
-
-/* --- expectations: each records a failure that shows the program's output -- */
-
-/* The process ends (within the step timeout) with exit status CODE. */
-bool expect_exit(struct test_ctx *t, struct proc *p, int code);
-
-/* Its stdout has a line exactly equal to LINE (the process must have ended). */
-bool expect_stdout_line(struct test_ctx *t, struct proc *p, const char *line);
-
-/* Its stdout has no line at all. */
-bool expect_stdout_empty(struct test_ctx *t, struct proc *p);
-
-/*
- * Its stderr is one line that names CALL and the text of strerror(ERRNUM),
- * as die_errno() prints it; a CALL of NULL accepts any call.
- */
-bool expect_error_line(struct test_ctx *t, struct proc *p, const char *call, int errnum);
-
-/* Its stderr is exactly one non-empty line (a usage message, say). */
-bool expect_one_stderr_line(struct test_ctx *t, struct proc *p);
-
-/* A line matching the extended regular expression PATTERN appears on its
- * stdout within TIMEOUT_MS (the process may still be running). On success
- * and when MATCH is not NULL, the line is copied into MATCH (SIZE bytes). */
-bool expect_line_soon(struct test_ctx *t, struct proc *p, const char *pattern, int timeout_ms,
-                      char *match, size_t size);
-
-/*
- * No IPC object made by the test's programs exists now (those at the
- * names and keys the test handed out included); a failure lists each one
- * (kind, key, id, size, creator). For rubrics that grade cleaning up.
- * The harness removes leftovers after every test either way.
- */
-bool expect_nothing_left(struct test_ctx *t);
-
-/* --- helpers first needed by lab 03 (grader/lib/lab_helpers_03.c) ------- */
-
-enum follow_end {
-    FOLLOW_EOF,       /* the process closed its stdout (it ended) */
-    FOLLOW_STOPPED,   /* ON_LINE returned false */
-    FOLLOW_STALLED,   /* no line for STALL_MS */
-    FOLLOW_TIMED_OUT, /* TOTAL_MS passed */
-};
-
-/*
- * Read P's stdout line by line as it is written, without keeping it: for
- * programs that print more than a capture holds (10,000 lines). Each line,
- * without its newline, goes to ON_LINE; returning false stops. Meanwhile
- * the output of the processes in DRAIN (NULL-terminated, or NULL) is
- * captured as usual, so that none of them blocks on a full pipe. P's
- * stderr is left in its pipe for proc_wait().
- */
-enum follow_end follow_stdout_lines(struct proc *p, struct proc *const drain[], int stall_ms,
-                                    int total_ms, bool (*on_line)(const char *line, void *arg),
-                                    void *arg);
-
-/* --- helpers first needed by lab 02 (grader/lib/lab_helpers_02.c) ------- */
+/* "NAME=VALUE" in the environment of every program started from now on
+ * (replacing an earlier NAME). */
+void set_program_env(struct test_ctx *t, const char *entry);
 
 /*
  * The user the student's programs run as: a user of their own when the
  * grader runs as root, else the grader's. An IPC object the grader makes
- * for them to use (a segment for a server to attach) must be given to
- * this user (IPC_SET), or a mode of 0600 keeps them out.
+ * for them must be given to this user (IPC_SET), or a mode of 0600 keeps
+ * them out.
  */
 uid_t student_uid(void);
+
+/* --- steps: the student's programs ---------------------------------------- */
+
+/*
+ * One step: what to run, with which input, and what the handout promises
+ * about its end. Written with the macros below, in any order:
+ *
+ *   ARGS("writer", name, msg)  the program (built in the lab folder) and
+ *                              its arguments
+ *   STDIN("text\n")            its whole input (default: none at all)
+ *   KEEP_STDIN                 input stays open for send_line()
+ *   EXIT(0)                    it exits with this status
+ *   STDOUT("a\nb\n")           its stdout is exactly these lines
+ *   STDOUT_HAS("line", ...)    its stdout has these lines, in this order,
+ *                              among others
+ *   NO_STDOUT                  it prints nothing on stdout
+ *   ERROR("shm_open", ENOENT)  its last line on stderr names the call and
+ *                              strerror() of the error (die_errno()'s form;
+ *                              informational lines before it are allowed)
+ *   ERROR_MENTIONS("4095")     its last line on stderr contains this text
+ *   USAGE                      a usage error: exit 2, a message as its last
+ *                              stderr line, nothing on stdout
+ *   WITHIN_MS(n)               the step's time (default 5 s, scaled)
+ */
+struct step {
+    const char *const *argv;
+    const char *stdin_text;
+    bool keep_stdin;
+    const char *const *env;
+    bool check_exit;
+    int exit_status;
+    const char *stdout_text;
+    const char *const *stdout_has;
+    bool no_stdout;
+    bool check_error;
+    const char *error_call; /* NULL: any call */
+    int error_errno;
+    const char *error_mentions;
+    bool usage;
+    int timeout_ms;
+};
+
+#define ARGS(...)                                                                                  \
+    .argv = (const char *const[])                                                                  \
+    {                                                                                              \
+        __VA_ARGS__, NULL                                                                          \
+    }
+#define STDIN(text) .stdin_text = (text)
+#define KEEP_STDIN  .keep_stdin = true
+#define ENV(...)                                                                                   \
+    .env = (const char *const[])                                                                   \
+    {                                                                                              \
+        __VA_ARGS__, NULL                                                                          \
+    }
+#define EXIT(status) .check_exit = true, .exit_status = (status)
+#define STDOUT(text) .stdout_text = (text)
+#define STDOUT_HAS(...)                                                                            \
+    .stdout_has = (const char *const[])                                                            \
+    {                                                                                              \
+        __VA_ARGS__, NULL                                                                          \
+    }
+#define NO_STDOUT            .no_stdout = true
+#define ERROR(call, errnum)  .check_error = true, .error_call = (call), .error_errno = (errnum)
+#define ERROR_MENTIONS(text) .error_mentions = (text)
+#define USAGE                .usage = true
+#define WITHIN_MS(ms)        .timeout_ms = (ms)
+
+/* Run a program to its end and check what the step promises. */
+#define expect_run(t, ...) step_run((t), &(const struct step){__VA_ARGS__})
+/* Start a program and go on while it runs (no expectations yet). */
+#define start(t, ...) step_start((t), &(const struct step){__VA_ARGS__})
+/* Wait for a started program to end and check what the step promises. */
+#define expect_end(t, p, ...) step_expect_end((t), (p), &(const struct step){__VA_ARGS__})
+
+struct proc *step_run(struct test_ctx *t, const struct step *step);
+struct proc *step_start(struct test_ctx *t, const struct step *step);
+void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step);
+
+/*
+ * Wait for a line on P's stdout that matches the extended regular
+ * expression PATTERN (lines before it are passed over); the line, which
+ * lives until the test ends. Fails the test if none comes within the step
+ * time or P ends first.
+ */
+const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern);
+
+/* await_line() for a PATTERN with one group of digits: their value. */
+long await_number(struct test_ctx *t, struct proc *p, const char *pattern);
+
+/* P's next stdout line is exactly EXPECTED (shown against the actual line
+ * when it is not). */
+void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected);
+
+/* Send LINE and a newline to P's stdin (started with KEEP_STDIN). */
+void send_line(struct test_ctx *t, struct proc *p, const char *line);
+
+/* Close P's stdin: the program reads end of file (Ctrl-D). */
+void close_stdin(struct test_ctx *t, struct proc *p);
+
+/*
+ * Wait until P is asleep in a system call: it waits for input, a
+ * semaphore, a signal. A test that sends a signal or input at "the moment
+ * the program waits" uses it, so the verdict never depends on whether the
+ * signal came before or after the program got there.
+ */
+void wait_blocked(struct test_ctx *t, struct proc *p);
+
+/* wait_blocked(), then send SIG to P's process group. */
+void send_signal(struct test_ctx *t, struct proc *p, int sig);
+
+/* Has P ended (without waiting)? */
+bool has_ended(struct proc *p);
+
+/*
+ * Read P's stdout line by line as it is written, without keeping it: for
+ * programs that print more than a capture holds. Each line, without its
+ * newline, goes to ON_LINE; returning false stops. Every other program of
+ * the test is drained meanwhile. STALL_MS and TOTAL_MS are scaled.
+ */
+enum follow_end follow_stdout(struct test_ctx *t, struct proc *p, int stall_ms, int total_ms,
+                              bool (*on_line)(const char *line, void *arg), void *arg);
+
+/* Show P's command, how it ended and its output in the test's report
+ * (once per program). */
+void show_transcript(struct test_ctx *t, struct proc *p);
+
+/* Show how a line differs from the expected one: both in quotes with
+ * invisible characters made visible, and a marker under the first
+ * difference. */
+void show_mismatch(struct test_ctx *t, const char *expected, const char *actual);
+
+/* --- what the grader sees for itself ------------------------------------- */
+
+/* The POSIX object NAME exists with SIZE bytes and MODE; WHEN says at
+ * what point of the test ("while it waits for the reader"). */
+void expect_shm_object(struct test_ctx *t, const char *name, long long size, unsigned mode,
+                       const char *when);
+
+/* No POSIX object NAME exists; WHEN says at what point, WHY what the
+ * handout asks. */
+void expect_no_shm_object(struct test_ctx *t, const char *name, const char *when, const char *why);
+
+/*
+ * A System V segment the grader makes for the student's programs (a
+ * server to attach), holding the int VALUE, attached by the grader at
+ * *MEM and given to the student's user; removed when the test ends.
+ */
+int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem);
+
+/* Detach the grader from its segment ID and remove it: ID is then an id
+ * that no segment has. */
+void remove_segment(struct test_ctx *t, int id);
+
+/* How many processes wait on the semaphores of the set with KEY (GETNCNT
+ * and GETZCNT of each): they are asleep in semop() there. 0 if there is
+ * no such set. */
+int semaphore_waiters(key_t key);
+
+/*
+ * Wait, draining every program's output, until DONE(ARG) holds (true) or
+ * TIMEOUT_MS (scaled, and never past the test's own deadline) passes
+ * (false). DONE is asked whenever a program prints or ends, and every few
+ * milliseconds between, for states the kernel sends no event for.
+ * WHAT says what the test waits for, should the test run out of time.
+ */
+bool wait_for(struct test_ctx *t, bool (*done)(void *arg), void *arg, int timeout_ms,
+              const char *what);
 
 #endif

@@ -16,6 +16,8 @@ const char *test_status_name(enum test_status status)
         return "timed out";
     case STATUS_NOT_RUN:
         return "not run";
+    case STATUS_GRADER_ERROR:
+        return "grader error";
     }
     return "unknown";
 }
@@ -39,6 +41,15 @@ void grade_result_total(struct grade_result *grade)
         grade->score += grade->labs[i].score;
         grade->max_score += grade->labs[i].max_score;
     }
+}
+
+bool grade_result_grader_failed(const struct grade_result *grade)
+{
+    for (size_t i = 0; i < grade->n_labs; i++)
+        for (size_t j = 0; j < grade->labs[i].n_tests; j++)
+            if (grade->labs[i].tests[j].status == STATUS_GRADER_ERROR)
+                return true;
+    return false;
 }
 
 bool grade_result_perfect(const struct grade_result *grade)

@@ -17,6 +17,10 @@ enum test_status {
     STATUS_FAILED,    /* a check failed */
     STATUS_TIMED_OUT, /* the whole test ran past its limit */
     STATUS_NOT_RUN,   /* the lab did not build, or files were missing */
+    /* The grader could not do its part (a limit it could not apply, a
+     * namespace it could not make): no verdict on the student's code,
+     * and the grading ends with the grader's own exit status, 3. */
+    STATUS_GRADER_ERROR,
 };
 
 struct test_verdict {
@@ -59,6 +63,9 @@ const char *test_status_name(enum test_status status);
 /* Add up scores of a lab and of the whole grade. */
 void lab_result_total(struct lab_result *lab);
 void grade_result_total(struct grade_result *grade);
+
+/* Did the grader fail on some test (STATUS_GRADER_ERROR)? */
+bool grade_result_grader_failed(const struct grade_result *grade);
 
 /* Full marks on everything graded? */
 bool grade_result_perfect(const struct grade_result *grade);

@@ -296,6 +296,12 @@ static bool build_lab(const char *stage_labs, const char *stage_lab, char **log)
         *log = format_string("cannot run make: %s", strerror(errno));
         return false;
     }
+    if (p->confine_error != NULL) {
+        /* Fail closed: never build student code with fewer limits. */
+        fprintf(stderr, "shmgrade: cannot confine the build, so it was not run: %s\n",
+                p->confine_error);
+        exit(3);
+    }
     ok = proc_wait(p, BUILD_TIMEOUT_MS);
     if (!ok)
         proc_kill(p, SIGKILL);

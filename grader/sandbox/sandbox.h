@@ -66,20 +66,37 @@ void sandbox_give_folder(const char *dir);
  */
 bool sandbox_enter_test(const char *build_dir, char *why, size_t size);
 
-/* What a student process runs under (proc_opts.before_exec argument). */
-struct sandbox_exec {
-    const void *limits; /* const struct student_limits * */
-    const char *dir;    /* the folder it may write: the build folder */
-    const char *stage;  /* for the build: the staged labs/ folder, else NULL */
+/* Limits every student process runs under. */
+struct student_limits {
+    long cpu_seconds;
+    long address_space_mb;
+    long file_size_mb;
+    long open_files;
+    long processes;
 };
 
-/* proc_opts.before_exec for a student program (in a test process). */
-void sandbox_student_exec(void *sandbox_exec);
+extern const struct student_limits RUN_LIMITS;   /* a test's programs */
+extern const struct student_limits BUILD_LIMITS; /* the compiler */
+
+/* What a student process runs under (proc_opts.before_exec argument). */
+struct sandbox_exec {
+    const struct student_limits *limits;
+    const char *dir;   /* the folder it may write: the build folder */
+    const char *stage; /* for the build: the staged labs/ folder, else NULL */
+};
+
+/*
+ * proc_opts.before_exec for a student program (in a test process): the
+ * limits, a fresh keyring, no new privileges, Landlock, the sandbox user;
+ * each step checked. Returns 0, or -1 with the reason in WHY: then the
+ * program must not run (the grader fails closed).
+ */
+int sandbox_student_exec(void *sandbox_exec, char *why, size_t size);
 
 /* proc_opts.before_exec for the build (from the grader itself): new
  * mount, IPC and network namespaces with the staged folder, then the
- * student limits and user. */
-void sandbox_build_exec(void *sandbox_exec);
+ * same confinement as a student program. */
+int sandbox_build_exec(void *sandbox_exec, char *why, size_t size);
 
 /* Kill every process of the sandbox user (one atomic kill(-1) as that
  * user); nothing when the grader is not root. */

@@ -10,17 +10,8 @@
 static void empty_message(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
-    struct proc *writer = RUN(t, "writer", name, "");
-    struct proc *reader;
-
-    if (!expect_exit(t, writer, 0) ||
-        !expect_stdout_line(t, writer, "Data written to shared memory: "))
-        return;
-    reader = RUN(t, "reader", name);
-    if (expect_exit(t, reader, 0) && expect_stdout_line(t, reader, "Received: "))
-        check(t, capture_line_count(&reader->out) == 1,
-              "the reader should print one line, 'Received: ', but printed %zu lines",
-              capture_line_count(&reader->out));
+    expect_run(t, ARGS("writer", name, ""), EXIT(0), STDOUT("Data written to shared memory: \n"));
+    expect_run(t, ARGS("reader", name), EXIT(0), STDOUT("Received: \n"));
 }
 
 static const struct lab_test hidden_tests[] = {

@@ -2,190 +2,129 @@
  * Lab 01 - POSIX shared memory: the graded promises of README.md.
  *
  * Each test names one promise of the handout's contract. The grader picks
- * every shm name itself (unique to the run) and removes leftovers after
+ * every shm name itself (unique to the test) and removes leftovers after
  * each test, so one mistake costs only the points of the promise it breaks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "harness/harness.h"
 
 #define SHM_SIZE 4096
-
-static char *printed(const char *prefix, const char *message)
-{
-    char *line;
-    if (asprintf(&line, "%s%s", prefix, message) < 0)
-        abort();
-    return line;
-}
-
-/* `writer NAME MESSAGE` succeeds and says what it wrote. */
-static bool write_message(struct test_ctx *t, const char *name, const char *message)
-{
-    struct proc *writer = RUN(t, "writer", name, message);
-    char *line = printed("Data written to shared memory: ", message);
-    bool ok = expect_exit(t, writer, 0) && expect_stdout_line(t, writer, line);
-    free(line);
-    return ok;
-}
-
-/* `reader NAME` succeeds and prints exactly MESSAGE. */
-static bool read_message(struct test_ctx *t, const char *name, const char *message)
-{
-    struct proc *reader = RUN(t, "reader", name);
-    char *line = printed("Received: ", message);
-    bool ok = expect_exit(t, reader, 0) && expect_stdout_line(t, reader, line);
-    free(line);
-    return ok;
-}
+#define WRITTEN  "Data written to shared memory: "
+#define RECEIVED "Received: "
 
 /* A message of LENGTH bytes whose every position is visible. */
-static char *message_of_length(size_t length)
+static const char *message_of_length(struct test_ctx *t, size_t length)
 {
-    char *message = malloc(length + 1);
-    if (message == NULL)
-        abort();
+    char *message = (char *)textf(t, "%*s", (int)length, "");
     for (size_t i = 0; i < length; i++)
         message[i] = (char)('a' + i % 26);
-    message[length] = '\0';
     return message;
+}
+
+/* `writer NAME MESSAGE` stores it and says so. */
+static void write_message(struct test_ctx *t, const char *name, const char *message)
+{
+    expect_run(t, ARGS("writer", name, message), EXIT(0),
+               STDOUT(textf(t, WRITTEN "%s\n", message)));
+}
+
+/* `reader NAME` prints exactly MESSAGE. */
+static void read_message(struct test_ctx *t, const char *name, const char *message)
+{
+    expect_run(t, ARGS("reader", name), EXIT(0), STDOUT(textf(t, RECEIVED "%s\n", message)));
+}
+
+static void round_trip_of(struct test_ctx *t, const char *message)
+{
+    const char *name = unique_shm_name(t);
+    write_message(t, name, message);
+    read_message(t, name, message);
 }
 
 static void round_trip(struct test_ctx *t)
 {
-    const char *name = unique_shm_name(t);
-    if (write_message(t, name, "hello, shared memory"))
-        read_message(t, name, "hello, shared memory");
+    round_trip_of(t, "hello, shared memory");
 }
 
 static void spaces_and_utf8(struct test_ctx *t)
 {
-    const char *name = unique_shm_name(t);
-    const char *message = "  Grüße aus Köln — ☕ naïve café  ";
-    if (write_message(t, name, message))
-        read_message(t, name, message);
+    round_trip_of(t, "  Grüße aus Köln — ☕ naïve café  ");
 }
 
 static void longest_message(struct test_ctx *t)
 {
-    const char *name = unique_shm_name(t);
-    char *message = message_of_length(SHM_SIZE - 1);
-    if (write_message(t, name, message))
-        read_message(t, name, message);
-    free(message);
+    round_trip_of(t, message_of_length(t, SHM_SIZE - 1));
 }
 
 static void too_long_refused(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
-    char *message = message_of_length(SHM_SIZE);
-    struct proc *writer = RUN(t, "writer", name, message);
-
-    if (expect_exit(t, writer, 1) && expect_one_stderr_line(t, writer)) {
-        check(t, strstr(writer->err.head, "4095") != NULL,
-              "the writer's message should name the limit, 4095 bytes, but it was: %.200s",
-              writer->err.head);
-        expect_stdout_empty(t, writer);
-    }
-    check(t, !shm_object_exists(name),
-          "a refused message must leave nothing behind, but %s exists in %s", name, SHM_FOLDER);
-    free(message);
+    expect_run(t, ARGS("writer", name, message_of_length(t, SHM_SIZE)), EXIT(1), NO_STDOUT,
+               ERROR_MENTIONS("4095"));
+    expect_no_shm_object(t, name, "after a refused message", "a refused message creates nothing");
 }
 
-static void object_size_and_mode(struct test_ctx *t)
+static void size_and_mode(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
-    struct shm_object_info info;
-
-    if (!write_message(t, name, "size and mode"))
-        return;
-    require(t, shm_object_stat(name, &info),
-            "after the writer ended, %s should exist in %s for the reader, but it does not", name,
-            SHM_FOLDER);
-    check(t, info.size == SHM_SIZE, "the object should be %d bytes (ftruncate), but it is %lld",
-          SHM_SIZE, (long long)info.size);
-    check(t, info.mode == 0600,
-          "the object's mode should be 0600 (only its owner may read or write), but it is %04o",
-          (unsigned)info.mode);
+    write_message(t, name, "size and mode");
+    expect_shm_object(t, name, SHM_SIZE, 0600, "after the writer ended");
 }
 
 static void no_stale_tail(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
-
-    if (write_message(t, name, "a rather long first message that fills the object") &&
-        write_message(t, name, "short"))
-        read_message(t, name, "short");
+    write_message(t, name, "a rather long first message that fills the object");
+    write_message(t, name, "short");
+    read_message(t, name, "short");
 }
 
-static void reader_removes_object(struct test_ctx *t)
+static void reader_removes(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
-
-    if (!write_message(t, name, "read me once") || !read_message(t, name, "read me once"))
-        return;
-    check(t, !shm_object_exists(name),
-          "after the reader ended, %s should be gone (shm_unlink), but it is still in %s", name,
-          SHM_FOLDER);
+    write_message(t, name, "read me once");
+    read_message(t, name, "read me once");
+    expect_no_shm_object(t, name, "after the reader ended", "shm_unlink");
 }
 
 static void missing_object(struct test_ctx *t)
 {
-    const char *name = unique_shm_name(t);
-    struct proc *reader = RUN(t, "reader", name);
-
-    if (expect_exit(t, reader, 1) && expect_error_line(t, reader, "shm_open", ENOENT))
-        expect_stdout_empty(t, reader);
+    expect_run(t, ARGS("reader", unique_shm_name(t)), EXIT(1), NO_STDOUT,
+               ERROR("shm_open", ENOENT));
 }
 
-/* ARGV gets a usage message on stderr, exit status 2 and no output. */
-static void expect_usage_error(struct test_ctx *t, const char *const argv[])
-{
-    struct proc *p = run(t, argv, NULL);
-    if (expect_exit(t, p, 2) && expect_one_stderr_line(t, p))
-        expect_stdout_empty(t, p);
-}
-
-static void usage_errors(struct test_ctx *t)
+static void usage(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
-
-    expect_usage_error(t, (const char *const[]){"writer", NULL});
-    expect_usage_error(t, (const char *const[]){"writer", name, NULL});
-    expect_usage_error(t, (const char *const[]){"writer", name, "two", "messages", NULL});
-    expect_usage_error(t, (const char *const[]){"reader", NULL});
-    expect_usage_error(t, (const char *const[]){"reader", name, "extra", NULL});
-    check(t, !shm_object_exists(name), "a usage error must create nothing, but %s exists", name);
+    expect_run(t, ARGS("writer"), USAGE);
+    expect_run(t, ARGS("writer", name), USAGE);
+    expect_run(t, ARGS("writer", name, "two", "messages"), USAGE);
+    expect_run(t, ARGS("reader"), USAGE);
+    expect_run(t, ARGS("reader", name, "extra"), USAGE);
+    expect_no_shm_object(t, name, "after usage errors", "a usage error creates nothing");
 }
 
-static void bad_names(struct test_ctx *t)
+static void bad_name(struct test_ctx *t)
 {
-    const char *name = unique_shm_name(t);
-    const char *no_slash = name + 1;
-    char nested[128];
-
-    snprintf(nested, sizeof(nested), "%s/inner", name);
-    expect_usage_error(t, (const char *const[]){"writer", no_slash, "message", NULL});
-    expect_usage_error(t, (const char *const[]){"writer", nested, "message", NULL});
-    expect_usage_error(t, (const char *const[]){"writer", "/", "message", NULL});
-    expect_usage_error(t, (const char *const[]){"reader", no_slash, NULL});
-    check(t, !shm_object_exists(name),
-          "a bad name must create nothing, but %s%s exists (glibc accepts a name without its "
-          "leading /: check the name yourself)",
-          SHM_FOLDER, name);
+    const char *name = unique_shm_name(t), *no_slash = name + 1;
+    expect_run(t, ARGS("writer", no_slash, "message"), USAGE);
+    expect_run(t, ARGS("writer", textf(t, "%s/inner", name), "message"), USAGE);
+    expect_run(t, ARGS("writer", "/", "message"), USAGE);
+    expect_run(t, ARGS("reader", no_slash), USAGE);
+    expect_no_shm_object(t, name, "after bad names",
+                         "glibc accepts a name without its leading /: check the name yourself");
 }
 
 static const struct lab_test tests[] = {
     {.id = "round-trip",
-     .points = 15,
+     .points = 10,
      .run = round_trip,
      .title = "A message the writer stores is what the reader prints",
-     .hint =
-         "Step 2 and 3 of the handout: shm_open, ftruncate, mmap, copy; then open, map and print."},
+     .hint = "Steps 2 to 4 of the handout: the writer creates, sizes and maps the object and "
+             "copies the message in; the reader maps it and prints it."},
     {.id = "spaces-utf8",
      .points = 10,
      .run = spaces_and_utf8,
@@ -204,32 +143,34 @@ static const struct lab_test tests[] = {
      .hint = "Check the length before shm_open, so there is nothing to clean up."},
     {.id = "size-and-mode",
      .points = 15,
-     .run = object_size_and_mode,
+     .run = size_and_mode,
      .title = "The object is 4096 bytes with mode 0600 while it waits for the reader",
-     .hint = "shm_open(name, O_CREAT | O_RDWR, 0600), then ftruncate(fd, 4096)."},
+     .hint = "Step 2: the mode is shm_open's third argument; a new object has no size until "
+             "ftruncate gives it one."},
     {.id = "no-stale-tail",
      .points = 10,
      .run = no_stale_tail,
      .title = "A shorter second message reads back without the first one's tail",
-     .hint = "Copy the terminating NUL too (memcpy length + 1, or strcpy)."},
+     .hint = "Step 3: a C string ends at its NUL. What marks the end of the message in the "
+             "object?"},
     {.id = "reader-removes",
      .points = 10,
-     .run = reader_removes_object,
+     .run = reader_removes,
      .title = "The reader removes the object (shm_unlink) after reading it",
      .hint = "An object outlives every process until shm_unlink: see 'kernel persistence'."},
     {.id = "missing-object",
      .points = 10,
      .run = missing_object,
      .title = "The reader on a missing object fails cleanly: exit 1, shm_open's error",
-     .hint = "Check shm_open's result and report with die_errno(\"shm_open\")."},
+     .hint = "Check what shm_open returns, and report its failure with die_errno()."},
     {.id = "usage",
      .points = 5,
-     .run = usage_errors,
+     .run = usage,
      .title = "Wrong argument counts print a usage line and exit 2",
      .hint = "Check argc first and call die_usage()."},
     {.id = "bad-name",
      .points = 5,
-     .run = bad_names,
+     .run = bad_name,
      .title = "Names without a leading /, with another /, or just / are refused with exit 2",
      .hint = "Validate with is_valid_shm_name() before shm_open."},
 };

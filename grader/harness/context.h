@@ -1,0 +1,116 @@
+/*
+ * context.h - the inside of a test: what the harness's parts share, and
+ * what the runner (grader/run/runner.c) sets up before a test's body and
+ * reads after it. Not for tests.c.
+ */
+#ifndef SHMGRADE_HARNESS_CONTEXT_H
+#define SHMGRADE_HARNESS_CONTEXT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "harness/harness.h"
+#include "sandbox/sandbox.h"
+
+#define MAX_PROCS 64
+#define MAX_NAMES 64
+#define MAX_ENV   16
+
+/*
+ * What a test process reports to the grader. It lives in a shared
+ * anonymous mapping made before fork(), so whatever the test recorded
+ * survives even if the test process is killed halfway.
+ */
+struct test_record {
+    bool finished;
+    bool out_of_time;  /* a step ran into the test's own deadline */
+    bool grader_error; /* the harness could not do its part (exit 3) */
+    char step[512];    /* what the test is waiting for right now */
+    int failures;
+    char message[2048];
+    size_t output_len;
+    char output[60 * 1024];
+    int n_names;
+    char names[MAX_NAMES][64];
+    int n_keys;
+    key_t keys[MAX_NAMES];
+};
+
+/* A program the test started. */
+struct test_program {
+    struct proc *proc;
+    char *valgrind_log; /* under --valgrind */
+};
+
+/* A segment the grader made for the programs (make_segment()). */
+struct grader_segment {
+    int id;
+    void *at; /* where the grader attached it, or NULL */
+};
+
+struct test_ctx {
+    const struct lab_test *test;
+    const char *build_dir;
+    struct test_record *rec;
+    struct test_program programs[MAX_PROCS];
+    size_t n_programs;
+    struct grader_segment segments[8];
+    size_t n_segments;
+    char *env[MAX_ENV]; /* set_program_env() */
+    size_t n_env;
+    char **texts; /* textf() */
+    size_t n_texts;
+    long unique_id; /* in every name and key the test hands out */
+    unsigned seq;
+    long long deadline; /* steps end by then, so the test can report */
+    struct sandbox_exec exec;
+};
+
+/* Options of the whole grading run. */
+struct harness_options {
+    bool valgrind;
+    int slowdown; /* every timeout is multiplied by it */
+};
+extern struct harness_options harness_options;
+
+/* Run every student program under valgrind's memcheck. */
+void harness_use_valgrind(bool on);
+
+/* Set up T for TEST in the test process; then run the body. */
+void harness_begin(struct test_ctx *t, const struct lab_test *test, const char *build_dir,
+                   struct test_record *rec, int timeout_ms);
+
+/* Record a failure. */
+void record_failure(struct test_ctx *t, const char *format, va_list args)
+    __attribute__((format(printf, 2, 0)));
+/* An internal failure: the grader could not do its part. The test ends,
+ * and the grading ends with the grader's own exit status (3). */
+_Noreturn void grader_error(struct test_ctx *t, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Append to the test's output. */
+void record_append(struct test_record *rec, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The program P of the test, or NULL. */
+struct test_program *program_of(struct test_ctx *t, const struct proc *p);
+
+/* Valgrind (valgrind.c): the wrapper for one program, and the test's
+ * verdict on each program's log. */
+const char *const *valgrind_wrapper(struct test_ctx *t, char **log);
+void check_valgrind_logs(struct test_ctx *t);
+void show_valgrind_fault(struct test_ctx *t, const struct proc *p);
+
+/* Remove what the harness handed out: names, keys (also called by the
+ * grader after a test without namespaces). */
+void clean_up_handed_out(const struct test_record *rec);
+
+/* Output checks (mismatch.c): each records a failure with the expected
+ * and actual lines and returns false, or returns true. */
+bool stdout_matches(struct test_ctx *t, struct proc *p, const char *expected);
+bool stdout_has_lines(struct test_ctx *t, struct proc *p, const char *const *lines);
+
+/* Say what the test waits for, for a report if it never comes. */
+void set_step(struct test_ctx *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * finish.c - the end of every test: whatever it started is killed, and
+ * what the programs left behind is named and removed. A test ends here
+ * whether it passed, failed or ran out of time.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include "harness/context.h"
+
+/* Leftover IPC objects listed by name in a test's output; the rest counted. */
+#define MAX_LISTED_LEFTOVERS 10
+
+/*
+ * Processes still alive once every program's process group is killed
+ * escaped on purpose (setsid, double fork): a daemon the test never asked
+ * for. They fail the test, and die with everything else.
+ */
+static void check_no_strays(struct test_ctx *t)
+{
+    struct task_info *tasks;
+    int n = list_descendants(&tasks), strays = 0;
+    char names[256] = "";
+
+    /* Only programs of a user of their own can be told from the test's
+     * own helpers. */
+    if (sandbox_uid() == getuid()) {
+        free(tasks);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        bool in_group = false;
+        if (tasks[i].zombie || tasks[i].uid != sandbox_uid())
+            continue;
+        for (size_t j = 0; j < t->n_programs && !in_group; j++)
+            in_group = tasks[i].pgid == t->programs[j].proc->pid;
+        if (in_group)
+            continue;
+        if (strays++ < 5) {
+            size_t len = strlen(names);
+            snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "", tasks[i].name);
+        }
+    }
+    free(tasks);
+    check(t, strays == 0,
+          "%d process%s (%s) kept running in the background after the test, outside the "
+          "process group of the program that started %s (a daemon?); the grader killed %s",
+          strays, strays == 1 ? "" : "es", names, strays == 1 ? "it" : "them",
+          strays == 1 ? "it" : "them");
+}
+
+static bool handed_out(const struct test_record *rec, const struct ipc_object *obj)
+{
+    for (int i = 0; i < rec->n_names; i++)
+        if (obj->kind == IPC_KIND_POSIX_SHM && strcmp(obj->name, rec->names[i]) == 0)
+            return true;
+    for (int i = 0; i < rec->n_keys; i++)
+        if (obj->kind != IPC_KIND_POSIX_SHM && obj->key == rec->keys[i])
+            return true;
+    return false;
+}
+
+/* Did a program that the test itself ended (it was still running when
+ * the test was over) create OBJ? Then leaving it is not the program's
+ * doing. */
+static bool made_by_interrupted(const pid_t *interrupted, size_t n, const struct ipc_object *obj)
+{
+    for (size_t i = 0; i < n; i++)
+        if (obj->creator == interrupted[i])
+            return true;
+    return false;
+}
+
+/* Name the IPC objects the programs left (beyond the names and keys the
+ * test handed out, which it may mean to leave, and what the programs it
+ * interrupted made), then remove them all. */
+static void list_leftovers(struct test_ctx *t, const pid_t *interrupted, size_t n_interrupted)
+{
+    struct ipc_snapshot left;
+    size_t listed = 0, extra = 0;
+
+    if (sandbox_ipc_objects(&left) < 0)
+        return;
+    for (size_t i = 0; i < left.n; i++) {
+        char text[512];
+        const struct ipc_object *obj = &left.objects[i];
+        if (!handed_out(t->rec, obj) && !made_by_interrupted(interrupted, n_interrupted, obj)) {
+            if (listed++ == 0)
+                record_append(t->rec, "  left behind, and removed by the grader:\n");
+            if (listed <= MAX_LISTED_LEFTOVERS) {
+                ipc_object_describe(obj, text, sizeof(text));
+                record_append(t->rec, "    %s\n", text);
+            } else {
+                extra++;
+            }
+        }
+        ipc_object_remove(obj);
+    }
+    if (extra > 0)
+        record_append(t->rec, "    ... and %zu more\n", extra);
+    ipc_snapshot_free(&left);
+}
+
+/* The segments the grader made for the programs go: detached first, for
+ * a segment goes only when nobody is attached. */
+static void remove_grader_segments(struct test_ctx *t)
+{
+    for (size_t i = 0; i < t->n_segments; i++) {
+        if (t->segments[i].at != NULL)
+            shmdt(t->segments[i].at);
+        shmctl(t->segments[i].id, IPC_RMID, NULL);
+    }
+    t->n_segments = 0;
+}
+
+_Noreturn void test_end(struct test_ctx *t)
+{
+    pid_t interrupted[MAX_PROCS];
+    size_t n_interrupted = 0;
+
+    /* Programs that ended on their own have complete valgrind logs. */
+    for (size_t i = 0; i < t->n_programs; i++)
+        if (!has_ended(t->programs[i].proc))
+            interrupted[n_interrupted++] = t->programs[i].proc->pid;
+    check_valgrind_logs(t);
+    for (size_t i = 0; i < t->n_programs; i++)
+        proc_kill(t->programs[i].proc, SIGKILL);
+    check_no_strays(t);
+    for (size_t i = 0; i < t->n_programs; i++) {
+        proc_free(t->programs[i].proc);
+        if (t->programs[i].valgrind_log != NULL)
+            unlink(t->programs[i].valgrind_log);
+        free(t->programs[i].valgrind_log);
+    }
+    t->n_programs = 0;
+    sandbox_kill_all();
+    kill_all_descendants();
+    remove_grader_segments(t);
+    list_leftovers(t, interrupted, n_interrupted);
+    clean_up_handed_out(t->rec);
+    t->rec->finished = true;
+    _exit(0);
+}

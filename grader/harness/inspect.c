@@ -1,0 +1,92 @@
+/*
+ * inspect.c - what the grader sees for itself: POSIX objects in /dev/shm,
+ * System V segments and semaphores, and segments it makes for the
+ * student's programs to use.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+
+#include "harness/context.h"
+
+void expect_shm_object(struct test_ctx *t, const char *name, long long size, unsigned mode,
+                       const char *when)
+{
+    struct shm_object_info info;
+
+    require(t, shm_object_stat(name, &info), "%s, %s should exist in %s, but it does not", when,
+            name, SHM_FOLDER);
+    require(t, info.size == size, "%s, %s should be %lld bytes (ftruncate), but it is %lld", when,
+            name, size, (long long)info.size);
+    require(t, info.mode == mode,
+            "%s, %s should have mode %04o (only its owner may read or write), but it has %04o",
+            when, name, mode, (unsigned)info.mode);
+}
+
+void expect_no_shm_object(struct test_ctx *t, const char *name, const char *when, const char *why)
+{
+    require(t, !shm_object_exists(name), "%s, %s should be gone (%s), but it is still in %s", when,
+            name, why, SHM_FOLDER);
+}
+
+int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
+{
+    struct grader_segment *seg;
+    struct shmid_ds ds;
+    void *at;
+    int id;
+
+    if (t->n_segments >= ARRAY_LEN(t->segments))
+        grader_error(t, "internal: the test made too many segments");
+    id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
+    if (id == -1)
+        grader_error(t, "internal: the grader's shmget failed: %s", strerror(errno));
+    seg = &t->segments[t->n_segments++];
+    *seg = (struct grader_segment){.id = id};
+    if (shmctl(id, IPC_STAT, &ds) != 0)
+        grader_error(t, "internal: IPC_STAT on the grader's segment: %s", strerror(errno));
+    ds.shm_perm.uid = student_uid();
+    ds.shm_perm.gid = student_uid();
+    if (shmctl(id, IPC_SET, &ds) != 0)
+        grader_error(t, "internal: IPC_SET on the grader's segment: %s", strerror(errno));
+    at = shmat(id, NULL, 0);
+    if (at == (void *)-1)
+        grader_error(t, "internal: the grader's shmat failed: %s", strerror(errno));
+    seg->at = at;
+    *mem = at;
+    **mem = value;
+    return id;
+}
+
+void remove_segment(struct test_ctx *t, int id)
+{
+    struct ipc_object gone;
+
+    for (size_t i = 0; i < t->n_segments; i++) {
+        if (t->segments[i].id != id)
+            continue;
+        if (t->segments[i].at != NULL && shmdt(t->segments[i].at) != 0)
+            grader_error(t, "internal: shmdt of the grader's segment: %s", strerror(errno));
+        t->segments[i].at = NULL;
+    }
+    if (shmctl(id, IPC_RMID, NULL) != 0 || sysv_shm_stat(id, &gone))
+        grader_error(t, "internal: the grader could not remove its segment %d: %s", id,
+                     strerror(errno));
+}
+
+int semaphore_waiters(key_t key)
+{
+    struct ipc_object set;
+    int waiters = 0;
+
+    if (!sysv_find_key(IPC_KIND_SYSV_SEM, key, &set))
+        return 0;
+    for (size_t i = 0; i < set.size; i++) {
+        int increase = semctl(set.id, (int)i, GETNCNT);
+        int zero = semctl(set.id, (int)i, GETZCNT);
+        waiters += (increase > 0 ? increase : 0) + (zero > 0 ? zero : 0);
+    }
+    return waiters;
+}

@@ -1,0 +1,246 @@
+/*
+ * record.c - what a test records (failures, notes), and the names, keys
+ * and environment it hands to the student's programs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/text.h"
+#include "harness/context.h"
+
+struct harness_options harness_options = {.slowdown = 1};
+
+/* How much slower programs run under valgrind: every timeout grows. */
+#define VALGRIND_SLOWDOWN 8
+
+void harness_use_valgrind(bool on)
+{
+    harness_options.valgrind = on;
+    harness_options.slowdown = on ? VALGRIND_SLOWDOWN : 1;
+}
+
+int scaled_timeout_ms(int timeout_ms)
+{
+    return timeout_ms * harness_options.slowdown;
+}
+
+void harness_begin(struct test_ctx *t, const struct lab_test *test, const char *build_dir,
+                   struct test_record *rec, int timeout_ms)
+{
+    memset(t, 0, sizeof(*t));
+    t->test = test;
+    t->build_dir = build_dir;
+    t->rec = rec;
+    /* Steps end a little before the test's own limit, so a test that
+     * runs out of time can still say where it was. */
+    t->deadline = now_ms() + timeout_ms - (timeout_ms > 20000 ? 2000 : timeout_ms / 10);
+    t->exec = (struct sandbox_exec){.limits = &RUN_LIMITS, .dir = build_dir};
+}
+
+/* --- recording ------------------------------------------------------------ */
+
+static void record_vappend(struct test_record *rec, const char *format, va_list args)
+{
+    size_t room = sizeof(rec->output) - rec->output_len;
+    int n;
+
+    if (room <= 1)
+        return;
+    n = vsnprintf(rec->output + rec->output_len, room, format, args);
+    if (n < 0)
+        return;
+    if ((size_t)n >= room) {
+        static const char cut[] = "\n[... output of this test cut ...]\n";
+        rec->output_len = sizeof(rec->output) - sizeof(cut);
+        memcpy(rec->output + rec->output_len, cut, sizeof(cut));
+        rec->output_len += sizeof(cut) - 1;
+        return;
+    }
+    rec->output_len += (size_t)n;
+}
+
+void record_append(struct test_record *rec, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    record_vappend(rec, format, args);
+    va_end(args);
+}
+
+void record_failure(struct test_ctx *t, const char *format, va_list args)
+{
+    struct test_record *rec = t->rec;
+    char text[2048];
+
+    vsnprintf(text, sizeof(text), format, args);
+    if (rec->failures++ == 0)
+        snprintf(rec->message, sizeof(rec->message), "%s", text);
+    record_append(rec, "FAILED: %s\n", text);
+}
+
+bool check(struct test_ctx *t, bool cond, const char *format, ...)
+{
+    va_list args;
+
+    if (cond)
+        return true;
+    va_start(args, format);
+    record_failure(t, format, args);
+    va_end(args);
+    return false;
+}
+
+void require(struct test_ctx *t, bool cond, const char *format, ...)
+{
+    va_list args;
+
+    if (cond)
+        return;
+    va_start(args, format);
+    record_failure(t, format, args);
+    va_end(args);
+    test_end(t);
+}
+
+void fail(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    record_failure(t, format, args);
+    va_end(args);
+    test_end(t);
+}
+
+void note(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    record_vappend(t->rec, format, args);
+    va_end(args);
+    record_append(t->rec, "\n");
+}
+
+bool test_failed(const struct test_ctx *t)
+{
+    return t->rec->failures > 0;
+}
+
+void set_step(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    vsnprintf(t->rec->step, sizeof(t->rec->step), format, args);
+    va_end(args);
+}
+
+const char *textf(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+    char **grown = realloc(t->texts, (t->n_texts + 1) * sizeof(*t->texts));
+    char *text;
+
+    if (grown == NULL) {
+        fputs("shmgrade: out of memory\n", stderr);
+        exit(3);
+    }
+    t->texts = grown;
+    va_start(args, format);
+    text = xvasprintf(format, args);
+    va_end(args);
+    t->texts[t->n_texts++] = text;
+    return text;
+}
+
+void grader_error(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+
+    t->rec->grader_error = true;
+    va_start(args, format);
+    record_failure(t, format, args);
+    va_end(args);
+    test_end(t);
+}
+
+/* --- names, keys, environment ----------------------------------------- */
+
+const char *unique_shm_name(struct test_ctx *t)
+{
+    struct test_record *rec = t->rec;
+    char *name;
+
+    if (rec->n_names >= MAX_NAMES)
+        grader_error(t, "internal: the test asked for too many names");
+    name = rec->names[rec->n_names];
+    snprintf(name, sizeof(rec->names[0]), "/shmlab-%ld-%u", t->unique_id, ++t->seq);
+    rec->n_names++;
+    shm_object_remove(name); /* a stale one from a crashed run with our pid */
+    return name;
+}
+
+key_t unique_ipc_key(struct test_ctx *t)
+{
+    struct test_record *rec = t->rec;
+    struct ipc_object existing;
+    key_t key;
+
+    if (rec->n_keys >= MAX_NAMES)
+        grader_error(t, "internal: the test asked for too many keys");
+    /* Keys are 0x5Axxxxxx: pid and a counter; skip any that are in use. */
+    do {
+        unsigned n = ((unsigned)t->unique_id * 64u + ++t->seq) & 0x00ffffffu;
+        key = (key_t)(0x5a000000u | n);
+    } while (sysv_find_key(IPC_KIND_SYSV_SHM, key, &existing) ||
+             sysv_find_key(IPC_KIND_SYSV_SEM, key, &existing));
+    rec->keys[rec->n_keys++] = key;
+    return key;
+}
+
+key_t use_unique_ipc_key(struct test_ctx *t)
+{
+    key_t key = unique_ipc_key(t);
+    set_program_env(t, textf(t, "SHMLAB_KEY=0x%08x", (unsigned)key));
+    return key;
+}
+
+void set_program_env(struct test_ctx *t, const char *entry)
+{
+    size_t name_len = strcspn(entry, "=");
+
+    for (size_t i = 0; i < t->n_env; i++) {
+        if (strncmp(t->env[i], entry, name_len + 1) == 0) {
+            free(t->env[i]);
+            t->env[i] = xstrdup(entry);
+            return;
+        }
+    }
+    if (t->n_env >= MAX_ENV)
+        grader_error(t, "internal: the test set too many environment entries");
+    t->env[t->n_env++] = xstrdup(entry);
+}
+
+uid_t student_uid(void)
+{
+    return sandbox_uid();
+}
+
+void clean_up_handed_out(const struct test_record *rec)
+{
+    for (int i = 0; i < rec->n_names; i++)
+        shm_object_remove(rec->names[i]);
+    for (int i = 0; i < rec->n_keys; i++)
+        sysv_remove_key(rec->keys[i]);
+}
+
+struct test_program *program_of(struct test_ctx *t, const struct proc *p)
+{
+    for (size_t i = 0; i < t->n_programs; i++)
+        if (t->programs[i].proc == p)
+            return &t->programs[i];
+    return NULL;
+}

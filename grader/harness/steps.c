@@ -1,0 +1,423 @@
+/*
+ * steps.c - running the student's programs, step by step, and checking
+ * what each step promises. Every expectation that fails ends the test
+ * (check50's chain: stop at the first failure), after showing the
+ * program's transcript once.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/text.h"
+#include "harness/context.h"
+
+/* What one stream of a student program may carry before it is stopped. */
+#define RUN_OUTPUT_LIMIT (8 * 1024 * 1024)
+/* Lines of each stream a transcript shows. */
+#define TRANSCRIPT_LINES 15
+
+/* --- transcripts ------------------------------------------------------------- */
+
+static void show_stream(struct test_ctx *t, const char *label, const struct capture *c)
+{
+    size_t lines = capture_line_count(c),
+           first = lines > TRANSCRIPT_LINES ? lines - TRANSCRIPT_LINES : 0;
+    size_t start, len;
+
+    if (c->total == 0) {
+        record_append(t->rec, "    %s: (nothing)\n", label);
+        return;
+    }
+    record_append(t->rec, "    %s%s:\n", label, first > 0 ? " (its last lines)" : "");
+    for (size_t n = first; capture_line_span(c, n, &start, &len); n++) {
+        /* Untrusted bytes: every control character is shown, none acts. */
+        char *shown = text_visible(c->head + start, len, false);
+        record_append(t->rec, "      | %s\n", shown);
+        free(shown);
+    }
+    if (c->head_len > 0 && c->head[c->head_len - 1] != '\n')
+        record_append(t->rec, "      (no newline at the end)\n");
+    if (c->total > c->head_len)
+        record_append(t->rec, "      (%zu bytes in all; the rest is not shown)\n", c->total);
+}
+
+void show_transcript(struct test_ctx *t, struct proc *p)
+{
+    if (p->transcript_shown)
+        return;
+    p->transcript_shown = true;
+    record_append(t->rec, "  $ ./%s\n", p->command);
+    if (p->timed_out)
+        record_append(t->rec, "    did not end in time and was killed\n");
+    else
+        record_append(t->rec, "    %s\n", proc_describe_end(p).text);
+    show_valgrind_fault(t, p);
+    show_stream(t, "stdout", &p->out);
+    show_stream(t, "stderr", &p->err);
+}
+
+/* Record a failure about P, show its transcript, end the test. */
+static _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    record_failure(t, format, args);
+    va_end(args);
+    show_transcript(t, p);
+    test_end(t);
+}
+
+/* --- time ---------------------------------------------------------------------- */
+
+/* A step's time: its own timeout, but never past the test's deadline. */
+static int step_budget(struct test_ctx *t, int timeout_ms, bool *cut)
+{
+    long long left = t->deadline - now_ms();
+    int wanted = scaled_timeout_ms(timeout_ms > 0 ? timeout_ms : DEFAULT_STEP_TIMEOUT_MS);
+
+    *cut = left < wanted;
+    if (!*cut)
+        return wanted;
+    return left > 0 ? (int)left : 0;
+}
+
+/* The step ran into the test's deadline: say where, and end the test. */
+static _Noreturn void out_of_time(struct test_ctx *t, struct proc *p)
+{
+    int total = t->test->timeout_ms > 0 ? t->test->timeout_ms : DEFAULT_TEST_TIMEOUT_MS;
+
+    t->rec->out_of_time = true;
+    p->timed_out = true;
+    proc_kill(p, SIGKILL);
+    fail_about(t, p, "the test ran out of time (%.0f s in all) while %s",
+               scaled_timeout_ms(total) / 1000.0, t->rec->step);
+}
+
+/* --- starting programs --------------------------------------------------------- */
+
+/* The environment of one program: the test's entries, the step's, and
+ * TMPDIR under valgrind (it keeps files there; the sandbox allows only
+ * the build folder). */
+#define PROGRAM_ENV_MAX (MAX_ENV * 2 + 2)
+static void program_env(struct test_ctx *t, const char *const *step_env,
+                        const char *env[PROGRAM_ENV_MAX])
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < t->n_env; i++)
+        env[n++] = t->env[i];
+    for (size_t i = 0; step_env != NULL && step_env[i] != NULL && n < MAX_ENV * 2; i++)
+        env[n++] = step_env[i];
+    if (harness_options.valgrind)
+        env[n++] = textf(t, "TMPDIR=%s", t->build_dir);
+    env[n] = NULL;
+}
+
+struct proc *step_start(struct test_ctx *t, const struct step *step)
+{
+    const char *args[64], *env[PROGRAM_ENV_MAX];
+    struct proc_opts opts = {
+        .stdin_text = step->stdin_text,
+        .keep_stdin_open = step->keep_stdin,
+        .cwd = t->build_dir,
+        .env = env,
+        .before_exec = sandbox_student_exec,
+        .before_exec_arg = &t->exec,
+        .output_limit = RUN_OUTPUT_LIMIT,
+    };
+    struct test_program *program;
+    size_t n = 0;
+
+    program_env(t, step->env, env);
+    if (t->n_programs >= MAX_PROCS)
+        grader_error(t, "internal: the test started too many programs");
+    program = &t->programs[t->n_programs];
+    args[n++] = textf(t, "%s/%s", t->build_dir, step->argv[0]);
+    while (step->argv[n] != NULL && n < ARRAY_LEN(args) - 1) {
+        args[n] = step->argv[n];
+        n++;
+    }
+    args[n] = NULL;
+    if (harness_options.valgrind)
+        opts.wrapper = valgrind_wrapper(t, &program->valgrind_log);
+    program->proc = proc_spawn(args, &opts);
+    if (program->proc == NULL)
+        grader_error(t, "internal: cannot start %s: %s", step->argv[0], strerror(errno));
+    t->n_programs++;
+    if (program->proc->confine_error != NULL)
+        grader_error(t, "internal: cannot confine %s, so it was not run: %s", step->argv[0],
+                     program->proc->confine_error);
+    return program->proc;
+}
+
+/* --- expectations at the end ------------------------------------------------- */
+
+/* Lines of stderr that are not empty, and the last of them. */
+static size_t stderr_lines(const struct proc *p, const char **last, size_t *last_len)
+{
+    size_t start, len, n = 0;
+
+    *last = NULL;
+    *last_len = 0;
+    for (size_t i = 0; capture_line_span(&p->err, i, &start, &len); i++) {
+        if (len == 0)
+            continue;
+        n++;
+        *last = p->err.head + start;
+        *last_len = len;
+    }
+    return n;
+}
+
+static bool contains(const char *text, size_t len, const char *needle)
+{
+    return memmem(text, len, needle, strlen(needle)) != NULL;
+}
+
+/* Wait for P to end within the step's time; a hang fails the test. */
+static void await_end(struct test_ctx *t, struct proc *p, int timeout_ms)
+{
+    bool cut;
+    int budget;
+
+    if (has_ended(p))
+        return;
+    set_step(t, "waiting for `%s` to end", p->command);
+    budget = step_budget(t, timeout_ms, &cut);
+    if (!proc_wait(p, budget)) {
+        if (cut)
+            out_of_time(t, p);
+        p->timed_out = true;
+        proc_kill(p, SIGKILL);
+        fail_about(t, p,
+                   "`%s` did not end within %.1f s (it hangs, or waits for something that never "
+                   "comes)",
+                   p->command, budget / 1000.0);
+    }
+    t->rec->step[0] = '\0';
+}
+
+void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step)
+{
+    const char *last;
+    size_t last_len;
+
+    await_end(t, p, step->timeout_ms);
+    if (step->usage) {
+        if (p->state != PROC_EXITED || p->exit_code != 2)
+            fail_about(t, p, "`%s` is a usage error: it should exit with status 2, but it %s",
+                       p->command, proc_describe_end(p).text);
+        if (stderr_lines(p, &last, &last_len) == 0)
+            fail_about(t, p,
+                       "`%s` is a usage error: it should say what is wrong on stderr, but it "
+                       "printed nothing there",
+                       p->command);
+        if (p->out.total > 0)
+            fail_about(t, p, "`%s` is a usage error: it should print nothing on stdout",
+                       p->command);
+    }
+    if (step->check_exit && (p->state != PROC_EXITED || p->exit_code != step->exit_status))
+        fail_about(t, p, "`%s` should exit with status %d, but it %s", p->command,
+                   step->exit_status, proc_describe_end(p).text);
+    if (step->check_error) {
+        const char *reason = strerror(step->error_errno);
+        if (stderr_lines(p, &last, &last_len) == 0)
+            fail_about(t, p,
+                       "`%s` should report the failure on stderr, naming the call%s%s%s and its "
+                       "error \"%s\", but it printed nothing there",
+                       p->command, step->error_call ? " (" : "",
+                       step->error_call ? step->error_call : "", step->error_call ? ")" : "",
+                       reason);
+        if ((step->error_call != NULL && !contains(last, last_len, step->error_call)) ||
+            !contains(last, last_len, reason))
+            fail_about(t, p,
+                       "the last line `%s` prints on stderr should name the call%s%s%s and its "
+                       "error \"%s\" (strerror), but it is: %s",
+                       p->command, step->error_call ? " (" : "",
+                       step->error_call ? step->error_call : "", step->error_call ? ")" : "",
+                       reason, textf(t, "%.*s", last_len > 300 ? 300 : (int)last_len, last));
+    }
+    if (step->error_mentions != NULL) {
+        if (stderr_lines(p, &last, &last_len) == 0)
+            fail_about(t, p,
+                       "`%s` should say what is wrong on stderr (mentioning \"%s\"), but "
+                       "it printed nothing there",
+                       p->command, step->error_mentions);
+        if (!contains(last, last_len, step->error_mentions))
+            fail_about(t, p,
+                       "the last line `%s` prints on stderr should mention \"%s\", but it is: %s",
+                       p->command, step->error_mentions,
+                       textf(t, "%.*s", last_len > 300 ? 300 : (int)last_len, last));
+    }
+    if (step->no_stdout && p->out.total > 0)
+        fail_about(t, p, "`%s` should print nothing on stdout", p->command);
+    if (step->stdout_text != NULL && !stdout_matches(t, p, step->stdout_text)) {
+        show_transcript(t, p);
+        test_end(t);
+    }
+    if (step->stdout_has != NULL && !stdout_has_lines(t, p, step->stdout_has)) {
+        show_transcript(t, p);
+        test_end(t);
+    }
+}
+
+struct proc *step_run(struct test_ctx *t, const struct step *step)
+{
+    struct proc *p = step_start(t, step);
+    step_expect_end(t, p, step);
+    return p;
+}
+
+bool has_ended(struct proc *p)
+{
+    return p->state != PROC_RUNNING || proc_wait(p, 0);
+}
+
+/* --- while it runs ---------------------------------------------------------- */
+
+const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern)
+{
+    bool cut;
+    int budget = step_budget(t, 0, &cut);
+    char *line;
+
+    set_step(t, "waiting for `%s` to print a line matching /%s/", p->command, pattern);
+    line = proc_await_line(p, pattern, budget);
+    if (line == NULL && cut && p->state == PROC_RUNNING)
+        out_of_time(t, p);
+    t->rec->step[0] = '\0';
+    if (line == NULL && p->state == PROC_RUNNING)
+        fail_about(t, p,
+                   "`%s` should print a line matching /%s/ within %.1f s, but it did not (it is "
+                   "still running)",
+                   p->command, pattern, budget / 1000.0);
+    if (line == NULL)
+        fail_about(t, p, "`%s` should print a line matching /%s/, but it %s first", p->command,
+                   pattern, proc_describe_end(p).text);
+    const char *kept = textf(t, "%s", line);
+    free(line);
+    return kept;
+}
+
+long await_number(struct test_ctx *t, struct proc *p, const char *pattern)
+{
+    const char *line = await_line(t, p, pattern);
+    regmatch_t group[2];
+    regex_t re;
+    long value;
+
+    if (regcomp(&re, pattern, REG_EXTENDED) != 0 || regexec(&re, line, 2, group, 0) != 0 ||
+        group[1].rm_so < 0)
+        grader_error(t, "internal: the pattern /%s/ has no group of digits", pattern);
+    regfree(&re);
+    errno = 0;
+    value = strtol(line + group[1].rm_so, NULL, 10);
+    if (errno != 0)
+        fail_about(t, p, "`%s` printed a number too large to be an id: \"%s\"", p->command, line);
+    return value;
+}
+
+void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected)
+{
+    bool cut, newline;
+    int budget = step_budget(t, 0, &cut);
+    char *line;
+
+    set_step(t, "waiting for `%s` to print \"%.200s\"", p->command, expected);
+    line = proc_next_line(p, budget, &newline);
+    if (line == NULL && cut && p->state == PROC_RUNNING)
+        out_of_time(t, p);
+    t->rec->step[0] = '\0';
+    if (line == NULL)
+        fail_about(t, p, "`%s` should print the line \"%.200s\" next, but it %s", p->command,
+                   expected,
+                   p->state == PROC_RUNNING
+                       ? textf(t, "printed nothing more within %.1f s", budget / 1000.0)
+                       : textf(t, "%s first", proc_describe_end(p).text));
+    if (strcmp(line, expected) != 0) {
+        check(t, false, "`%s` printed another line than the handout asks", p->command);
+        show_mismatch(t, expected, line);
+        free(line);
+        show_transcript(t, p);
+        test_end(t);
+    }
+    free(line);
+}
+
+void send_line(struct test_ctx *t, struct proc *p, const char *line)
+{
+    if (!proc_write_line(p, line))
+        fail_about(t, p, "`%s` closed its stdin (or ended) instead of reading its input",
+                   p->command);
+}
+
+void close_stdin(struct test_ctx *t, struct proc *p)
+{
+    (void)t;
+    proc_close_stdin(p);
+}
+
+/* --- waiting until blocked -------------------------------------------------- */
+
+struct blocked_wait {
+    struct proc *p;
+    long syscall;
+};
+
+static bool blocked_or_ended(void *arg)
+{
+    struct blocked_wait *w = arg;
+    return w->p->state != PROC_RUNNING || process_is_blocked(w->p->pid, &w->syscall);
+}
+
+void wait_blocked(struct test_ctx *t, struct proc *p)
+{
+    struct blocked_wait w = {.p = p, .syscall = -1};
+    bool cut;
+    int budget = step_budget(t, 0, &cut);
+
+    set_step(t, "waiting for `%s` to wait (asleep in a system call)", p->command);
+    if (!proc_wait_until(blocked_or_ended, &w, budget)) {
+        if (cut)
+            out_of_time(t, p);
+        fail_about(t, p,
+                   "`%s` should wait (for input, or a signal) but it kept running for %.1f s "
+                   "(a busy loop?)",
+                   p->command, budget / 1000.0);
+    }
+    t->rec->step[0] = '\0';
+    if (p->state != PROC_RUNNING)
+        fail_about(t, p, "`%s` should be waiting, but it %s", p->command,
+                   proc_describe_end(p).text);
+}
+
+void send_signal(struct test_ctx *t, struct proc *p, int sig)
+{
+    wait_blocked(t, p);
+    proc_kill(p, sig);
+}
+
+bool wait_for(struct test_ctx *t, bool (*done)(void *arg), void *arg, int timeout_ms,
+              const char *what)
+{
+    bool cut, ok;
+    int budget = step_budget(t, timeout_ms, &cut);
+
+    set_step(t, "waiting %s", what);
+    ok = proc_wait_until(done, arg, budget);
+    if (!ok && cut) {
+        int total = t->test->timeout_ms > 0 ? t->test->timeout_ms : DEFAULT_TEST_TIMEOUT_MS;
+        t->rec->out_of_time = true;
+        fail(t, "the test ran out of time (%.0f s in all) while %s",
+             scaled_timeout_ms(total) / 1000.0, t->rec->step);
+    }
+    t->rec->step[0] = '\0';
+    return ok;
+}

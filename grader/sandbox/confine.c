@@ -1,0 +1,141 @@
+/*
+ * confine.c - the path from the grader to untrusted code.
+ *
+ * Everything a student program (or the compiler, on the student's files)
+ * runs under is applied here, in the child between fork and exec, in one
+ * function to be read top to bottom: sandbox_student_exec(). Every call is
+ * checked, and a limit that cannot be applied stops the program from
+ * running at all (proc_spawn() reports it as the grader's failure): a
+ * student program never runs with less confinement than the report says.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/keyctl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "sandbox/state.h"
+
+const struct student_limits RUN_LIMITS = {
+    .cpu_seconds = 20,
+    .address_space_mb = 1024,
+    .file_size_mb = 16,
+    .open_files = 256,
+    .processes = 256,
+};
+
+const struct student_limits BUILD_LIMITS = {
+    .cpu_seconds = 120,
+    .address_space_mb = 4096,
+    .file_size_mb = 64,
+    .open_files = 1024,
+    .processes = 256,
+};
+
+static int refuse(char *why, size_t size, const char *what)
+{
+    snprintf(why, size, "sandbox: %s: %s", what, strerror(errno));
+    return -1;
+}
+
+/* Set a limit, and read it back: a limit the kernel did not take is no
+ * limit. */
+static int set_limit(int resource, const char *name, rlim_t soft, rlim_t hard, char *why,
+                     size_t size)
+{
+    struct rlimit limit = {.rlim_cur = soft, .rlim_max = hard}, now;
+
+    if (setrlimit(resource, &limit) < 0 || getrlimit(resource, &now) < 0)
+        return refuse(why, size, name);
+    if (now.rlim_cur != soft || now.rlim_max != hard) {
+        snprintf(why, size, "sandbox: %s did not take", name);
+        return -1;
+    }
+    return 0;
+}
+
+int sandbox_student_exec(void *arg, char *why, size_t size)
+{
+    const struct sandbox_exec *e = arg;
+    const struct student_limits *l = e->limits;
+    const rlim_t mb = 1024 * 1024;
+
+    /* 1. Resources. The soft CPU limit sends SIGXCPU, which names the
+     *    cause in reports; NPROC binds because the user is one of its own. */
+    if (set_limit(RLIMIT_CORE, "setrlimit(RLIMIT_CORE)", 0, 0, why, size) < 0 ||
+        set_limit(RLIMIT_CPU, "setrlimit(RLIMIT_CPU)", (rlim_t)l->cpu_seconds,
+                  (rlim_t)l->cpu_seconds + 1, why, size) < 0 ||
+        set_limit(RLIMIT_AS, "setrlimit(RLIMIT_AS)", (rlim_t)l->address_space_mb * mb,
+                  (rlim_t)l->address_space_mb * mb, why, size) < 0 ||
+        set_limit(RLIMIT_FSIZE, "setrlimit(RLIMIT_FSIZE)", (rlim_t)l->file_size_mb * mb,
+                  (rlim_t)l->file_size_mb * mb, why, size) < 0 ||
+        set_limit(RLIMIT_NOFILE, "setrlimit(RLIMIT_NOFILE)", (rlim_t)l->open_files,
+                  (rlim_t)l->open_files, why, size) < 0 ||
+        set_limit(RLIMIT_NPROC, "setrlimit(RLIMIT_NPROC)", (rlim_t)l->processes,
+                  (rlim_t)l->processes, why, size) < 0)
+        return -1;
+
+    /* 2. A fresh, empty session keyring: the keys of the grader's session
+     *    stay out of reach. A kernel without keys has none to leak. */
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+        return refuse(why, size, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
+
+    /* 3. No privilege to gain by exec (set-user-ID programs, file
+     *    capabilities); Landlock needs it too. */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return refuse(why, size, "prctl(PR_SET_NO_NEW_PRIVS)");
+
+    /* 4. Files: the system read-only, the build folder and /dev/shm
+     *    writable, nothing else (where the kernel has Landlock; the
+     *    report says when it does not). */
+    if (restrict_files(e->dir, e->stage) < 0)
+        return refuse(why, size, "landlock");
+
+    /* 5. The sandbox user, last: it can no longer undo any of the above.
+     *    Then check that no way back is left. */
+    if (become_sandbox_user() < 0)
+        return refuse(why, size, "setgroups, setresgid, setresuid to the sandbox user");
+    if (sb.own_user) {
+        gid_t groups[1];
+        if (getuid() != sb.uid || geteuid() != sb.uid || getgid() != sb.uid ||
+            getegid() != sb.uid || getgroups(1, groups) != 0 || setuid(0) == 0) {
+            snprintf(why, size, "sandbox: the sandbox user %u did not take", (unsigned)sb.uid);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sandbox_build_exec(void *arg, char *why, size_t size)
+{
+    const struct sandbox_exec *e = arg;
+    int tree;
+
+    if (sb.level == SANDBOX_NAMESPACES) {
+        if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
+            return refuse(why, size, "unshare");
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+            return refuse(why, size, "mount --make-rprivate /");
+        /* A detached copy of the staged folder, attached again (writable)
+         * once everything around it is read-only or hidden. */
+        tree = open_tree(AT_FDCWD, e->stage, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (tree < 0)
+            return refuse(why, size, "open_tree of the staged folder");
+        if (!private_read_only_system(why, size) || !hide_private_folders(why, size))
+            return -1;
+        if (make_folders(e->stage) < 0)
+            return refuse(why, size, "mkdir of the staged folder");
+        if (move_mount(tree, "", AT_FDCWD, e->stage, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            return refuse(why, size, "move_mount of the staged folder");
+        close(tree);
+        if (chdir(e->dir) < 0)
+            return refuse(why, size, "chdir to the build folder");
+    }
+    return sandbox_student_exec(arg, why, size);
+}

@@ -1,0 +1,134 @@
+/*
+ * leftovers.c - what student programs leave behind: their processes, IPC
+ * objects and files, found and removed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/state.h"
+
+static int kill_everything_of_mine(const void *unused)
+{
+    (void)unused;
+    /* kill(-1) runs under the task-list lock, so a fork bomb cannot
+     * outrun it: every process of this user dies in one call. */
+    kill(-1, SIGKILL);
+    return 0;
+}
+
+void sandbox_kill_all(void)
+{
+    if (sb.own_user)
+        as_sandbox_user(kill_everything_of_mine, NULL);
+}
+
+/* --- what is left behind ---------------------------------------------------------- */
+
+void sandbox_ipc_mark(void)
+{
+    ipc_snapshot_free(&sb.mark);
+    if (!sb.inside && !sb.own_user)
+        ipc_snapshot_take(&sb.mark);
+}
+
+static bool is_in(const struct ipc_snapshot *snap, const struct ipc_object *obj)
+{
+    for (size_t i = 0; i < snap->n; i++) {
+        const struct ipc_object *o = &snap->objects[i];
+        if (o->kind == obj->kind &&
+            (o->kind == IPC_KIND_POSIX_SHM ? strcmp(o->name, obj->name) == 0 : o->id == obj->id))
+            return true;
+    }
+    return false;
+}
+
+int sandbox_ipc_objects(struct ipc_snapshot *objects)
+{
+    struct ipc_snapshot all;
+    size_t kept = 0;
+
+    objects->objects = NULL;
+    objects->n = 0;
+    if (ipc_snapshot_take(&all) < 0)
+        return -1;
+    for (size_t i = 0; i < all.n; i++) {
+        const struct ipc_object *obj = &all.objects[i];
+        bool ours;
+        if (sb.inside)
+            ours = true; /* a private namespace holds only the test's */
+        else if (sb.own_user)
+            ours = obj->uid == sb.uid;
+        else
+            ours = obj->uid == getuid() && !is_in(&sb.mark, obj);
+        if (ours)
+            all.objects[kept++] = *obj;
+    }
+    all.n = kept;
+    *objects = all;
+    return 0;
+}
+
+static int removed_files;
+
+static int remove_walk(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    if (remove(path) == 0)
+        removed_files++;
+    return 0;
+}
+
+/* Remove what the sandbox user left in the shared temporary folders. */
+static void remove_files_of_sandbox(void)
+{
+    static const char *const folders[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"};
+
+    for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
+        DIR *dir = opendir(folders[i]);
+        struct dirent *entry;
+        if (dir == NULL)
+            continue;
+        while ((entry = readdir(dir)) != NULL) {
+            char path[PATH_MAX];
+            struct stat st;
+            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", folders[i], entry->d_name);
+            if (lstat(path, &st) == 0 && st.st_uid == sb.uid)
+                nftw(path, remove_walk, 16, FTW_DEPTH | FTW_PHYS);
+        }
+        closedir(dir);
+    }
+}
+
+int sandbox_clean_up(void)
+{
+    struct ipc_snapshot left;
+    int removed = 0;
+
+    if (sb.level == SANDBOX_NAMESPACES)
+        return 0; /* the namespaces took everything with them */
+    sandbox_kill_all();
+    if (sandbox_ipc_objects(&left) == 0) {
+        for (size_t i = 0; i < left.n; i++)
+            removed += ipc_object_remove(&left.objects[i]);
+        ipc_snapshot_free(&left);
+    }
+    if (sb.own_user) {
+        removed_files = 0;
+        remove_files_of_sandbox();
+        removed += removed_files;
+    }
+    return removed;
+}

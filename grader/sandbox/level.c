@@ -1,0 +1,157 @@
+/*
+ * level.c - choosing the isolation level once per grading run, and the
+ * sandbox user student programs run as.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/landlock.h>
+#include <ftw.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/state.h"
+
+struct sandbox_state sb = {.level = SANDBOX_NONE};
+
+bool sandbox_parse_level(const char *text, enum sandbox_level *level)
+{
+    if (strcmp(text, "auto") == 0)
+        *level = SANDBOX_AUTO;
+    else if (strcmp(text, "none") == 0)
+        *level = SANDBOX_NONE;
+    else if (strcmp(text, "namespaces") == 0)
+        *level = SANDBOX_NAMESPACES;
+    else
+        return false;
+    return true;
+}
+
+const char *sandbox_description(void)
+{
+    if (sb.description[0] == '\0')
+        return "none: process groups and resource limits only";
+    return sb.description;
+}
+
+bool sandbox_uses_namespaces(void)
+{
+    return sb.level == SANDBOX_NAMESPACES;
+}
+
+uid_t sandbox_uid(void)
+{
+    return sb.own_user ? sb.uid : getuid();
+}
+
+/* --- becoming the sandbox user ---------------------------------------------- */
+
+int become_sandbox_user(void)
+{
+    if (!sb.own_user)
+        return 0;
+    if (setgroups(0, NULL) < 0 || setresgid(sb.uid, sb.uid, sb.uid) < 0 ||
+        setresuid(sb.uid, sb.uid, sb.uid) < 0)
+        return -1;
+    return 0;
+}
+
+static void chown_entry(const char *path)
+{
+    if (lchown(path, sb.uid, sb.uid) < 0)
+        fprintf(stderr, "shmgrade: chown %s: %s\n", path, strerror(errno));
+}
+
+static int chown_walk(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    chown_entry(path);
+    return 0;
+}
+
+void sandbox_give_folder(const char *dir)
+{
+    if (sb.own_user)
+        nftw(dir, chown_walk, 16, FTW_PHYS);
+}
+
+int as_sandbox_user(int (*fn)(const void *), const void *arg)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (become_sandbox_user() < 0)
+            _exit(126);
+        _exit(fn(arg));
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int can_reach(const void *path)
+{
+    return access(path, X_OK) == 0 ? 0 : 1;
+}
+
+/* --- choosing the level ------------------------------------------------------------ */
+
+bool sandbox_setup(enum sandbox_level level, const char *root, const char *work, char *why,
+                   size_t size)
+{
+    bool can_namespace = geteuid() == 0 && namespaces_work();
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    char user[64] = "the grader's own user";
+    const char *reason = "";
+
+    snprintf(sb.root, sizeof(sb.root), "%s", root ? root : "");
+    snprintf(sb.work, sizeof(sb.work), "%s", work ? work : "");
+    sb.landlock_abi = abi > 0 ? (int)abi : 0;
+    sb.own_user = geteuid() == 0;
+    sb.uid = (uid_t)(SANDBOX_UID_BASE + (unsigned)getpid());
+    if (level == SANDBOX_NAMESPACES && !can_namespace) {
+        snprintf(why, size,
+                 "--isolation namespaces: this grader cannot create PID, IPC, mount and network "
+                 "namespaces here (it needs root; try --isolation none)");
+        return false;
+    }
+    if (level == SANDBOX_AUTO)
+        level = can_namespace ? SANDBOX_NAMESPACES : SANDBOX_NONE;
+    if (level == SANDBOX_NONE)
+        reason = can_namespace ? " (as asked)" : " (namespaces unavailable here)";
+    sb.level = level;
+    if (sb.own_user) {
+        snprintf(user, sizeof(user), "user %u", (unsigned)sb.uid);
+        if (level == SANDBOX_NONE && work != NULL && as_sandbox_user(can_reach, work) != 0) {
+            snprintf(why, size,
+                     "the sandbox user cannot reach the work folder %s: make the folders above "
+                     "it searchable by others (chmod o+x), or set TMPDIR",
+                     work);
+            return false;
+        }
+    }
+    if (level == SANDBOX_NAMESPACES)
+        snprintf(sb.description, sizeof(sb.description),
+                 "namespaces: each test in new PID, IPC, mount and network namespaces, private "
+                 "/dev/shm and /tmp, read-only system, checkout hidden; student programs as %s%s; "
+                 "resource limits",
+                 user, sb.landlock_abi > 0 ? ", Landlock" : "");
+    else
+        snprintf(sb.description, sizeof(sb.description),
+                 "none%s: unique names and keys, leftovers removed after each test by owner%s; "
+                 "student programs as %s%s; resource limits",
+                 reason, sb.own_user ? "" : " and snapshot", user,
+                 sb.landlock_abi > 0 ? ", Landlock (checkout unreadable)"
+                                     : "; files NOT confined (no Landlock)");
+    return true;
+}

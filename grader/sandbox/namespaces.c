@@ -1,0 +1,234 @@
+/*
+ * namespaces.c - a test of its own: fresh PID, IPC, mount and network
+ * namespaces, a read-only system, private /dev/shm and /tmp, the checkout
+ * and other gradings hidden.
+ *
+ * Why the kernel's C API and not bubblewrap: the test itself is C code of
+ * the grader (a lab's tests.c) that must live in the same namespaces as
+ * the student's programs, because it inspects their /dev/shm and System V
+ * objects and spawns them one after another through pipes. bwrap can only
+ * exec a program, so using it would mean re-executing the grader inside
+ * bwrap for every test and shipping each test's record back over a pipe.
+ * Here the per-test process simply calls unshare(), forks its pid 1, and
+ * makes a handful of mounts; the new mount API (open_tree, move_mount,
+ * mount_setattr) makes "read-only system, hidden checkout, one writable
+ * folder" direct.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <dirent.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox/state.h"
+
+/* --- namespaces ------------------------------------------------------------------ */
+
+bool sandbox_fail(char *why, size_t size, const char *what, const char *path)
+{
+    snprintf(why, size, "%s %s: %s", what, path ? path : "", strerror(errno));
+    return false;
+}
+
+int make_folders(const char *path)
+{
+    char buf[PATH_MAX];
+
+    if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+        return -1;
+    for (char *slash = strchr(buf + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash != NULL)
+            *slash = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+            return -1;
+        if (slash == NULL)
+            return 0;
+        *slash = '/';
+    }
+}
+
+/* A private copy of every mount, then all of it read-only and nosuid. */
+bool private_read_only_system(char *why, size_t size)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID};
+
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return sandbox_fail(why, size, "mount --make-rprivate", "/");
+    if (mount_setattr(AT_FDCWD, "/", AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+        return sandbox_fail(why, size, "mount_setattr read-only", "/");
+    return true;
+}
+
+static bool mount_tmpfs(const char *path, const char *options, char *why, size_t size)
+{
+    if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
+        return sandbox_fail(why, size, "mount tmpfs on", path);
+    return true;
+}
+
+/* Cover the places other people's files live with empty file systems:
+ * the checkout (solutions, tests), the grader's work folder (other labs),
+ * temporary folders (other gradings), home folders. */
+bool hide_private_folders(char *why, size_t size)
+{
+    const char *const hidden[] = {"/tmp",      "/var/tmp", "/root", "/home",
+                                  "/run/user", sb.root,    sb.work};
+    struct stat st;
+
+    for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
+        const char *path = hidden[i];
+        if (path[0] == '\0' || stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+            continue; /* absent, or already hidden under an earlier one */
+        if (!mount_tmpfs(path, i == 0 ? TMP_TMPFS_OPTIONS : HIDE_TMPFS_OPTIONS, why, size))
+            return false;
+    }
+    if (!mount_tmpfs("/dev/shm", SHM_TMPFS_OPTIONS, why, size))
+        return false;
+    /* The new IPC namespace's own message queues, where there are any. */
+    if (stat("/dev/mqueue", &st) == 0)
+        mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    return true;
+}
+
+/* Copy the regular files of FROM (a folder descriptor) into TO. */
+static bool copy_files(int from, const char *to, char *why, size_t size)
+{
+    DIR *dir = fdopendir(dup(from));
+    struct dirent *entry;
+    char buf[65536];
+
+    if (dir == NULL)
+        return sandbox_fail(why, size, "opendir", to);
+    while ((entry = readdir(dir)) != NULL) {
+        struct stat st;
+        char path[PATH_MAX];
+        int in, out;
+        ssize_t n;
+
+        if (fstatat(from, entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", to, entry->d_name);
+        in = openat(from, entry->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777);
+        while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+            if (write(out, buf, (size_t)n) != n)
+                break;
+        if (in >= 0)
+            close(in);
+        if (out < 0) {
+            closedir(dir);
+            return sandbox_fail(why, size, "copy to", path);
+        }
+        if (sb.own_user && fchown(out, sb.uid, sb.uid) < 0)
+            fprintf(stderr, "shmgrade: chown %s: %s\n", path, strerror(errno));
+        close(out);
+    }
+    closedir(dir);
+    return true;
+}
+
+/* The build folder as a private tmpfs holding a copy of the built files:
+ * what a test writes there is capped in size and gone when it ends. */
+static bool private_build_folder(const char *build_dir, char *why, size_t size)
+{
+    char options[128];
+    int dir = open(build_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool ok;
+
+    if (dir < 0)
+        return sandbox_fail(why, size, "open", build_dir);
+    ok = private_read_only_system(why, size) && hide_private_folders(why, size);
+    if (ok && make_folders(build_dir) < 0)
+        ok = sandbox_fail(why, size, "mkdir", build_dir);
+    snprintf(options, sizeof(options), "%s,uid=%u,gid=%u", BUILD_TMPFS_OPTIONS,
+             (unsigned)sandbox_uid(), (unsigned)sandbox_uid());
+    ok = ok && mount_tmpfs(build_dir, options, why, size) && copy_files(dir, build_dir, why, size);
+    close(dir);
+    return ok;
+}
+
+/* Can this process make the namespaces a test needs? Tried in a child. */
+bool namespaces_work(void)
+{
+    int status;
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        char why[256];
+        if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
+            _exit(1);
+        pid_t init = fork();
+        if (init == 0) {
+            bool ok = mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0;
+            ok = ok && private_read_only_system(why, sizeof(why)) &&
+                 mount_tmpfs("/dev/shm", SHM_TMPFS_OPTIONS, why, sizeof(why));
+            _exit(ok ? 0 : 1);
+        }
+        if (init < 0 || waitpid(init, &status, 0) < 0)
+            _exit(1);
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+bool sandbox_enter_test(const char *build_dir, char *why, size_t size)
+{
+    int alive[2], status;
+    pid_t init;
+
+    if (sb.level != SANDBOX_NAMESPACES)
+        return true;
+    if (pipe2(alive, O_CLOEXEC) < 0)
+        return sandbox_fail(why, size, "pipe", NULL);
+    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
+        return sandbox_fail(why, size, "unshare", NULL);
+    fflush(NULL);
+    init = fork();
+    if (init < 0)
+        return sandbox_fail(why, size, "fork", NULL);
+    if (init > 0) {
+        /* Outside: wait for the test and pass its end on to the grader. */
+        close(alive[0]);
+        while (waitpid(init, &status, 0) < 0)
+            if (errno != EINTR)
+                _exit(3);
+        if (WIFSIGNALED(status)) {
+            signal(WTERMSIG(status), SIG_DFL);
+            kill(getpid(), WTERMSIG(status));
+        }
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 3);
+    }
+    /* Inside, as pid 1: if the process outside is killed (the grader's
+     * timeout), we die too, and with us the whole namespace. */
+    close(alive[1]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    struct pollfd gone = {.fd = alive[0], .events = POLLIN};
+    if (poll(&gone, 1, 0) > 0)
+        _exit(3);
+    close(alive[0]);
+    sb.inside = true;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return sandbox_fail(why, size, "mount", "/proc");
+    if (!private_build_folder(build_dir, why, size))
+        return false;
+    if (chdir("/") < 0)
+        return sandbox_fail(why, size, "chdir", "/");
+    return true;
+}

@@ -1,0 +1,60 @@
+/*
+ * state.h - what the parts of the sandbox share (not for use outside
+ * grader/sandbox/).
+ */
+#ifndef SHMGRADE_SANDBOX_STATE_H
+#define SHMGRADE_SANDBOX_STATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "core/ipc.h"
+#include "sandbox/sandbox.h"
+
+/* Sandbox users are SANDBOX_UID_BASE + the grader's pid: unique among
+ * gradings running at once, far above any real account. */
+#define SANDBOX_UID_BASE 1600000000u
+
+/* Size caps of the private file systems a test gets. */
+#define SHM_TMPFS_OPTIONS   "size=64m,nr_inodes=8192,mode=1777"
+#define TMP_TMPFS_OPTIONS   "size=16m,nr_inodes=1024,mode=1777"
+#define HIDE_TMPFS_OPTIONS  "size=1m,nr_inodes=256,mode=0755"
+#define BUILD_TMPFS_OPTIONS "size=64m,nr_inodes=1024,mode=0755"
+
+struct sandbox_state {
+    enum sandbox_level level; /* resolved: NONE or NAMESPACES */
+    bool own_user;
+    uid_t uid;
+    int landlock_abi;
+    bool inside; /* this process is a test's pid 1 */
+    char root[PATH_MAX], work[PATH_MAX];
+    char description[512];
+    struct ipc_snapshot mark;
+};
+
+extern struct sandbox_state sb;
+
+/* Become the sandbox user (groups, gid, uid), when there is one. */
+int become_sandbox_user(void);
+
+/* Run FN(ARG) in a child that has become the sandbox user; its status. */
+int as_sandbox_user(int (*fn)(const void *), const void *arg);
+
+/* Landlock: the system read-only, WRITABLE and /dev/shm fully, READABLE
+ * (or NULL) read-only; nothing else. 0, or -1 with errno. */
+int restrict_files(const char *writable, const char *readable);
+
+/* Mounts for a private view of the system (namespaces.c). */
+bool private_read_only_system(char *why, size_t size);
+bool hide_private_folders(char *why, size_t size);
+int make_folders(const char *path);
+
+/* Can this process make the namespaces a test needs? Tried in a child. */
+bool namespaces_work(void);
+
+/* Fill WHY with "WHAT PATH: strerror(errno)"; returns false. */
+bool sandbox_fail(char *why, size_t size, const char *what, const char *path);
+
+#endif
