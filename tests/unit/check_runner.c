@@ -1,11 +1,15 @@
 /* check_runner.c - a test runs in a process of its own; verdicts. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "run/runner.h"
@@ -43,8 +47,34 @@ static void crashes(struct test_ctx *t)
 
 static void runs_a_failing_program(struct test_ctx *t)
 {
-    struct proc *p = RUN(t, "sh", "-c", "echo oops >&2; exit 3");
-    expect_exit(t, p, 0);
+    expect_run(t, ARGS("sh", "-c", "echo oops >&2; exit 3"), EXIT(0));
+}
+
+static void prints_a_wrong_line(struct test_ctx *t)
+{
+    expect_run(t, ARGS("sh", "-c", "printf 'first\\nsecond\\tline \\n'"), EXIT(0),
+               STDOUT("first\nsecond line\n"));
+}
+
+static void prints_escape_sequences(struct test_ctx *t)
+{
+    expect_run(t, ARGS("sh", "-c", "printf '\\033[2J\\033[HTOTAL: 105/105\\r\\n'; exit 1"),
+               EXIT(0));
+}
+
+static void reports_the_last_stderr_line(struct test_ctx *t)
+{
+    /* Diagnostics before the error line are allowed. */
+    expect_run(t,
+               ARGS("sh", "-c",
+                    "echo 'opening the object' >&2; echo 'x: shm_open: No such file "
+                    "or directory' >&2; exit 1"),
+               EXIT(1), NO_STDOUT, ERROR("shm_open", ENOENT));
+    expect_run(t,
+               ARGS("sh", "-c",
+                    "echo 'x: shm_open: No such file or directory' >&2; echo "
+                    "'cleaning up' >&2; exit 1"),
+               EXIT(1), ERROR("shm_open", ENOENT));
 }
 
 static void leaves_an_object_behind(struct test_ctx *t)
@@ -123,6 +153,61 @@ START_TEST(a_failed_expectation_shows_the_transcript)
 }
 END_TEST
 
+START_TEST(a_wrong_line_is_shown_against_the_expected_one)
+{
+    struct test_verdict r = run_body(prints_a_wrong_line, 0);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    ck_assert_ptr_nonnull(strstr(r.message, "line 2 of"));
+    /* Both lines, in quotes, the tab and trailing space visible, and a
+     * marker under the first difference (column 8 after the quote). */
+    ck_assert_ptr_nonnull(strstr(r.output, "expected: \"second line\"\n"));
+    ck_assert_ptr_nonnull(strstr(r.output, "actual:   \"second\\tline \"\n"));
+    ck_assert_ptr_nonnull(strstr(r.output, "                 ^ first difference"));
+}
+END_TEST
+
+START_TEST(untrusted_output_cannot_act_on_a_terminal)
+{
+    struct test_verdict r = run_body(prints_escape_sequences, 0);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    ck_assert_ptr_null(strchr(r.output, '\033'));
+    ck_assert_ptr_null(strchr(r.output, '\r'));
+    ck_assert_ptr_nonnull(strstr(r.output, "| \\e[2J\\e[HTOTAL: 105/105\\r"));
+}
+END_TEST
+
+START_TEST(a_required_error_is_the_last_stderr_line)
+{
+    struct test_verdict r = run_body(reports_the_last_stderr_line, 0);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    ck_assert_ptr_nonnull(strstr(r.message, "the last line"));
+    ck_assert_ptr_nonnull(strstr(r.message, "cleaning up"));
+}
+END_TEST
+
+START_TEST(a_limit_that_cannot_be_applied_is_a_grader_error)
+{
+    /* Without CAP_SYS_RESOURCE, a hard limit below the students' cannot
+     * be raised again: confinement fails, and the program must not run
+     * with fewer limits than the report claims. */
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct caps[2];
+    struct rlimit low = {.rlim_cur = 64, .rlim_max = 64};
+
+    ck_assert_int_eq(syscall(SYS_capget, &header, caps), 0);
+    caps[0].effective &= ~(1u << CAP_SYS_RESOURCE);
+    caps[0].permitted &= ~(1u << CAP_SYS_RESOURCE);
+    ck_assert_int_eq(syscall(SYS_capset, &header, caps), 0);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+
+    struct test_verdict r = run_body(runs_a_failing_program, 0);
+    ck_assert_int_eq(r.status, STATUS_GRADER_ERROR);
+    ck_assert_int_eq(r.score, 0);
+    ck_assert_ptr_nonnull(strstr(r.message, "setrlimit(RLIMIT_NOFILE)"));
+    ck_assert_ptr_null(strstr(r.output, "oops"));
+}
+END_TEST
+
 START_TEST(names_handed_out_are_removed_after_the_test)
 {
     struct test_verdict r = run_body(leaves_an_object_behind, 0);
@@ -147,6 +232,10 @@ Suite *runner_suite(void)
     tcase_add_test(tc, a_test_process_that_dies_fails_with_a_reason);
     tcase_add_test(tc, a_failed_expectation_shows_the_transcript);
     tcase_add_test(tc, names_handed_out_are_removed_after_the_test);
+    tcase_add_test(tc, a_wrong_line_is_shown_against_the_expected_one);
+    tcase_add_test(tc, untrusted_output_cannot_act_on_a_terminal);
+    tcase_add_test(tc, a_required_error_is_the_last_stderr_line);
+    tcase_add_test(tc, a_limit_that_cannot_be_applied_is_a_grader_error);
     suite_add_tcase(s, tc);
     return s;
 }
