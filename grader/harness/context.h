@@ -101,6 +101,11 @@ const char *const *valgrind_wrapper(struct test_ctx *t, char **log);
 void check_valgrind_logs(struct test_ctx *t);
 void show_valgrind_fault(struct test_ctx *t, const struct proc *p);
 
+/* Sanitizer build (sanitizers.c): the environment of every program, and
+ * a failure (true) when P's stderr holds a sanitizer's report. */
+extern const char *const SANITIZER_ENV[];
+bool sanitizer_report(struct test_ctx *t, struct proc *p);
+
 /* Remove what the harness handed out: names, keys (also called by the
  * grader after a test without namespaces). */
 void clean_up_handed_out(const struct test_record *rec);

@@ -43,6 +43,19 @@ enum {
     TEST_AFTER_DUE_DATE = 1u << 1,
 };
 
+/* Which build of the student's programs a test runs. */
+enum build_variant {
+    BUILD_NORMAL, /* the lab's Makefile, as students run it */
+    /* AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer: a
+     * memory error, undefined behaviour or leak in any program of the
+     * test fails it, shown with the student's file and line. */
+    BUILD_SANITIZE,
+    /* Protocol labs: the lab's programs as threads of one process under
+     * ThreadSanitizer, so a data race between them is found on every run
+     * (the lab's Makefile says how: labs/common/lab.mk). */
+    BUILD_THREADS,
+};
+
 /* One graded promise of a handout. */
 struct lab_test {
     const char *id;    /* stable slug, used by the corpus: "round-trip" */
@@ -52,6 +65,10 @@ struct lab_test {
     void (*run)(struct test_ctx *t);
     int timeout_ms; /* the whole test; 0 means DEFAULT_TEST_TIMEOUT_MS */
     unsigned flags;
+    enum build_variant build;
+    /* The clauses of the handout's contract it checks ("C1 C4"): every
+     * clause has a test (tests/unit/check_labs.c sees to it). */
+    const char *clauses;
 };
 
 /* A lab: its folder, the files a student edits, and its tests. */
@@ -281,6 +298,20 @@ void expect_shm_object(struct test_ctx *t, const char *name, long long size, uns
 /* No POSIX object NAME exists; WHEN says at what point, WHY what the
  * handout asks. */
 void expect_no_shm_object(struct test_ctx *t, const char *name, const char *when, const char *why);
+
+/*
+ * The POSIX object NAME, made by the grader as a program of the lab would
+ * leave it: SIZE bytes holding DATA[0..LEN), MODE, owned by the student's
+ * user. Removed when the test ends.
+ */
+void make_shm_object(struct test_ctx *t, const char *name, const void *data, size_t len,
+                     size_t size, unsigned mode);
+
+/* The bytes of the POSIX object NAME, as the grader reads them itself
+ * (*SIZE gets how many; they live until the test ends). Fails the test
+ * if there is no such object; WHEN says at what point of the test. */
+const unsigned char *read_shm_object(struct test_ctx *t, const char *name, size_t *size,
+                                     const char *when);
 
 /*
  * A System V segment the grader makes for the student's programs (a

@@ -5,6 +5,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -29,6 +33,38 @@ void expect_no_shm_object(struct test_ctx *t, const char *name, const char *when
 {
     require(t, !shm_object_exists(name), "%s, %s should be gone (%s), but it is still in %s", when,
             name, why, SHM_FOLDER);
+}
+
+void make_shm_object(struct test_ctx *t, const char *name, const void *data, size_t len,
+                     size_t size, unsigned mode)
+{
+    int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, mode);
+
+    if (fd < 0)
+        grader_error(t, "internal: the grader's shm_open %s: %s", name, strerror(errno));
+    if (fchown(fd, student_uid(), student_uid()) < 0 || fchmod(fd, mode) < 0 ||
+        ftruncate(fd, (off_t)size) < 0 || pwrite(fd, data, len, 0) != (ssize_t)len)
+        grader_error(t, "internal: the grader cannot make %s: %s", name, strerror(errno));
+    close(fd);
+}
+
+const unsigned char *read_shm_object(struct test_ctx *t, const char *name, size_t *size,
+                                     const char *when)
+{
+    int fd = shm_open(name, O_RDONLY, 0);
+    struct stat st;
+    unsigned char *bytes;
+
+    require(t, fd >= 0, "%s, %s should exist in %s, but it does not", when, name, SHM_FOLDER);
+    if (fstat(fd, &st) < 0)
+        grader_error(t, "internal: fstat %s: %s", name, strerror(errno));
+    /* Objects of the labs are small; a huge one is read in part. */
+    *size = st.st_size > (1 << 20) ? (1 << 20) : (size_t)st.st_size;
+    bytes = (unsigned char *)textf(t, "%*s", (int)*size, "");
+    if (pread(fd, bytes, *size, 0) != (ssize_t)*size)
+        grader_error(t, "internal: the grader cannot read %s: %s", name, strerror(errno));
+    close(fd);
+    return bytes;
 }
 
 int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)

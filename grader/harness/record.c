@@ -38,7 +38,11 @@ void harness_begin(struct test_ctx *t, const struct lab_test *test, const char *
     /* Steps end a little before the test's own limit, so a test that
      * runs out of time can still say where it was. */
     t->deadline = now_ms() + timeout_ms - (timeout_ms > 20000 ? 2000 : timeout_ms / 10);
-    t->exec = (struct sandbox_exec){.limits = &RUN_LIMITS, .dir = build_dir};
+    /* Sanitizers reserve terabytes of address space: their programs run
+     * without RLIMIT_AS, under the sanitizer allocator's own limits. */
+    t->exec = (struct sandbox_exec){.limits = test->build == BUILD_NORMAL ? &RUN_LIMITS
+                                                                          : &SANITIZED_RUN_LIMITS,
+                                    .dir = build_dir};
 }
 
 /* --- recording ------------------------------------------------------------ */

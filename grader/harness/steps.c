@@ -105,7 +105,7 @@ static _Noreturn void out_of_time(struct test_ctx *t, struct proc *p)
 /* The environment of one program: the test's entries, the step's, and
  * TMPDIR under valgrind (it keeps files there; the sandbox allows only
  * the build folder). */
-#define PROGRAM_ENV_MAX (MAX_ENV * 2 + 2)
+#define PROGRAM_ENV_MAX (MAX_ENV * 2 + 8)
 static void program_env(struct test_ctx *t, const char *const *step_env,
                         const char *env[PROGRAM_ENV_MAX])
 {
@@ -117,6 +117,8 @@ static void program_env(struct test_ctx *t, const char *const *step_env,
         env[n++] = step_env[i];
     if (harness_options.valgrind)
         env[n++] = textf(t, "TMPDIR=%s", t->build_dir);
+    for (size_t i = 0; t->test->build == BUILD_SANITIZE && SANITIZER_ENV[i] != NULL; i++)
+        env[n++] = SANITIZER_ENV[i];
     env[n] = NULL;
 }
 
@@ -210,6 +212,8 @@ void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step
     size_t last_len;
 
     await_end(t, p, step->timeout_ms);
+    if (t->test->build == BUILD_SANITIZE && sanitizer_report(t, p))
+        test_end(t);
     if (step->usage) {
         if (p->state != PROC_EXITED || p->exit_code != 2)
             fail_about(t, p, "`%s` is a usage error: it should exit with status 2, but it %s",

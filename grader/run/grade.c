@@ -183,6 +183,23 @@ static int make_folder(const char *path)
     return 0;
 }
 
+/* PATH and the folders above it. */
+static int make_folders_for(const char *path)
+{
+    char buf[4096];
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    for (char *slash = strchr(buf + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        if (mkdir(buf, 0755) < 0 && errno != EEXIST) {
+            fprintf(stderr, "shmgrade: mkdir %s: %s\n", buf, strerror(errno));
+            return -1;
+        }
+        *slash = '/';
+    }
+    return make_folder(path);
+}
+
 static bool is_student_file(const struct lab *lab, const char *name)
 {
     for (const char *const *f = lab->student_files; *f != NULL; f++)
@@ -271,9 +288,11 @@ static char *stage_student_files(const struct grade_config *config, const struct
 
 /* Run the lab's Makefile in the sandbox, as the sandbox user; the log is
  * the compiler's output. */
-static bool build_lab(const char *stage_labs, const char *stage_lab, char **log)
+static bool build_lab(const char *stage_labs, const char *stage_lab, const char *variant,
+                      char **log)
 {
-    const char *argv[] = {"/usr/bin/make", "-s", "--no-print-directory", NULL};
+    char variant_arg[64];
+    const char *argv[] = {"/usr/bin/make", "-s", "--no-print-directory", variant_arg, NULL};
     char tmpdir[4200];
     const char *env[] = {tmpdir, NULL};
     struct sandbox_exec exec = {.limits = &BUILD_LIMITS, .dir = stage_lab, .stage = stage_labs};
@@ -287,6 +306,7 @@ static bool build_lab(const char *stage_labs, const char *stage_lab, char **log)
     struct proc *p;
     bool ok;
 
+    snprintf(variant_arg, sizeof(variant_arg), "VARIANT=%s", variant);
     /* The compiler keeps its temporary files next to its output. */
     format_path(tmpdir, sizeof(tmpdir), "TMPDIR=%s", stage_lab);
     sandbox_give_folder(stage_lab);
@@ -335,6 +355,20 @@ static bool test_selected(const struct lab_test *test, const struct grade_config
     return false;
 }
 
+/* A verdict on a test the grader could not run: its own failure. WHY is
+ * taken over. */
+static void grader_error_verdict(struct test_verdict *result, const struct lab_test *test,
+                                 char *why)
+{
+    memset(result, 0, sizeof(*result));
+    result->test = test;
+    result->status = STATUS_GRADER_ERROR;
+    result->max_score = test->points;
+    result->message = report_text_copy(why);
+    result->output = report_text_copy(why);
+    free(why);
+}
+
 static void mark_not_run(struct test_verdict *result, const struct lab_test *test, const char *why)
 {
     memset(result, 0, sizeof(*result));
@@ -345,10 +379,65 @@ static void mark_not_run(struct test_verdict *result, const struct lab_test *tes
     result->output = report_text_copy("");
 }
 
+/* The name of a build variant: what lab.mk's VARIANT is set to, and the
+ * folder of the work area it is built in. */
+static const char *variant_name(enum build_variant variant)
+{
+    static const char *const names[] = {
+        [BUILD_NORMAL] = "",
+        [BUILD_SANITIZE] = "sanitize",
+        [BUILD_THREADS] = "threads",
+    };
+    return names[variant];
+}
+
+/*
+ * Stage LAB into WORK_DIR/[VARIANT/]labs/LAB and build it. Returns why
+ * the submission cannot be staged (allocated), or NULL; *BUILT says
+ * whether it built, *LOG holds the compiler's output.
+ */
+static char *stage_and_build(const struct lab *lab, const struct grade_config *config, bool flat_ok,
+                             enum build_variant variant, char *stage_lab, size_t size, bool *built,
+                             char **log)
+{
+    char stage_labs[4096];
+    char *problem;
+
+    *built = false;
+    *log = NULL;
+    if (variant == BUILD_NORMAL)
+        format_path(stage_labs, sizeof(stage_labs), "%s/labs", config->work_dir);
+    else
+        format_path(stage_labs, sizeof(stage_labs), "%s/%s/labs", config->work_dir,
+                    variant_name(variant));
+    format_path(stage_lab, size, "%s/%s", stage_labs, lab->id);
+    if (make_folders_for(stage_labs) < 0)
+        exit(3);
+    problem = config->problem != NULL ? format_string("%s", config->problem)
+                                      : stage_lab_files(config->root, lab, stage_labs);
+    if (problem == NULL)
+        problem = stage_student_files(config, lab, flat_ok, stage_lab);
+    if (problem == NULL)
+        *built = build_lab(stage_labs, stage_lab, variant_name(variant), log);
+    if (*log != NULL) {
+        char *clean = report_text_copy(*log);
+        free(*log);
+        *log = clean;
+    }
+    return problem;
+}
+
+/* A variant build of the lab, made when a selected test needs it. */
+struct variant_build {
+    bool tried, built;
+    char dir[4096];
+    char *log;
+};
+
 void grade_lab(const struct lab *lab, const struct grade_config *config, bool flat_ok,
                struct lab_result *result)
 {
-    char stage_labs[4096], stage_lab[4096];
+    struct variant_build variants[BUILD_THREADS + 1] = {0};
     long long start = now_ms();
     char *problem;
     size_t n = 0;
@@ -360,39 +449,46 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
         perror("calloc");
         exit(3);
     }
-    format_path(stage_labs, sizeof(stage_labs), "%s/labs", config->work_dir);
-    format_path(stage_lab, sizeof(stage_lab), "%s/%s", stage_labs, lab->id);
-    if (make_folder(stage_labs) < 0)
-        exit(3);
-    problem = config->problem != NULL ? format_string("%s", config->problem)
-                                      : stage_lab_files(config->root, lab, stage_labs);
-    if (problem == NULL)
-        problem = stage_student_files(config, lab, flat_ok, stage_lab);
+    problem = stage_and_build(lab, config, flat_ok, BUILD_NORMAL, variants[BUILD_NORMAL].dir,
+                              sizeof(variants[BUILD_NORMAL].dir), &variants[BUILD_NORMAL].built,
+                              &result->build_log);
     if (problem != NULL) {
         result->state = LAB_BAD_SUBMISSION;
         result->problem = report_text_copy(problem);
         free(problem);
-    } else if (!build_lab(stage_labs, stage_lab, &result->build_log)) {
+    } else if (!variants[BUILD_NORMAL].built) {
         result->state = LAB_BUILD_FAILED;
-    }
-    if (result->build_log != NULL) {
-        char *clean = report_text_copy(result->build_log);
-        free(result->build_log);
-        result->build_log = clean;
     }
     for (size_t i = 0; i < lab->n_tests; i++) {
         const struct lab_test *test = &lab->tests[i];
+        struct variant_build *v = &variants[test->build];
         if (!test_selected(test, config))
             continue;
-        if (result->state == LAB_GRADED)
-            run_test(test, stage_lab, &result->tests[n]);
-        else
-            mark_not_run(&result->tests[n], test,
+        if (result->state != LAB_GRADED) {
+            mark_not_run(&result->tests[n++], test,
                          result->state == LAB_BUILD_FAILED
                              ? "not run: the lab did not build (see the compiler's output)"
                              : "not run: the submission could not be staged");
-        n++;
+            continue;
+        }
+        if (!v->tried) {
+            /* The normal build worked, so the same files stage again. */
+            free(stage_and_build(lab, config, flat_ok, test->build, v->dir, sizeof(v->dir),
+                                 &v->built, &v->log));
+            v->tried = true;
+        }
+        if (test->build != BUILD_NORMAL && !v->built) {
+            /* The sources compiled in the normal build: a variant that
+             * does not is the grader's problem (a missing runtime). */
+            grader_error_verdict(&result->tests[n++], test,
+                                 format_string("the %s build of the lab failed:\n%s",
+                                               variant_name(test->build), v->log ? v->log : ""));
+            continue;
+        }
+        run_test(test, v->dir, &result->tests[n++]);
     }
+    for (size_t i = BUILD_SANITIZE; i <= BUILD_THREADS; i++)
+        free(variants[i].log);
     result->n_tests = n;
     lab_result_total(result);
     result->seconds = (double)(now_ms() - start) / 1000.0;

@@ -30,6 +30,14 @@ const struct student_limits RUN_LIMITS = {
     .processes = 256,
 };
 
+const struct student_limits SANITIZED_RUN_LIMITS = {
+    .cpu_seconds = 20,
+    .address_space_mb = 0,
+    .file_size_mb = 16,
+    .open_files = 256,
+    .processes = 256,
+};
+
 const struct student_limits BUILD_LIMITS = {
     .cpu_seconds = 120,
     .address_space_mb = 4096,
@@ -65,14 +73,15 @@ int sandbox_student_exec(void *arg, char *why, size_t size)
     const struct sandbox_exec *e = arg;
     const struct student_limits *l = e->limits;
     const rlim_t mb = 1024 * 1024;
+    const rlim_t address_space =
+        l->address_space_mb > 0 ? (rlim_t)l->address_space_mb * mb : RLIM_INFINITY;
 
     /* 1. Resources. The soft CPU limit sends SIGXCPU, which names the
      *    cause in reports; NPROC binds because the user is one of its own. */
     if (set_limit(RLIMIT_CORE, "setrlimit(RLIMIT_CORE)", 0, 0, why, size) < 0 ||
         set_limit(RLIMIT_CPU, "setrlimit(RLIMIT_CPU)", (rlim_t)l->cpu_seconds,
                   (rlim_t)l->cpu_seconds + 1, why, size) < 0 ||
-        set_limit(RLIMIT_AS, "setrlimit(RLIMIT_AS)", (rlim_t)l->address_space_mb * mb,
-                  (rlim_t)l->address_space_mb * mb, why, size) < 0 ||
+        set_limit(RLIMIT_AS, "setrlimit(RLIMIT_AS)", address_space, address_space, why, size) < 0 ||
         set_limit(RLIMIT_FSIZE, "setrlimit(RLIMIT_FSIZE)", (rlim_t)l->file_size_mb * mb,
                   (rlim_t)l->file_size_mb * mb, why, size) < 0 ||
         set_limit(RLIMIT_NOFILE, "setrlimit(RLIMIT_NOFILE)", (rlim_t)l->open_files,

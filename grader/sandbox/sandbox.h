@@ -69,7 +69,7 @@ bool sandbox_enter_test(const char *build_dir, char *why, size_t size);
 /* Limits every student process runs under. */
 struct student_limits {
     long cpu_seconds;
-    long address_space_mb;
+    long address_space_mb; /* 0: no limit (sanitized programs) */
     long file_size_mb;
     long open_files;
     long processes;
@@ -77,6 +77,8 @@ struct student_limits {
 
 extern const struct student_limits RUN_LIMITS;   /* a test's programs */
 extern const struct student_limits BUILD_LIMITS; /* the compiler */
+/* Sanitized programs: as RUN_LIMITS, without RLIMIT_AS. */
+extern const struct student_limits SANITIZED_RUN_LIMITS;
 
 /* What a student process runs under (proc_opts.before_exec argument). */
 struct sandbox_exec {

@@ -96,6 +96,35 @@ static void missing_object(struct test_ctx *t)
                ERROR("shm_open", ENOENT));
 }
 
+/* The message travels through the object, and only through it: the
+ * grader finds it there itself, and a reader prints what the grader put
+ * there, which no writer ever saw. */
+static void through_shared_memory(struct test_ctx *t)
+{
+    const char *name = unique_shm_name(t), *message = "in the object, NUL-terminated";
+    size_t size, length = strlen(message);
+    const unsigned char *bytes;
+
+    write_message(t, name, message);
+    bytes = read_shm_object(t, name, &size, "after the writer ended");
+    require(t, size >= length + 1 && memcmp(bytes, message, length + 1) == 0,
+            "after the writer ended, %s should begin with the message and its NUL, but it begins "
+            "with %s",
+            name, textf(t, "\"%.*s\"", (int)(size < length + 8 ? size : length + 8), bytes));
+    name = unique_shm_name(t);
+    message = "put here by the grader";
+    make_shm_object(t, name, message, strlen(message) + 1, SHM_SIZE, 0600);
+    read_message(t, name, message);
+}
+
+/* The sanitizer build: no memory error, undefined behaviour or leak on
+ * the longest message and the one just too long. */
+static void memory_safety(struct test_ctx *t)
+{
+    round_trip_of(t, message_of_length(t, SHM_SIZE - 1));
+    expect_run(t, ARGS("writer", unique_shm_name(t), message_of_length(t, SHM_SIZE)), EXIT(1));
+}
+
 static void usage(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
@@ -126,12 +155,12 @@ static const struct lab_test tests[] = {
      .hint = "Steps 2 to 4 of the handout: the writer creates, sizes and maps the object and "
              "copies the message in; the reader maps it and prints it."},
     {.id = "spaces-utf8",
-     .points = 10,
+     .points = 5,
      .run = spaces_and_utf8,
      .title = "Spaces and UTF-8 text survive exactly",
      .hint = "Store the bytes of argv[2] as they are: no scanf(\"%s\"), no trimming."},
     {.id = "longest-message",
-     .points = 10,
+     .points = 5,
      .run = longest_message,
      .title = "A 4095-byte message (the most that fits) round-trips",
      .hint = "4095 bytes of text plus its NUL fill the 4096-byte object exactly."},
@@ -142,7 +171,7 @@ static const struct lab_test tests[] = {
          "A 4096-byte message is refused (exit 1, naming the 4095-byte limit), nothing left behind",
      .hint = "Check the length before shm_open, so there is nothing to clean up."},
     {.id = "size-and-mode",
-     .points = 15,
+     .points = 10,
      .run = size_and_mode,
      .title = "The object is 4096 bytes with mode 0600 while it waits for the reader",
      .hint = "Step 2: the mode is shm_open's third argument; a new object has no size until "
@@ -163,6 +192,21 @@ static const struct lab_test tests[] = {
      .run = missing_object,
      .title = "The reader on a missing object fails cleanly: exit 1, shm_open's error",
      .hint = "Check what shm_open returns, and report its failure with die_errno()."},
+    {.id = "through-shared-memory",
+     .points = 10,
+     .run = through_shared_memory,
+     .title = "The message travels through the object: the grader finds it there, and the reader "
+              "prints what the grader put there",
+     .hint = "Step 3 and 4: the writer stores the message in the mapping and nowhere else; the "
+             "reader prints what the mapping holds."},
+    {.id = "memory-safety",
+     .points = 5,
+     .run = memory_safety,
+     .build = BUILD_SANITIZE,
+     .title = "No memory error, undefined behaviour or leak (AddressSanitizer, UBSan) with the "
+              "longest and a too-long message",
+     .hint = "Run `make VARIANT=sanitize` and your programs on a 4095-byte message: the "
+             "sanitizer names the line. Where does a copy of the message go, and how big is it?"},
     {.id = "usage",
      .points = 5,
      .run = usage,

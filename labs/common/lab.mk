@@ -13,6 +13,17 @@ CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -O2 -g -I$(COMMON)
 LDLIBS   := -lrt -pthread
 LAB      := $(notdir $(CURDIR))
 
+# The grader also builds other variants of the same files (make
+# VARIANT=...); you can too, to see what its tests see:
+#   sanitize  AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer:
+#             a memory error or leak stops the program with its file and line
+VARIANT  ?=
+ifeq ($(VARIANT),sanitize)
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer
+LDLIBS   += -fsanitize=address,undefined
+endif
+
 .PHONY: all clean grade
 all: $(PROGRAMS)
 
