@@ -16,8 +16,9 @@ CHECK_LIBS := $(shell pkg-config --libs check)
 # Test code builds paths in fixed buffers freely; a cut path fails a test.
 TEST_CFLAGS := -Wno-format-truncation $(shell pkg-config --cflags check)
 
-# grader/cli/ holds the two programs; every other folder is library.
-LIB_SRC  := $(filter-out grader/cli/%,$(wildcard grader/*/*.c))
+# grader/cli/ holds the two programs, grader/inject/ what the grader puts
+# into student programs; every other folder is library.
+LIB_SRC  := $(filter-out grader/cli/% grader/inject/%,$(wildcard grader/*/*.c))
 LIB_HDR  := $(wildcard grader/*/*.h)
 LAB_DIRS := $(sort $(dir $(wildcard labs/[0-9]*/tests.c)))
 LAB_TESTS := $(addsuffix tests.c,$(LAB_DIRS))
@@ -29,6 +30,8 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
 
 SHMGRADE := $(BUILD)/shmgrade
+# Preloaded into student programs by race-prone tests; found next to shmgrade.
+PERTURB  := $(BUILD)/libshmlab-perturb.so
 
 .PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check clean
 
@@ -44,8 +47,12 @@ $(BUILD)/libshmgrade.a: $(LIB_OBJ)
 
 # Lab objects are linked directly (not from the archive): they register
 # themselves, and nothing would otherwise pull them in.
-$(SHMGRADE): $(BUILD)/grader/cli/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
+$(SHMGRADE): $(BUILD)/grader/cli/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a | $(PERTURB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(PERTURB): grader/inject/perturb.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -fPIC -shared -o $@ $< -ldl
 
 # --- grading ------------------------------------------------------------------
 

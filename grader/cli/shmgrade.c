@@ -25,6 +25,7 @@
 #include "report/formats.h"
 #include "run/grade.h"
 #include "run/hidden.h"
+#include "run/inject.h"
 #include "report/report.h"
 #include "run/runner.h"
 #include "sandbox/sandbox.h"
@@ -50,6 +51,7 @@ struct options {
     bool hidden, list, verbose, keep, summary;
     enum sandbox_level isolation;
     bool valgrind;
+    long seed; /* --seed, or -1 */
 };
 
 static void usage(FILE *out)
@@ -79,6 +81,8 @@ static void usage(FILE *out)
             "                        $SHMGRADE_ISOLATION): how student programs are contained\n"
             "      --valgrind        run student programs under valgrind's memcheck: memory\n"
             "                        errors and leaks fail the test\n"
+            "      --seed N          race-prone tests run only schedule N (the one a\n"
+            "                        failure names), to replay it\n"
             "  -h, --help            show this help\n"
             "\n"
             "Exit status: 0 full marks, 1 a test failed, 2 bad usage, 3 grader error.\n");
@@ -101,7 +105,8 @@ static void parse_options(int argc, char *argv[], struct options *o)
         OPT_ROOT,
         OPT_SUMMARY,
         OPT_ISOLATION,
-        OPT_VALGRIND
+        OPT_VALGRIND,
+        OPT_SEED
     };
     static const struct option longopts[] = {
         {"lab", required_argument, NULL, 'l'},
@@ -117,6 +122,7 @@ static void parse_options(int argc, char *argv[], struct options *o)
         {"root", required_argument, NULL, OPT_ROOT},
         {"isolation", required_argument, NULL, OPT_ISOLATION},
         {"valgrind", no_argument, NULL, OPT_VALGRIND},
+        {"seed", required_argument, NULL, OPT_SEED},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -184,6 +190,14 @@ static void parse_options(int argc, char *argv[], struct options *o)
         case OPT_VALGRIND:
             o->valgrind = true;
             break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            o->seed = strtol(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' || o->seed < 0)
+                usage_error("--seed takes a whole number, not '%s'", optarg);
+            break;
+        }
         case 'h':
             usage(stdout);
             exit(0);
@@ -320,7 +334,7 @@ static int write_report(const struct options *o, const struct grade_result *grad
 
 int main(int argc, char *argv[])
 {
-    struct options o = {0};
+    struct options o = {.seed = -1};
     const struct lab *labs[64];
     struct grade_result grade = {0};
     char work[PATH_MAX];
@@ -364,6 +378,13 @@ int main(int argc, char *argv[])
         return 2;
     }
     runner_use_valgrind(o.valgrind);
+    if (!prepare_injected_library(work, why, sizeof(why))) {
+        fprintf(stderr, "shmgrade: %s\n", why);
+        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        return 3;
+    }
+    if (o.seed >= 0)
+        runner_use_seed(o.seed);
 
     /* An archive is unpacked, checked entry by entry, into the work folder. */
     char unpacked[PATH_MAX + 64], submission_root[PATH_MAX + 64];

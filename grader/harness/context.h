@@ -64,6 +64,7 @@ struct test_ctx {
     long unique_id; /* in every name and key the test hands out */
     unsigned seq;
     long long deadline; /* steps end by then, so the test can report */
+    long schedule_seed; /* under_schedules(): the schedule running, or -1 */
     struct sandbox_exec exec;
 };
 
@@ -71,8 +72,17 @@ struct test_ctx {
 struct harness_options {
     bool valgrind;
     int slowdown; /* every timeout is multiplied by it */
+    /* libshmlab-perturb.so where student programs can read it, or NULL:
+     * then race-prone tests cannot run (a grader error). */
+    const char *perturb_library;
+    long only_seed; /* --seed: run just this schedule; -1 for all */
 };
 extern struct harness_options harness_options;
+
+/* Where the preload library is (see struct harness_options). */
+void harness_use_perturb_library(const char *path);
+/* Run only this schedule of race-prone tests (--seed). */
+void harness_use_seed(long seed);
 
 /* Run every student program under valgrind's memcheck. */
 void harness_use_valgrind(bool on);
@@ -100,6 +110,9 @@ struct test_program *program_of(struct test_ctx *t, const struct proc *p);
 const char *const *valgrind_wrapper(struct test_ctx *t, char **log);
 void check_valgrind_logs(struct test_ctx *t);
 void show_valgrind_fault(struct test_ctx *t, const struct proc *p);
+
+/* STOP_AFTER/STOP_BEFORE of STEP into ENV[*N...] (schedules.c). */
+void add_perturb_env(struct test_ctx *t, const struct step *step, const char **env, size_t *n);
 
 /* Sanitizer build (sanitizers.c): the environment of every program, and
  * a failure (true) when P's stderr holds a sanitizer's report. */

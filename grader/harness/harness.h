@@ -180,6 +180,11 @@ uid_t student_uid(void);
  *   USAGE                      a usage error: exit 2, a message as its last
  *                              stderr line, nothing on stdout
  *   WITHIN_MS(n)               the step's time (default 5 s, scaled)
+ *   STOP_AFTER("semget")       the program stops itself right after its
+ *                              first semget() (or "semget:2", the second;
+ *                              "stdout-line:1", its first line on stdout),
+ *   STOP_BEFORE("stdin-read")  or right before: wait_stopped(), then do
+ *                              what the unlucky moment needs, then resume()
  */
 struct step {
     const char *const *argv;
@@ -197,6 +202,7 @@ struct step {
     const char *error_mentions;
     bool usage;
     int timeout_ms;
+    const char *stop_after, *stop_before;
 };
 
 #define ARGS(...)                                                                                  \
@@ -220,6 +226,8 @@ struct step {
     }
 #define NO_STDOUT            .no_stdout = true
 #define ERROR(call, errnum)  .check_error = true, .error_call = (call), .error_errno = (errnum)
+#define STOP_AFTER(event)    .stop_after = (event)
+#define STOP_BEFORE(event)   .stop_before = (event)
 #define ERROR_MENTIONS(text) .error_mentions = (text)
 #define USAGE                .usage = true
 #define WITHIN_MS(ms)        .timeout_ms = (ms)
@@ -266,6 +274,24 @@ void wait_blocked(struct test_ctx *t, struct proc *p);
 
 /* wait_blocked(), then send SIG to P's process group. */
 void send_signal(struct test_ctx *t, struct proc *p, int sig);
+
+/* Wait until P has stopped itself (STOP_AFTER, STOP_BEFORE). */
+void wait_stopped(struct test_ctx *t, struct proc *p);
+
+/* Let a stopped P go on. */
+void resume(struct test_ctx *t, struct proc *p);
+
+/*
+ * Race exposure you can replay: run SCENARIO once per seeded schedule,
+ * up to N schedules or until BUDGET_MS (scaled) is used, stopping at the
+ * first that fails. Under a schedule every program pauses and yields at
+ * random, seeded points where interleavings matter (grader/inject/
+ * perturb.c). The seeds are the same every run, so a verdict never
+ * depends on luck, and a failure names its seed: `shmgrade --seed N`
+ * runs that schedule alone. SCENARIO must make its own names and keys.
+ */
+void under_schedules(struct test_ctx *t, int n, int budget_ms,
+                     void (*scenario)(struct test_ctx *t));
 
 /* Has P ended (without waiting)? */
 bool has_ended(struct proc *p);

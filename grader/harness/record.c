@@ -12,7 +12,7 @@
 #include "core/text.h"
 #include "harness/context.h"
 
-struct harness_options harness_options = {.slowdown = 1};
+struct harness_options harness_options = {.slowdown = 1, .only_seed = -1};
 
 /* How much slower programs run under valgrind: every timeout grows. */
 #define VALGRIND_SLOWDOWN 8
@@ -35,6 +35,7 @@ void harness_begin(struct test_ctx *t, const struct lab_test *test, const char *
     t->test = test;
     t->build_dir = build_dir;
     t->rec = rec;
+    t->schedule_seed = -1;
     /* Steps end a little before the test's own limit, so a test that
      * runs out of time can still say where it was. */
     t->deadline = now_ms() + timeout_ms - (timeout_ms > 20000 ? 2000 : timeout_ms / 10);
@@ -81,6 +82,11 @@ void record_failure(struct test_ctx *t, const char *format, va_list args)
     char text[2048];
 
     vsnprintf(text, sizeof(text), format, args);
+    if (t->schedule_seed >= 0) {
+        size_t len = strlen(text);
+        snprintf(text + len, sizeof(text) - len, " (under schedule %ld: `--seed %ld` replays it)",
+                 t->schedule_seed, t->schedule_seed);
+    }
     if (rec->failures++ == 0)
         snprintf(rec->message, sizeof(rec->message), "%s", text);
     record_append(rec, "FAILED: %s\n", text);

@@ -19,7 +19,7 @@
 const char *const SANITIZER_ENV[] = {
     "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=86:malloc_limit_mb=1024:"
     "hard_rss_limit_mb=1024:allocator_may_return_null=1:detect_stack_use_after_return=1:"
-    "strict_string_checks=1:color=never",
+    "strict_string_checks=1:verify_asan_link_order=0:color=never",
     "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=86:color=never",
     "LSAN_OPTIONS=exitcode=86",
     NULL,

@@ -106,19 +106,20 @@ static _Noreturn void out_of_time(struct test_ctx *t, struct proc *p)
  * TMPDIR under valgrind (it keeps files there; the sandbox allows only
  * the build folder). */
 #define PROGRAM_ENV_MAX (MAX_ENV * 2 + 8)
-static void program_env(struct test_ctx *t, const char *const *step_env,
+static void program_env(struct test_ctx *t, const struct step *step,
                         const char *env[PROGRAM_ENV_MAX])
 {
     size_t n = 0;
 
     for (size_t i = 0; i < t->n_env; i++)
         env[n++] = t->env[i];
-    for (size_t i = 0; step_env != NULL && step_env[i] != NULL && n < MAX_ENV * 2; i++)
-        env[n++] = step_env[i];
+    for (size_t i = 0; step->env != NULL && step->env[i] != NULL && n < MAX_ENV * 2; i++)
+        env[n++] = step->env[i];
     if (harness_options.valgrind)
         env[n++] = textf(t, "TMPDIR=%s", t->build_dir);
     for (size_t i = 0; t->test->build == BUILD_SANITIZE && SANITIZER_ENV[i] != NULL; i++)
         env[n++] = SANITIZER_ENV[i];
+    add_perturb_env(t, step, env, &n);
     env[n] = NULL;
 }
 
@@ -137,7 +138,7 @@ struct proc *step_start(struct test_ctx *t, const struct step *step)
     struct test_program *program;
     size_t n = 0;
 
-    program_env(t, step->env, env);
+    program_env(t, step, env);
     if (t->n_programs >= MAX_PROCS)
         grader_error(t, "internal: the test started too many programs");
     program = &t->programs[t->n_programs];

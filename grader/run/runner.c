@@ -29,6 +29,11 @@ void runner_use_valgrind(bool on)
     harness_use_valgrind(on);
 }
 
+void runner_use_seed(long seed)
+{
+    harness_use_seed(seed);
+}
+
 /* --- running a test ------------------------------------------------------- */
 
 static _Noreturn void test_process(const struct lab_test *test, const char *build_dir,

@@ -17,4 +17,7 @@ void run_test(const struct lab_test *test, const char *build_dir, struct test_ve
  * multiplied by the slowdown. */
 void runner_use_valgrind(bool on);
 
+/* Race-prone tests run only schedule SEED (--seed), to replay a failure. */
+void runner_use_seed(long seed);
+
 #endif

@@ -92,6 +92,7 @@ int restrict_files(const char *writable, const char *readable)
     landlock_allow(ruleset, "/dev/shm", all);
     landlock_allow(ruleset, "/dev/mqueue", all);
     landlock_allow(ruleset, readable, read_exec);
+    landlock_allow(ruleset, sb.shared[0] ? sb.shared : NULL, read_exec);
     landlock_allow(ruleset, writable, all);
     if (syscall(SYS_landlock_restrict_self, ruleset, 0) < 0) {
         close(ruleset);

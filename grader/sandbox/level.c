@@ -50,6 +50,20 @@ uid_t sandbox_uid(void)
     return sb.own_user ? sb.uid : getuid();
 }
 
+bool sandbox_share_read_only(const char *dir)
+{
+    struct stat st;
+
+    if (stat(dir, &st) < 0)
+        return false;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return false;
+    }
+    snprintf(sb.shared, sizeof(sb.shared), "%s", dir);
+    return true;
+}
+
 /* --- becoming the sandbox user ---------------------------------------------- */
 
 int become_sandbox_user(void)

@@ -85,6 +85,16 @@ bool hide_private_folders(char *why, size_t size)
     const char *const hidden[] = {"/tmp",      "/var/tmp", "/root", "/home",
                                   "/run/user", sb.root,    sb.work};
     struct stat st;
+    int shared = -1;
+
+    /* The shared folder is in the work folder, which is hidden: a copy of
+     * its mount (read-only, as the whole system is by now) goes back in
+     * its place afterwards. */
+    if (sb.shared[0] != '\0') {
+        shared = open_tree(AT_FDCWD, sb.shared, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (shared < 0)
+            return sandbox_fail(why, size, "open_tree", sb.shared);
+    }
 
     for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
         const char *path = hidden[i];
@@ -92,6 +102,16 @@ bool hide_private_folders(char *why, size_t size)
             continue; /* absent, or already hidden under an earlier one */
         if (!mount_tmpfs(path, i == 0 ? TMP_TMPFS_OPTIONS : HIDE_TMPFS_OPTIONS, why, size))
             return false;
+    }
+    if (shared >= 0) {
+        struct mount_attr read_only = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                                   MOUNT_ATTR_NODEV};
+        bool ok = make_folders(sb.shared) == 0 &&
+                  move_mount(shared, "", AT_FDCWD, sb.shared, MOVE_MOUNT_F_EMPTY_PATH) == 0 &&
+                  mount_setattr(AT_FDCWD, sb.shared, 0, &read_only, sizeof(read_only)) == 0;
+        close(shared);
+        if (!ok)
+            return sandbox_fail(why, size, "mount the shared folder", sb.shared);
     }
     if (!mount_tmpfs("/dev/shm", SHM_TMPFS_OPTIONS, why, size))
         return false;

@@ -45,6 +45,15 @@ bool sandbox_parse_level(const char *text, enum sandbox_level *level);
 bool sandbox_setup(enum sandbox_level level, const char *root, const char *work, char *why,
                    size_t size);
 
+/*
+ * DIR, inside the grader's work folder, holds what the grader puts into
+ * student programs (the preload library of race-prone tests): student
+ * programs may read it, in every level, and no one but the grader may
+ * change it. Call after sandbox_setup(). False, with errno, if DIR is
+ * not a folder.
+ */
+bool sandbox_share_read_only(const char *dir);
+
 /* One line for reports: which isolation is in force. */
 const char *sandbox_description(void);
 

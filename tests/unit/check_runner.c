@@ -12,8 +12,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "harness/context.h"
 #include "run/runner.h"
 #include "suites.h"
+
+/* Check's deprecated fail() macro would hide the harness's fail(). */
+#undef fail
 
 static void passes(struct test_ctx *t)
 {
@@ -84,6 +88,29 @@ static void leaves_an_object_behind(struct test_ctx *t)
     require(t, fd >= 0, "shm_open");
     close(fd);
     note(t, "%s", name);
+}
+
+static void stops_after_its_first_line(struct test_ctx *t)
+{
+    struct proc *p = start(t, ARGS("sh", "-c", "echo one; echo two"), STOP_AFTER("stdout-line:1"));
+    wait_stopped(t, p);
+    /* Held right after the first line: the second is not written yet. */
+    require(t, strcmp(p->out.head, "one\n") == 0, "stopped with stdout \"%s\"", p->out.head);
+    resume(t, p);
+    expect_end(t, p, EXIT(0), STDOUT("one\ntwo\n"));
+}
+
+static int schedules_run;
+
+static void scenario_failing_on_the_third(struct test_ctx *t)
+{
+    if (++schedules_run == 3)
+        fail(t, "the third schedule fails");
+}
+
+static void fails_under_a_schedule(struct test_ctx *t)
+{
+    under_schedules(t, 5, 60000, scenario_failing_on_the_third);
 }
 
 static struct test_verdict run_body(void (*body)(struct test_ctx *), int timeout_ms)
@@ -208,6 +235,37 @@ START_TEST(a_limit_that_cannot_be_applied_is_a_grader_error)
 }
 END_TEST
 
+/* The preload library, as make builds it next to shmgrade. */
+static void use_perturb_library(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof(path), "%s/build/libshmlab-perturb.so", getenv("SHMLAB_ROOT"));
+    ck_assert_int_eq(access(path, R_OK), 0);
+    harness_use_perturb_library(path);
+}
+
+START_TEST(a_program_stops_itself_where_the_test_asks)
+{
+    use_perturb_library();
+    struct test_verdict r = run_body(stops_after_its_first_line, 0);
+    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+}
+END_TEST
+
+START_TEST(a_failing_schedule_names_its_seed)
+{
+    use_perturb_library();
+    struct test_verdict r = run_body(fails_under_a_schedule, 0);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    /* The seeds are fixed per test: the third is the first plus two. */
+    ck_assert_ptr_nonnull(strstr(r.message, "the third schedule fails (under schedule "));
+    ck_assert_ptr_nonnull(strstr(r.message, "`--seed "));
+    long seed = strtol(strstr(r.message, "schedule ") + 9, NULL, 10);
+    struct test_verdict again = run_body(fails_under_a_schedule, 0);
+    ck_assert_int_eq(strtol(strstr(again.message, "schedule ") + 9, NULL, 10), seed);
+}
+END_TEST
+
 START_TEST(names_handed_out_are_removed_after_the_test)
 {
     struct test_verdict r = run_body(leaves_an_object_behind, 0);
@@ -236,6 +294,8 @@ Suite *runner_suite(void)
     tcase_add_test(tc, untrusted_output_cannot_act_on_a_terminal);
     tcase_add_test(tc, a_required_error_is_the_last_stderr_line);
     tcase_add_test(tc, a_limit_that_cannot_be_applied_is_a_grader_error);
+    tcase_add_test(tc, a_program_stops_itself_where_the_test_asks);
+    tcase_add_test(tc, a_failing_schedule_names_its_seed);
     suite_add_tcase(s, tc);
     return s;
 }

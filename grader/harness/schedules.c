@@ -1,0 +1,108 @@
+/*
+ * schedules.c - races exposed on purpose: seeded schedules and stop
+ * points, carried out inside student programs by the preload library
+ * (grader/inject/perturb.c).
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/context.h"
+
+void harness_use_perturb_library(const char *path)
+{
+    harness_options.perturb_library = path;
+}
+
+void harness_use_seed(long seed)
+{
+    harness_options.only_seed = seed;
+}
+
+/* The library every program of T must preload from now on. */
+static void preload(struct test_ctx *t)
+{
+    if (harness_options.perturb_library == NULL)
+        grader_error(t, "internal: this test exposes races with libshmlab-perturb.so, which the "
+                        "grader did not find next to itself (build it with make)");
+    set_program_env(t, textf(t, "LD_PRELOAD=%s", harness_options.perturb_library));
+}
+
+void add_perturb_env(struct test_ctx *t, const struct step *step, const char **env, size_t *n)
+{
+    if (step->stop_after == NULL && step->stop_before == NULL)
+        return;
+    if (t->schedule_seed < 0)
+        preload(t); /* set for later programs too: harmless without a seed */
+    if (step->stop_after != NULL)
+        env[(*n)++] = textf(t, "SHMLAB_STOP_AFTER=%s", step->stop_after);
+    if (step->stop_before != NULL)
+        env[(*n)++] = textf(t, "SHMLAB_STOP_BEFORE=%s", step->stop_before);
+}
+
+/* /proc/PID/stat says the process is stopped ('T'). */
+static bool is_stopped(void *arg)
+{
+    struct proc *p = arg;
+    char path[64], buf[512], *paren, state = 0;
+    FILE *f;
+
+    if (p->state != PROC_RUNNING)
+        return true;
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)p->pid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return false;
+    if (fgets(buf, sizeof(buf), f) != NULL && (paren = strrchr(buf, ')')) != NULL)
+        sscanf(paren + 1, " %c", &state);
+    fclose(f);
+    return state == 'T';
+}
+
+void wait_stopped(struct test_ctx *t, struct proc *p)
+{
+    if (!wait_for(t, is_stopped, p, 0, textf(t, "for `%s` to reach its stop point", p->command)))
+        fail(t, "`%s` never reached the point where the test stops it (%s)", p->command,
+             "it should make the call the handout names");
+    if (p->state != PROC_RUNNING) {
+        show_transcript(t, p);
+        fail(t, "`%s` %s before it reached the point where the test stops it", p->command,
+             proc_describe_end(p).text);
+    }
+}
+
+void resume(struct test_ctx *t, struct proc *p)
+{
+    (void)t;
+    proc_kill(p, SIGCONT);
+}
+
+/* The first seed of TEST: the same on every run, different per test. */
+static long base_seed(const struct lab_test *test)
+{
+    unsigned long hash = 5381;
+    for (const char *c = test->id; *c != '\0'; c++)
+        hash = hash * 33 + (unsigned char)*c;
+    return (long)(hash % 100000) * 100;
+}
+
+void under_schedules(struct test_ctx *t, int n, int budget_ms, void (*scenario)(struct test_ctx *t))
+{
+    long long until = now_ms() + scaled_timeout_ms(budget_ms);
+
+    preload(t);
+    for (int i = 0; i < n; i++) {
+        long seed = base_seed(t->test) + i;
+        if (harness_options.only_seed >= 0) {
+            seed = harness_options.only_seed;
+            i = n; /* just this one */
+        }
+        t->schedule_seed = seed;
+        set_program_env(t, textf(t, "SHMLAB_SEED=%ld", seed));
+        scenario(t);
+        if (now_ms() >= until)
+            break;
+    }
+    t->schedule_seed = -1;
+}
