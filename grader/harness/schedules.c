@@ -33,8 +33,10 @@ void add_perturb_env(struct test_ctx *t, const struct step *step, const char **e
 {
     if (step->stop_after == NULL && step->stop_before == NULL)
         return;
-    if (t->schedule_seed < 0)
-        preload(t); /* set for later programs too: harmless without a seed */
+    if (t->schedule_seed < 0) {
+        preload(t); /* for later programs too: harmless without a seed */
+        env[(*n)++] = textf(t, "LD_PRELOAD=%s", harness_options.perturb_library);
+    }
     if (step->stop_after != NULL)
         env[(*n)++] = textf(t, "SHMLAB_STOP_AFTER=%s", step->stop_after);
     if (step->stop_before != NULL)
