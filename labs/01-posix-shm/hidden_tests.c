@@ -16,6 +16,7 @@ static void empty_message(struct test_ctx *t)
 
 static const struct lab_test hidden_tests[] = {
     {.id = "empty-message",
+     .clauses = "C4",
      .points = 5,
      .run = empty_message,
      .flags = TEST_HIDDEN | TEST_AFTER_DUE_DATE,

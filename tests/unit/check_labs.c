@@ -1,11 +1,13 @@
 /* check_labs.c - every lab linked into the grader is well formed. */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "run/grade.h"
+#include "run/hidden.h"
 #include "suites.h"
 
 START_TEST(labs_are_found_by_folder_or_number)
@@ -78,6 +80,89 @@ START_TEST(student_files_are_located_in_every_layout)
 }
 END_TEST
 
+/* The clause ids ("C3") of the contract section of LAB's handout, as one
+ * space-separated string with a space at each end. */
+static char *handout_clauses(const struct lab *lab)
+{
+    char path[4096], line[4096];
+    size_t size = 2;
+    char *clauses = calloc(1, 4096);
+    bool in_contract = false;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/labs/%s/README.md", getenv("SHMLAB_ROOT"), lab->id);
+    f = fopen(path, "re");
+    ck_assert_msg(f != NULL, "cannot read %s", path);
+    strcpy(clauses, " ");
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "## ", 3) == 0)
+            in_contract = strncmp(line, "## The contract", 15) == 0;
+        for (char *c = line; in_contract && (c = strstr(c, "**C")) != NULL; c += 3) {
+            int n, len = 0;
+            if (sscanf(c, "**C%d**%n", &n, &len) == 1 && len > 0 && size < 4000) {
+                size +=
+                    (size_t)snprintf(clauses + strlen(clauses), 4096 - strlen(clauses), "C%d ", n);
+            }
+        }
+    }
+    fclose(f);
+    return clauses;
+}
+
+START_TEST(every_contract_clause_has_a_test_and_every_test_a_clause)
+{
+    size_t n;
+    const struct lab *const *labs = registered_labs(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct lab *lab = lab_with_hidden_tests(labs[i]);
+        char *clauses = handout_clauses(lab), covered[4096] = " ";
+        ck_assert_msg(strlen(clauses) > 2, "%s: the handout's contract numbers no clause (**C1**)",
+                      lab->id);
+        for (size_t j = 0; j < lab->n_tests; j++) {
+            const struct lab_test *t = &lab->tests[j];
+            char ids[256], *save = NULL;
+            ck_assert_msg(t->clauses != NULL && t->clauses[0] != '\0',
+                          "%s: test %s names no clause of the contract", lab->id, t->id);
+            snprintf(ids, sizeof(ids), "%s", t->clauses);
+            for (char *id = strtok_r(ids, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+                char word[64];
+                snprintf(word, sizeof(word), " %s ", id);
+                ck_assert_msg(strstr(clauses, word) != NULL,
+                              "%s: test %s names clause %s, which the handout does not have",
+                              lab->id, t->id, id);
+                if (strstr(covered, word) == NULL)
+                    strncat(covered, word + 1, sizeof(covered) - strlen(covered) - 1);
+            }
+        }
+        char copy[4096], *save = NULL;
+        snprintf(copy, sizeof(copy), "%s", clauses);
+        for (char *id = strtok_r(copy, " ", &save); id; id = strtok_r(NULL, " ", &save)) {
+            char word[64];
+            snprintf(word, sizeof(word), " %s ", id);
+            ck_assert_msg(strstr(covered, word) != NULL,
+                          "%s: clause %s of the contract has no test", lab->id, id);
+        }
+        free(clauses);
+    }
+}
+END_TEST
+
+START_TEST(every_lab_is_worth_100_points)
+{
+    size_t n;
+    const struct lab *const *labs = registered_labs(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct lab *lab = lab_with_hidden_tests(labs[i]);
+        int total = 0;
+        for (size_t j = 0; j < lab->n_tests; j++)
+            total += lab->tests[j].points;
+        ck_assert_msg(total == 100, "%s: its tests are worth %d points, not 100", lab->id, total);
+    }
+}
+END_TEST
+
 Suite *labs_suite(void)
 {
     Suite *s = suite_create("labs");
@@ -87,6 +172,8 @@ Suite *labs_suite(void)
     tcase_add_test(tc, every_test_has_an_id_title_hint_and_points);
     tcase_add_test(tc, student_files_exist_as_skeleton_and_solution);
     tcase_add_test(tc, student_files_are_located_in_every_layout);
+    tcase_add_test(tc, every_contract_clause_has_a_test_and_every_test_a_clause);
+    tcase_add_test(tc, every_lab_is_worth_100_points);
     suite_add_tcase(s, tc);
     return s;
 }
