@@ -74,6 +74,15 @@ static _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char 
     test_end(t);
 }
 
+/* Untrusted bytes for a message: quoted, every control character shown. */
+static const char *visible(struct test_ctx *t, const char *data, size_t len)
+{
+    char *shown = text_visible(data, len, true);
+    const char *kept = textf(t, "%s", shown);
+    free(shown);
+    return kept;
+}
+
 /* --- time ---------------------------------------------------------------------- */
 
 /* A step's time: its own timeout, but never past the test's deadline. */
@@ -247,7 +256,7 @@ void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step
                        "error \"%s\" (strerror), but it is: %s",
                        p->command, step->error_call ? " (" : "",
                        step->error_call ? step->error_call : "", step->error_call ? ")" : "",
-                       reason, textf(t, "%.*s", last_len > 300 ? 300 : (int)last_len, last));
+                       reason, visible(t, last, last_len > 300 ? 300 : last_len));
     }
     if (step->error_mentions != NULL) {
         if (stderr_lines(p, &last, &last_len) == 0)
@@ -259,7 +268,7 @@ void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step
             fail_about(t, p,
                        "the last line `%s` prints on stderr should mention \"%s\", but it is: %s",
                        p->command, step->error_mentions,
-                       textf(t, "%.*s", last_len > 300 ? 300 : (int)last_len, last));
+                       visible(t, last, last_len > 300 ? 300 : last_len));
     }
     if (step->no_stdout && p->out.total > 0)
         fail_about(t, p, "`%s` should print nothing on stdout", p->command);
@@ -325,7 +334,8 @@ long await_number(struct test_ctx *t, struct proc *p, const char *pattern)
     errno = 0;
     value = strtol(line + group[1].rm_so, NULL, 10);
     if (errno != 0)
-        fail_about(t, p, "`%s` printed a number too large to be an id: \"%s\"", p->command, line);
+        fail_about(t, p, "`%s` printed a number too large to be an id: %s", p->command,
+                   visible(t, line, strlen(line)));
     return value;
 }
 
