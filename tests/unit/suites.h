@@ -9,5 +9,6 @@ Suite *ipc_suite(void);
 Suite *runner_suite(void);
 Suite *report_suite(void);
 Suite *labs_suite(void);
+Suite *markup_suite(void);
 
 #endif
