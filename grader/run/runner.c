@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sandbox/sandbox.h"
+#include "run/verdict.h"
 
 #define MAX_PROCS 64
 #define MAX_NAMES 64
@@ -877,9 +878,7 @@ void run_test(const struct lab_test *test, const char *build_dir, struct test_ve
     bool ended;
     pid_t pid;
 
-    memset(result, 0, sizeof(*result));
-    result->test = test;
-    result->max_score = test->points;
+    verdict_init(result, test);
     if (rec == MAP_FAILED) {
         perror("mmap");
         exit(3);

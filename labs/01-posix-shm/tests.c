@@ -181,7 +181,7 @@ static void bad_names(struct test_ctx *t)
 
 static const struct lab_test tests[] = {
     {.id = "round-trip",
-     .points = 15,
+     .points = 10,
      .run = round_trip,
      .title = "A message the writer stores is what the reader prints",
      .hint =
