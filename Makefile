@@ -30,7 +30,7 @@ LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
 
 SHMGRADE := $(BUILD)/shmgrade
 
-.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check clean
+.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check clean
 
 all: $(SHMGRADE)
 
@@ -127,6 +127,11 @@ format:
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# grader/'s folders depend one way only (core <- sandbox <- harness <- run <-
+# cli; core <- report <- run): every #include checked.
+layering-check:
+	@scripts/check-layering
 
 clean:
 	rm -rf $(BUILD)
