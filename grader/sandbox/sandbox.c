@@ -37,6 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "run/runner.h"
 
 /* Sandbox users are SANDBOX_UID_BASE + the grader's pid: unique among
@@ -547,19 +548,12 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects)
     return 0;
 }
 
-static int removed_files;
-
-static int remove_walk(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* Remove what the sandbox user left in the shared temporary folders; how
+ * many entries went. */
+static size_t remove_files_of_sandbox(void)
 {
-    (void)st, (void)flag, (void)ftw;
-    if (remove(path) == 0)
-        removed_files++;
-    return 0;
-}
+    size_t removed = 0;
 
-/* Remove what the sandbox user left in the shared temporary folders. */
-static void remove_files_of_sandbox(void)
-{
     static const char *const folders[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"};
 
     for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
@@ -574,10 +568,11 @@ static void remove_files_of_sandbox(void)
                 continue;
             snprintf(path, sizeof(path), "%s/%s", folders[i], entry->d_name);
             if (lstat(path, &st) == 0 && st.st_uid == sb.uid)
-                nftw(path, remove_walk, 16, FTW_DEPTH | FTW_PHYS);
+                remove_tree(path, &removed);
         }
         closedir(dir);
     }
+    return removed;
 }
 
 int sandbox_clean_up(void)
@@ -593,11 +588,8 @@ int sandbox_clean_up(void)
             removed += ipc_object_remove(&left.objects[i]);
         ipc_snapshot_free(&left);
     }
-    if (sb.own_user) {
-        removed_files = 0;
-        remove_files_of_sandbox();
-        removed += removed_files;
-    }
+    if (sb.own_user)
+        removed += (int)remove_files_of_sandbox();
     return removed;
 }
 
