@@ -33,7 +33,7 @@ SHMGRADE := $(BUILD)/shmgrade
 # Preloaded into student programs by race-prone tests; found next to shmgrade.
 PERTURB  := $(BUILD)/libshmlab-perturb.so
 
-.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check clean
+.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check clean
 
 all: $(SHMGRADE)
 
@@ -134,6 +134,11 @@ format:
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# grader/'s folders depend one way only (core <- sandbox <- harness <- run <-
+# cli; core <- report <- run): every #include checked.
+layering-check:
+	@scripts/check-layering
 
 clean:
 	rm -rf $(BUILD)

@@ -140,7 +140,7 @@ START_TEST(a_missing_file_is_reported_and_scores_zero)
     copy_solution("writer.c");
     struct proc *p = shmgrade_run("--lab", "01", "--submission", folder, NULL);
     assert_exit(p, 1, "reader.c is missing from the submission");
-    ck_assert_ptr_nonnull(strstr(p->out.head, "TOTAL: 0/100"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "TOTAL: 0/95 visible"));
     proc_free(p);
     remove_submission();
 }
@@ -183,7 +183,10 @@ START_TEST(a_build_failure_shows_the_compiler_and_scores_zero)
     ck_assert_ptr_nonnull(
         strstr(json_string_value(json_object_get(lab, "build_log")), "undeclared"));
     ck_assert_int_eq(json_integer_value(json_object_get(report, "score")), 0);
-    ck_assert_int_eq(json_integer_value(json_object_get(report, "max_score")), 100);
+    /* The points of the tests run; the lab is worth 100 with its hidden test. */
+    ck_assert_int_eq(json_integer_value(json_object_get(report, "max_score")), 95);
+    ck_assert_int_eq(json_integer_value(json_object_get(lab, "lab_points")), 100);
+    ck_assert_int_eq(json_integer_value(json_object_get(lab, "hidden_points")), 5);
     json_decref(report);
     proc_free(p);
     remove_submission();
@@ -216,9 +219,97 @@ START_TEST(the_exit_status_says_whether_everything_passed)
     char skeletons[4200];
     snprintf(skeletons, sizeof(skeletons), "%s/labs", root);
     struct proc *p = shmgrade_run("--lab", "01", "--submission", skeletons, NULL);
-    assert_exit(p, 1, "TOTAL: 0/100");
+    assert_exit(p, 1,
+                "TOTAL: 0/95 visible \u2014 5 more points come from hidden tests run at "
+                "final grading (100 in all)");
     /* Not a terminal: no colour codes. */
     ck_assert_ptr_null(strchr(p->out.head, '\033'));
+    proc_free(p);
+}
+END_TEST
+
+/* --list: each lab's 100 points, and how many of them hidden tests carry. */
+START_TEST(list_shows_each_lab_worth_100_points)
+{
+    struct proc *p = shmgrade_run("--list", NULL);
+
+    assert_exit(p, 0, "01-posix-shm: ");
+    ck_assert_msg(strstr(p->out.head, "\u2014 100 points (95 visible, 5 hidden)\n") != NULL, "%s",
+                  p->out.head);
+    ck_assert_ptr_nonnull(strstr(p->out.head, "02-sysv-client-server: "));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "\u2014 100 points (all visible)\n"));
+    proc_free(p);
+}
+END_TEST
+
+/* A typo in --test is a usage error that lists the lab's tests, never a
+ * grading of nothing that exits 0. */
+START_TEST(an_unknown_test_id_is_a_usage_error_listing_the_ids)
+{
+    struct proc *p = shmgrade_run("--lab", "01", "--test", "roundtrip", NULL);
+
+    assert_exit(p, 2, "lab 01-posix-shm has no test 'roundtrip'; its tests: round-trip, ");
+    ck_assert_ptr_nonnull(strstr(p->err.head, "bad-name"));
+    ck_assert_ptr_null(strstr(p->out.head, "score"));
+    proc_free(p);
+    p = shmgrade_run("--lab", "01", "--test", "usage,roundtrip", NULL);
+    assert_exit(p, 2, "no test 'roundtrip'");
+    proc_free(p);
+    p = shmgrade_run("--lab", "01", "--test", "usage,", NULL);
+    assert_exit(p, 2, "separated by commas");
+    proc_free(p);
+    p = shmgrade_run("--test", "roundtrip", NULL);
+    assert_exit(p, 2, "no lab has a test 'roundtrip'");
+    proc_free(p);
+    /* A hidden test runs only when hidden tests are asked for. */
+    p = shmgrade_run("--lab", "01", "--test", "empty-message", NULL);
+    assert_exit(p, 2, "test 'empty-message' of 01-posix-shm is hidden: add --hidden");
+    proc_free(p);
+}
+END_TEST
+
+/* --test without --lab: an id of one lab grades that lab alone; an id
+ * several labs have is refused, naming them. */
+START_TEST(test_without_lab_resolves_the_lab_or_refuses)
+{
+    char solutions[4200];
+    struct proc *p = shmgrade_run("--test", "usage", NULL);
+    json_t *report, *labs;
+
+    assert_exit(p, 2, "test 'usage' is in more than one lab (01-posix-shm, 02-sysv-client-server");
+    ck_assert_ptr_nonnull(strstr(p->err.head, "name the lab with --lab"));
+    proc_free(p);
+
+    snprintf(solutions, sizeof(solutions), "%s/solutions", root);
+    p = shmgrade_run("--test", "round-trip,size-and-mode", "--submission", solutions, "--format",
+                     "json", NULL);
+    assert_exit(p, 0, NULL);
+    report = json_loads(p->out.head, 0, NULL);
+    ck_assert_ptr_nonnull(report);
+    labs = json_object_get(report, "labs");
+    ck_assert_uint_eq(json_array_size(labs), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(labs, 0), "id")),
+                     "01-posix-shm");
+    ck_assert_uint_eq(json_array_size(json_object_get(report, "tests")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(report, "score")), 25);
+    ck_assert_int_eq(json_integer_value(json_object_get(report, "max_score")), 25);
+    json_decref(report);
+    proc_free(p);
+}
+END_TEST
+
+/* With the hidden tests run, the lab is graded out of its 100 points and
+ * the report has nothing to add about points not run. */
+START_TEST(hidden_tests_complete_the_100_points)
+{
+    char solutions[4200];
+    struct proc *p;
+
+    snprintf(solutions, sizeof(solutions), "%s/solutions", root);
+    p = shmgrade_run("--lab", "01", "--hidden", "--submission", solutions, NULL);
+    assert_exit(p, 0, "TOTAL: 100/100");
+    ck_assert_ptr_nonnull(strstr(p->out.head, "score: 100/100  ("));
+    ck_assert_ptr_null(strstr(p->out.head, "in all"));
     proc_free(p);
 }
 END_TEST
@@ -244,6 +335,10 @@ int main(void)
     tcase_add_test(tc, a_build_failure_shows_the_compiler_and_scores_zero);
     tcase_add_test(tc, flat_layout_one_test_and_output_file);
     tcase_add_test(tc, the_exit_status_says_whether_everything_passed);
+    tcase_add_test(tc, list_shows_each_lab_worth_100_points);
+    tcase_add_test(tc, an_unknown_test_id_is_a_usage_error_listing_the_ids);
+    tcase_add_test(tc, test_without_lab_resolves_the_lab_or_refuses);
+    tcase_add_test(tc, hidden_tests_complete_the_100_points);
     suite_add_tcase(s, tc);
     runner = srunner_create(s);
     srunner_run_all(runner, CK_NORMAL);

@@ -30,6 +30,7 @@
 #include "run/grade.h"
 #include "report/gradebook.h"
 #include "run/hidden.h"
+#include "run/verdict.h"
 #include "core/proc.h"
 #include "report/report.h"
 
@@ -224,7 +225,7 @@ static void sample(struct grade_result *grade, const struct lab *lab, unsigned f
     grade->isolation = "test";
     grade->seconds = 1.25;
     l = &grade->labs[0];
-    l->lab = lab;
+    lab_result_init(l, lab);
     l->state = state;
     l->seconds = 1.25;
     l->build_log = clean ? report_text_copy(HOSTILE) : strdup(HOSTILE);
@@ -237,8 +238,7 @@ static void sample(struct grade_result *grade, const struct lab *lab, unsigned f
         struct test_verdict *v = &l->tests[i];
         bool fails = (failed >> i) & 1;
 
-        v->test = &lab->tests[i];
-        v->max_score = lab->tests[i].points;
+        verdict_init(v, &lab->tests[i]);
         v->seconds = 0.5;
         if (state != LAB_GRADED) {
             v->status = STATUS_NOT_RUN;
@@ -298,13 +298,13 @@ START_TEST(junit_is_schema_valid_with_hostile_output)
     assert_xpath(file, "string(/testsuites/@tests)", "11");
     assert_xpath(file, "string(/testsuites/@failures)", "2");
     assert_xpath(file, "string(//property[@name='score']/@value)", "80");
-    assert_xpath(file, "string(//property[@name='max_score']/@value)", "105");
+    assert_xpath(file, "string(//property[@name='max_score']/@value)", "100");
     assert_xpath(file, "string(//testcase[1]/@classname)", LAB01);
     /* The hostile text survives, escaped: what a reader gets back is it. */
     text = xpath(file, "string(//testcase[1]/failure/@message)");
     ck_assert_msg(strstr(text, "expected <tag> & \"quotes\" 'apos' ]]>") != NULL,
                   "message attribute reads back as '%s'", text);
-    ck_assert_ptr_nonnull(strstr(text, "0/15 points"));
+    ck_assert_ptr_nonnull(strstr(text, "0/10 points"));
     free(text);
     text = xpath(file, "string(//testcase[1]/failure)");
     ck_assert_msg(strstr(text, "\xc3\xbc \xe2\x98\x95 end") && strstr(text, "hint: "),
@@ -595,16 +595,26 @@ START_TEST(json_report_reads_back_into_the_same_model)
     again = report_json(&back);
     ck_assert_msg(json_equal(json, again), "the model changed on the way through JSON");
     ck_assert_int_eq(back.score, grade.score);
-    ck_assert_ptr_eq(back.labs[0].tests[test_index(lab01(), "empty-message")].test,
-                     &lab01()->tests[test_index(lab01(), "empty-message")]);
+    /* Each verdict describes its test by itself. */
+    for (size_t i = 0; i < lab01()->n_tests; i++) {
+        const struct lab_test *test = &lab01()->tests[i];
+        const struct test_verdict *v = &back.labs[0].tests[i];
+        ck_assert_str_eq(v->id, test->id);
+        ck_assert_str_eq(v->title, test->title);
+        ck_assert_str_eq(v->hint, test->hint);
+        ck_assert_uint_eq(v->flags, test->flags);
+        ck_assert_int_eq(v->max_score, test->points);
+    }
+    ck_assert_str_eq(back.labs[0].title, lab01()->title);
     json_decref(again);
     grade_result_free(&back);
 
+    /* A test that scores more than it is worth is no report of ours. */
     broken = json_deep_copy(json);
-    json_object_set_new(json_array_get(json_object_get(broken, "tests"), 0), "id",
-                        json_string("no-such-test"));
+    json_object_set_new(json_array_get(json_object_get(broken, "tests"), 1), "score",
+                        json_integer(1000));
     ck_assert_int_eq(grade_result_from_json(broken, &back, error, sizeof(error)), -1);
-    ck_assert_ptr_nonnull(strstr(error, "no-such-test"));
+    ck_assert_msg(strstr(error, "test spaces-utf8 has no valid score") != NULL, "%s", error);
     grade_result_free(&back);
     json_decref(broken);
     json_decref(json);
@@ -790,16 +800,26 @@ static const char LINGERER[] = "#include <sys/prctl.h>\n#include <unistd.h>\n"
                                "    close(fds[0]);\n"
                                "}\n";
 
-/* The class of the end-to-end test: each student's name and expected total. */
+/* A student's total when the submission could not be graded: no number. */
+#define NOT_GRADED (-1)
+
+/* The class of the end-to-end test, in the order of their names: each
+ * student's expected total (out of 100) and status (a part of it). */
 static const struct {
     const char *name;
     int total;
-    const char *status; /* what the status column says (a part of it) */
+    const char *status;
 } CLASS[] = {
-    {"alice", 105, "graded"},     {"bob", 95, "graded"},
-    {"carol", 0, "build failed"}, {"dave", 0, "reader.c is missing"},
+    {"Heidi", 100, "graded"}, /* Heidi.ZIP: a suffix in capitals is still a zip */
+    {"alice", 100, "graded"},
+    {"bob", 90, "graded"},
+    {"carol", 0, "01-posix-shm: build failed"}, /* code that does not build is graded: 0 */
+    {"dave", NOT_GRADED, "could not be graded: 01-posix-shm: reader.c is missing"},
     {"eve", 10, "graded"}, /* her lingering process fails every test that runs the writer */
-    {"frank", 105, "graded"},     {"o'brien, \"jr\"", 105, "graded"},
+    {"frank", 100, "graded"},
+    {"grace", 100, "graded"}, /* tar -C grace -czf grace.tar.gz .: members start with ./ */
+    {"ivan", NOT_GRADED, "could not be graded: 01-posix-shm: the archive"},
+    {"o'brien, \"jr\"", 100, "graded"},
 };
 #define CLASS_SIZE (sizeof(CLASS) / sizeof(CLASS[0]))
 
@@ -828,6 +848,15 @@ static void make_class(const char *subs)
     copy_solution(path, NULL);
     sh(path, "tar -czf '%s/frank.tar.gz' writer.c reader.c", subs);
     free(path);
+    path = format("%s/grace.src/" LAB01, work);
+    copy_solution(path, NULL);
+    sh(work, "tar -C grace.src -czf '%s/grace.tar.gz' .", subs);
+    free(path);
+    path = format("%s/heidi.src", work);
+    copy_solution(path, NULL);
+    sh(path, "zip -q '%s/Heidi.ZIP' writer.c reader.c", subs);
+    free(path);
+    write_text(format("%s/ivan.tar.gz", subs), "not an archive at all\n");
     path = format("%s/o'brien, \"jr\"", subs);
     copy_solution(path, NULL);
     free(path);
@@ -895,17 +924,27 @@ static void check_gradebook(const char *out)
         char *report = format("%s/students/%s/report.json", out, CLASS[s].name);
         json_t *json = load_json(report);
         json_t *tests = json_object_get(json, "tests"), *test;
+        bool graded = CLASS[s].total != NOT_GRADED;
         size_t index;
 
         ck_assert_str_eq(row[0], CLASS[s].name);
-        ck_assert_int_eq(atoi(row[column(header, "total")]), CLASS[s].total);
-        ck_assert_int_eq(atoi(row[column(header, LAB01)]), CLASS[s].total);
-        ck_assert_int_eq(atoi(row[column(header, "max_total")]), 105);
         ck_assert_msg(strstr(row[column(header, "status")], CLASS[s].status) != NULL,
                       "%s's status is '%s'", CLASS[s].name, row[column(header, "status")]);
+        ck_assert_uint_eq(json_array_size(tests), lab->n_tests);
+        if (!graded) {
+            /* No cell shows a 0 that looks real. */
+            for (size_t c = 1; c < lab->n_tests + 4; c++)
+                ck_assert_msg(row[c][0] == '\0', "%s has '%s' in column %s", CLASS[s].name, row[c],
+                              header[c]);
+            json_decref(json);
+            free(report);
+            continue;
+        }
+        ck_assert_int_eq(atoi(row[column(header, "total")]), CLASS[s].total);
+        ck_assert_int_eq(atoi(row[column(header, LAB01)]), CLASS[s].total);
+        ck_assert_int_eq(atoi(row[column(header, "max_total")]), 100);
         /* Every cell is the student's JSON report, seen another way. */
         ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), CLASS[s].total);
-        ck_assert_uint_eq(json_array_size(tests), lab->n_tests);
         json_array_foreach(tests, index, test)
         {
             char *name = format(LAB01 "/%s", json_string_value(json_object_get(test, "id")));
@@ -917,13 +956,13 @@ static void check_gradebook(const char *out)
         free(report);
         report = format("%s/students/%s/report.txt", out, CLASS[s].name);
         char *txt = read_file(report, NULL);
-        char *total = format("TOTAL: %d/105", CLASS[s].total);
+        char *total = format("TOTAL: %d/100", CLASS[s].total);
         ck_assert_msg(strstr(txt, total) != NULL, "%s has no '%s'", report, total);
         free(total);
         free(txt);
         free(report);
     }
-    ck_assert_str_eq(rows[2][column(header, LAB01 "/no-stale-tail")], "0"); /* bob */
+    ck_assert_str_eq(rows[3][column(header, LAB01 "/no-stale-tail")], "0"); /* bob */
     free(text);
     free(csv_path);
 }
@@ -937,14 +976,33 @@ static void check_summary(const char *out)
     assert_exit(p, 0); /* well-formed, so a browser and xmllint read the same page */
     proc_free(p);
     assert_xpath(html, "count(//section[@class='lab'])", "1");
-    assert_xpath(html, "sum(//svg[@class='histogram']/rect/@data-count)", "7");
-    assert_xpath(html, "string(//svg[@class='histogram']/rect[@data-bin='100']/@data-count)", "3");
-    assert_xpath(html, "string(//rect[@data-test='no-stale-tail']/@data-failed)", "4");
+    /* Statistics over the code that was graded: carol's, which does not
+     * build, scores 0; dave's and ivan's, which could not be used, count
+     * nowhere. A test fails only where it ran. */
+    assert_xpath(html, "sum(//svg[@class='histogram']/rect/@data-count)", "8");
+    assert_xpath(html, "string(//svg[@class='histogram']/rect[@data-bin='100']/@data-count)", "5");
+    assert_xpath(html,
+                 "string(//svg[@class='histogram']/rect[@data-bin='0\xe2\x80\x93"
+                 "9']/@data-count)",
+                 "1");
+    assert_xpath(html, "string(//rect[@data-test='no-stale-tail']/@data-failed)", "2");
     assert_xpath(html, "string(//rect[@data-test='no-stale-tail']/@data-of)", "7");
-    assert_xpath(html, "string(//rect[@data-test='bad-name']/@data-failed)", "3");
-    /* Most-failed first: no-stale-tail, which bob fails besides the broken ones. */
-    assert_xpath(html, "string(//svg[@class='failures']/rect[1]/@data-failed)", "4");
-    assert_xpath(html, "count(//table/tbody/tr)", "7");
+    assert_xpath(html, "string(//rect[@data-test='bad-name']/@data-failed)", "1");
+    /* Most-failed first: no-stale-tail, which bob fails besides eve. */
+    assert_xpath(html, "string(//svg[@class='failures']/rect[1]/@data-test)", "no-stale-tail");
+    assert_xpath(html, "count(//table/tbody/tr)", "10");
+    /* Could not be graded: a status, a style and no number of their own. */
+    assert_xpath(html, "count(//tbody/tr[@class='not-graded'])", "2");
+    assert_xpath(html,
+                 "starts-with(//tbody/tr[td[1]/a='dave']/td[@class='status not-graded'], "
+                 "'could not be graded: " LAB01 ": reader.c is missing')",
+                 "true");
+    assert_xpath(html, "count(//tbody/tr[@class='not-graded']/td[@class='num'])", "0");
+    assert_xpath(html, "string(//tbody/tr[td[1]/a='carol']/@class)", "build-failed");
+    assert_xpath(html, "string(//tbody/tr[td[1]/a='carol']/td[@class='num'][1])", "0");
+    ck_assert_ptr_nonnull(strstr(text, "10 submissions: 8 graded, <span class=\"not-graded\">2 "
+                                       "could not be graded</span>"));
+    ck_assert_ptr_nonnull(strstr(text, "tr.not-graded{"));
     ck_assert_ptr_nonnull(strstr(text, "o&#39;brien, &quot;jr&quot;"));
     /* Rendered without network access: nothing to fetch, nothing to run. */
     ck_assert_ptr_null(strstr(text, "http:"));
@@ -964,10 +1022,14 @@ START_TEST(a_class_is_graded_into_a_gradebook_reports_and_a_summary)
 
     make_class(subs);
     p = run_shmclass(subs, out, NULL, NULL);
-    assert_exit(p, 0);
-    ck_assert_msg(strstr(p->out.head, "7 submissions: 7 graded, 0 unchanged, 0 could not be "
-                                      "graded") != NULL,
+    /* Two could not be graded: shmclass says who, and exits 1. */
+    assert_exit(p, 1);
+    ck_assert_msg(strstr(p->out.head, "10 submissions: 8 graded, 0 unchanged, 2 could not be "
+                                      "graded\n  dave: could not be graded: " LAB01
+                                      ": reader.c is missing") != NULL,
                   "shmclass said: %s", p->out.head);
+    ck_assert_ptr_nonnull(
+        strstr(p->out.head, "\n  ivan: could not be graded: " LAB01 ": the archive "));
     ck_assert_ptr_nonnull(strstr(p->err.head, "notes.txt: neither a folder nor an archive"));
     proc_free(p);
     check_gradebook(out);
@@ -1021,7 +1083,7 @@ START_TEST(unchanged_submissions_are_not_graded_again)
                   p->out.head);
     proc_free(p);
     second = read_file(csv, NULL);
-    ck_assert_msg(strstr(second, "\r\nbob,105,") != NULL, "bob was not regraded: %s", second);
+    ck_assert_msg(strstr(second, "\r\nbob,100,") != NULL, "bob was not regraded: %s", second);
     free(second);
 
     p = run_shmclass(subs, out, use_pinned, "--force");
@@ -1132,9 +1194,12 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
     ck_assert_msg(strstr(p->out.head, "4 submissions: 1 graded, 0 unchanged, 3 could not be "
                                       "graded") != NULL,
                   "%s", p->out.head);
-    ck_assert_ptr_nonnull(strstr(p->out.head, "crash: shmgrade was killed by signal 11"));
-    ck_assert_ptr_nonnull(strstr(p->out.head, "hang: grading took longer than 10 s"));
-    ck_assert_ptr_nonnull(strstr(p->out.head, "orphan: shmgrade's report cannot be read"));
+    ck_assert_ptr_nonnull(
+        strstr(p->out.head, "crash: could not be graded: shmgrade was killed by signal 11"));
+    ck_assert_ptr_nonnull(
+        strstr(p->out.head, "hang: could not be graded: grading took longer than 10 s"));
+    ck_assert_ptr_nonnull(
+        strstr(p->out.head, "orphan: could not be graded: shmgrade's report cannot be read"));
     proc_free(p);
     /* What the broken ones left behind died with them. */
     ck_assert_msg(!process_named(process_tag("orphan")), "an orphan outlived shmclass");
@@ -1147,11 +1212,11 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
         const char *status = row[column(rows[0], "status")];
         ck_assert_str_eq(row[0], names[i]);
         if (strcmp(names[i], "good") == 0) {
-            ck_assert_str_eq(total, "105");
+            ck_assert_str_eq(total, "100");
             ck_assert_str_eq(status, "graded");
         } else {
             ck_assert_str_eq(total, "");
-            ck_assert_msg(strncmp(status, "not graded: ", 12) == 0, "status: %s", status);
+            ck_assert_msg(strncmp(status, "could not be graded: ", 21) == 0, "status: %s", status);
         }
     }
     free(csv);
@@ -1239,7 +1304,7 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
     json = load_json(results);
     assert_gradescope_results(json);
     tests = json_object_get(json, "tests");
-    ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 95);
+    ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 90);
     ck_assert_uint_eq(json_array_size(tests), 11);
     ck_assert_str_eq(
         json_string_value(json_object_get(test_named(tests, "no-stale-tail"), "status")), "failed");
@@ -1270,7 +1335,7 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
     proc_free(p);
     json = load_json(results);
     assert_gradescope_results(json);
-    ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 105);
+    ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 100);
     json_decref(json);
     free(runner);
     free(results);
@@ -1307,7 +1372,7 @@ START_TEST(autolab_bundle_prints_the_autoresult_last)
         ck_assert_int_eq(json_integer_value(json_object_get(scores, lab->tests[i].id)),
                          lab->tests[i].points);
     ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(result, "scoreboard"), 0)),
-                     105);
+                     100);
     json_decref(result);
 
     /* A failing test is status 1 for shmgrade, but the job still ends well;
@@ -1322,7 +1387,7 @@ START_TEST(autolab_bundle_prints_the_autoresult_last)
     scores = json_object_get(result, "scores");
     ck_assert_int_eq(json_integer_value(json_object_get(scores, "no-stale-tail")), 0);
     ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(result, "scoreboard"), 0)),
-                     95);
+                     90);
     json_decref(result);
     free(src);
     free(dir);
@@ -1436,9 +1501,12 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
     ck_assert_ptr_null(strstr(p->out.head, "(hidden)"));
     ck_assert_ptr_null(strstr(p->out.head, "empty-message"));
     proc_free(p);
+    /* The pack has no hidden test, yet knows what hidden tests are worth. */
     p = RUN_IN(top, NULL, "build/shmgrade", "--lab", "01", "--hidden");
     assert_exit(p, 1);
-    ck_assert_ptr_nonnull(strstr(p->out.head, "TOTAL: 0/100"));
+    ck_assert_msg(strstr(p->out.head, "TOTAL: 0/95 visible \u2014 5 more points come from "
+                                      "hidden tests run at final grading (100 in all)") != NULL,
+                  "%s", p->out.head);
     proc_free(p);
     free(build_arg);
     free(top);

@@ -42,10 +42,12 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "core/text.h"
 #include "report/formats.h"
 #include "run/grade.h"
 #include "report/gradebook.h"
 #include "run/hidden.h"
+#include "run/unpack.h"
 #include "report/report.h"
 
 #define MAX_LABS       64
@@ -102,43 +104,33 @@ static void usage(FILE *out)
                  "Exit status: 0 all graded, 1 some could not be graded, 2 bad usage, 3 error.\n");
 }
 
+/* "shmclass: ", the message and END on stderr; then exit with STATUS. */
+static _Noreturn void vexit_saying(int status, const char *end, const char *format, va_list args)
+{
+    fprintf(stderr, "%s: ", program);
+    vfprintf(stderr, format, args);
+    fputs(end, stderr);
+    exit(status);
+}
+
+/* A bad command line: status 2. */
 static _Noreturn void usage_error(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static _Noreturn void usage_error(const char *format, ...)
 {
     va_list args;
 
-    fprintf(stderr, "%s: ", program);
     va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fprintf(stderr, "\nTry 'shmclass --help'.\n");
-    exit(2);
+    vexit_saying(2, "\nTry 'shmclass --help'.\n", format, args);
 }
 
+/* shmclass itself cannot go on: status 3. */
 static _Noreturn void fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static _Noreturn void fail(const char *format, ...)
 {
     va_list args;
 
-    fprintf(stderr, "%s: ", program);
     va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    fputc('\n', stderr);
-    exit(3);
-}
-
-static char *string_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static char *string_printf(const char *format, ...)
-{
-    va_list args;
-    char *s;
-
-    va_start(args, format);
-    if (vasprintf(&s, format, args) < 0)
-        fail("vasprintf: %s", strerror(errno));
-    va_end(args);
-    return s;
+    vexit_saying(3, "\n", format, args);
 }
 
 static long parse_count(const char *text, const char *what, long min)
@@ -232,7 +224,7 @@ static void make_folder(const char *path)
  * crash) never sees half a file. */
 static void write_file(const char *path, const char *text, size_t len)
 {
-    char *tmp = string_printf("%s.part", path);
+    char *tmp = xasprintf("%s.part", path);
     FILE *f = fopen(tmp, "w");
 
     if (f == NULL)
@@ -372,7 +364,7 @@ static int hash_tree(EVP_MD_CTX *ctx, int dir, const char *prefix, int depth)
     }
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct stat st;
-        char *path = string_printf("%s/%s", prefix, names[i]);
+        char *path = xasprintf("%s/%s", prefix, names[i]);
 
         if (fstatat(dir, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = -1;
@@ -471,7 +463,7 @@ static int hash_lab_sources(EVP_MD_CTX *ctx, const char *root, const struct lab 
     const char *folders[] = {"common", lab->id};
 
     for (size_t i = 0; i < 2; i++) {
-        char *path = string_printf("%s/labs/%s", root, folders[i]);
+        char *path = xasprintf("%s/labs/%s", root, folders[i]);
         int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), copy;
         char **names;
         size_t n;
@@ -530,20 +522,13 @@ static char *grader_hash(const char *shmgrade, const char *root, const struct op
 
 /* --- the class ----------------------------------------------------------------- */
 
-/* The archives shmgrade unpacks (see unpack.h). */
-static const char *const ARCHIVE_SUFFIXES[] = {".tar.gz", ".tgz", ".tar", ".zip", NULL};
-
-/* NAME without an archive suffix, or NULL if NAME is no archive. */
+/* NAME without an archive suffix (any case: Bob.ZIP is bob's zip), or
+ * NULL if NAME is no archive shmgrade unpacks. */
 static char *archive_student(const char *name)
 {
-    size_t len = strlen(name);
+    size_t suffix = archive_suffix_length(name);
 
-    for (const char *const *s = ARCHIVE_SUFFIXES; *s != NULL; s++) {
-        size_t slen = strlen(*s);
-        if (len > slen && strcmp(name + len - slen, *s) == 0)
-            return strndup(name, len - slen);
-    }
-    return NULL;
+    return suffix > 0 && suffix < strlen(name) ? strndup(name, strlen(name) - suffix) : NULL;
 }
 
 static bool same_file(const char *a, const struct stat *b)
@@ -569,7 +554,7 @@ static struct student *list_students(const struct options *o, size_t *count)
     if (students == NULL)
         fail("out of memory");
     for (size_t i = 0; i < n_names; i++) {
-        char *path = string_printf("%s/%s", o->submissions, names[i]);
+        char *path = xasprintf("%s/%s", o->submissions, names[i]);
         char *name = NULL;
         struct stat st;
 
@@ -597,7 +582,7 @@ static struct student *list_students(const struct options *o, size_t *count)
         }
         students[n].name = name;
         students[n].path = path;
-        students[n].folder = string_printf("%s/students/%s", o->output, name);
+        students[n].folder = xasprintf("%s/students/%s", o->output, name);
         n++;
     }
     free_names(names, n_names);
@@ -613,14 +598,14 @@ static bool load_report(struct student *s, const char *path)
 
     s->json = json_load_file(path, 0, &error);
     if (s->json == NULL) {
-        s->error = string_printf("shmgrade's report is not JSON (%s)", error.text);
+        s->error = xasprintf("shmgrade's report is not JSON (%s)", error.text);
         return false;
     }
     if (grade_result_from_json(s->json, &s->grade, why, sizeof(why)) < 0) {
         grade_result_free(&s->grade);
         json_decref(s->json);
         s->json = NULL;
-        s->error = string_printf("shmgrade's report cannot be read: %s", why);
+        s->error = xasprintf("shmgrade's report cannot be read: %s", why);
         return false;
     }
     return true;
@@ -629,8 +614,8 @@ static bool load_report(struct student *s, const char *path)
 /* Is STUDENT's stored result for exactly this hash? Then load it. */
 static bool reuse_result(struct student *s)
 {
-    char *hash_path = string_printf("%s/sha256", s->folder);
-    char *report = string_printf("%s/report.json", s->folder);
+    char *hash_path = xasprintf("%s/sha256", s->folder);
+    char *report = xasprintf("%s/report.json", s->folder);
     char *stored = read_small_file(hash_path);
     bool same = stored != NULL && s->hash[0] != '\0' && strcmp(stored, s->hash) == 0;
 
@@ -669,8 +654,8 @@ static _Noreturn void exec_shmgrade(const struct runner *r, const struct student
 {
     const char *argv[2 * MAX_LABS + 16];
     size_t n = 0;
-    char *out = string_printf("%s/report.json.part", s->folder);
-    char *log = string_printf("%s/grader.log", s->folder);
+    char *out = xasprintf("%s/report.json.part", s->folder);
+    char *log = xasprintf("%s/grader.log", s->folder);
     int out_fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     int log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     sigset_t none;
@@ -709,7 +694,7 @@ static void start(struct runner *r, struct student *s)
      * in between never leaves a reusable hash beside an old report. */
     const char *stale[] = {"sha256", "report.json", "report.txt"};
     for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
-        char *path = string_printf("%s/%s", s->folder, stale[i]);
+        char *path = xasprintf("%s/%s", s->folder, stale[i]);
         if (unlink(path) < 0 && errno != ENOENT)
             fail("unlink %s: %s", path, strerror(errno));
         free(path);
@@ -735,29 +720,29 @@ static int write_text_view(FILE *out, const void *grade)
 /* STUDENT's shmgrade ended with wait status STATUS: keep the result. */
 static void finish(struct runner *r, struct student *s, int status)
 {
-    char *part = string_printf("%s/report.json.part", s->folder);
-    char *report = string_printf("%s/report.json", s->folder);
-    char *log = string_printf("%s/grader.log", s->folder);
+    char *part = xasprintf("%s/report.json.part", s->folder);
+    char *report = xasprintf("%s/report.json", s->folder);
+    char *log = xasprintf("%s/grader.log", s->folder);
     bool ok = false;
 
     r->running--;
     r->finished++;
     if (s->timed_out) {
-        s->error = string_printf("grading took longer than %ld s and was stopped", r->o->timeout_s);
+        s->error = xasprintf("grading took longer than %ld s and was stopped", r->o->timeout_s);
     } else if (WIFSIGNALED(status)) {
-        s->error = string_printf("shmgrade was killed by signal %d", WTERMSIG(status));
+        s->error = xasprintf("shmgrade was killed by signal %d", WTERMSIG(status));
     } else if (WEXITSTATUS(status) > 1) {
         char *said = read_small_file(log);
-        s->error = string_printf("shmgrade exited with status %d: %s", WEXITSTATUS(status),
-                                 said && said[0] ? said : "(see grader.log)");
+        s->error = xasprintf("shmgrade exited with status %d: %s", WEXITSTATUS(status),
+                             said && said[0] ? said : "(see grader.log)");
         free(said);
     } else {
         ok = load_report(s, part);
     }
     if (ok) {
-        char *text = string_printf("%s/report.txt", s->folder);
-        char *hash_path = string_printf("%s/sha256", s->folder);
-        char *line = string_printf("%s\n", s->hash);
+        char *text = xasprintf("%s/report.txt", s->folder);
+        char *hash_path = xasprintf("%s/sha256", s->folder);
+        char *line = xasprintf("%s\n", s->hash);
 
         if (rename(part, report) < 0)
             fail("rename %s: %s", part, strerror(errno));
@@ -987,15 +972,15 @@ static char *find_root(const char *given, const char *self)
         dirname(path); /* build/ */
         dirname(path);
     }
-    labs = string_printf("%s/labs", path);
+    labs = xasprintf("%s/labs", path);
     if (stat(labs, &st) < 0 || !S_ISDIR(st.st_mode))
         usage_error("'%s' has no labs/ folder: use --root to name the shmlab checkout", path);
     free(labs);
     return strdup(path);
 }
 
-/* The labs the gradebook has columns for. */
-static size_t column_labs(const struct options *o, const struct lab **labs)
+/* The labs to grade (every lab, or those of --lab), whose sources the grader hash covers. */
+static size_t labs_to_grade(const struct options *o, const struct lab **labs)
 {
     size_t n_all, n = 0;
     const struct lab *const *all = registered_labs(&n_all);
@@ -1021,25 +1006,21 @@ static int write_html_view(FILE *out, const void *class)
 
 static void write_class_views(const struct options *o, struct student *students, size_t n)
 {
-    const struct lab *labs[MAX_LABS];
     struct class_entry *entries = calloc(n ? n : 1, sizeof(*entries));
-    char *csv = string_printf("%s/gradebook.csv", o->output);
-    char *html = string_printf("%s/summary.html", o->output);
-    char *title = strdup(o->submissions);
+    char *csv = xasprintf("%s/gradebook.csv", o->output);
+    char *html = xasprintf("%s/summary.html", o->output);
+    char *title = xstrdup(o->submissions);
 
-    if (entries == NULL || title == NULL)
+    if (entries == NULL)
         fail("out of memory");
     for (size_t i = 0; i < n; i++) {
         entries[i].student = students[i].name;
-        entries[i].report_folder = string_printf("students/%s", students[i].name);
+        entries[i].report_folder = xasprintf("students/%s", students[i].name);
         entries[i].grade = students[i].json ? &students[i].grade : NULL;
         entries[i].error = students[i].error;
     }
     struct class_results class = {
         .title = basename(title),
-        .labs = labs,
-        .n_labs = column_labs(o, labs),
-        .include_hidden = !o->no_hidden,
         .entries = entries,
         .n_entries = n,
     };
@@ -1051,6 +1032,39 @@ static void write_class_views(const struct options *o, struct student *students,
     free(title);
     free(html);
     free(csv);
+}
+
+/*
+ * What became of the class, on stdout: how many were graded, and each
+ * submission that could not be (shmgrade failed, or its files could not be
+ * used); the exit status, 1 if there is any.
+ */
+static int report_outcome(const struct runner *r)
+{
+    size_t graded = 0, unchanged = 0, not_graded = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        const struct student *s = &r->students[i];
+        struct class_entry entry = {.grade = s->json ? &s->grade : NULL, .error = s->error};
+        if (!class_entry_graded(&entry))
+            not_graded++;
+        else if (s->state == UNCHANGED)
+            unchanged++;
+        else
+            graded++;
+    }
+    printf("%zu submissions: %zu graded, %zu unchanged, %zu could not be graded\n", r->n, graded,
+           unchanged, not_graded);
+    for (size_t i = 0; i < r->n; i++) {
+        const struct student *s = &r->students[i];
+        struct class_entry entry = {.grade = s->json ? &s->grade : NULL, .error = s->error};
+        if (!class_entry_graded(&entry)) {
+            char *status = class_entry_status(&entry);
+            printf("  %s: %s\n", s->name, status);
+            free(status);
+        }
+    }
+    return not_graded > 0 ? 1 : 0;
 }
 
 int main(int argc, char *argv[])
@@ -1069,7 +1083,7 @@ int main(int argc, char *argv[])
         r.shmgrade = o.shmgrade;
     } else {
         char *dir = strdup(self);
-        r.shmgrade = string_printf("%s/shmgrade", dirname(dir));
+        r.shmgrade = xasprintf("%s/shmgrade", dirname(dir));
         free(dir);
     }
     if (access(r.shmgrade, X_OK) < 0)
@@ -1080,7 +1094,7 @@ int main(int argc, char *argv[])
         fail("stat %s: %s", o.output, strerror(errno));
     if (same_file(o.submissions, &out_st))
         usage_error("the output folder cannot be the submissions folder '%s'", o.submissions);
-    char *students_dir = string_printf("%s/students", o.output);
+    char *students_dir = xasprintf("%s/students", o.output);
     make_folder(students_dir);
     free(students_dir);
 
@@ -1089,7 +1103,7 @@ int main(int argc, char *argv[])
         fail("prctl PR_SET_CHILD_SUBREAPER: %s", strerror(errno));
     r.students = list_students(&o, &r.n);
     const struct lab *labs[MAX_LABS];
-    size_t n_labs = column_labs(&o, labs);
+    size_t n_labs = labs_to_grade(&o, labs);
     char *grader = grader_hash(r.shmgrade, r.root, &o, labs, n_labs);
     for (size_t i = 0; i < r.n; i++) {
         struct student *s = &r.students[i];
@@ -1107,15 +1121,11 @@ int main(int argc, char *argv[])
     run_all(&r);
     write_class_views(&o, r.students, r.n);
 
-    printf("%zu submissions: %zu graded, %zu unchanged, %zu could not be graded\n", r.n,
-           r.finished - r.failed, r.unchanged, r.failed);
-    for (size_t i = 0; i < r.n; i++)
-        if (r.students[i].state == FAILED)
-            printf("  not graded: %s: %s\n", r.students[i].name, r.students[i].error);
+    int rc = report_outcome(&r);
     printf("gradebook: %s/gradebook.csv\nsummary:   %s/summary.html\n", o.output, o.output);
     for (size_t i = 0; i < r.n; i++) {
         grade_result_free(&r.students[i].grade);
         json_decref(r.students[i].json);
     }
-    return r.failed ? 1 : 0;
+    return rc;
 }

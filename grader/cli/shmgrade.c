@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -22,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
+#include "core/text.h"
 #include "report/formats.h"
 #include "run/grade.h"
 #include "run/hidden.h"
@@ -30,6 +31,7 @@
 #include "run/runner.h"
 #include "sandbox/sandbox.h"
 #include "run/unpack.h"
+#include "run/verdict.h"
 
 enum format {
     FORMAT_TEXT,
@@ -248,6 +250,8 @@ static char *find_root(const char *given)
     return path;
 }
 
+/* Every lab, its points in all (visible and hidden: hidden tests the
+ * student pack lacks still carry their share), and its tests. */
 static void list_labs(void)
 {
     size_t n;
@@ -255,10 +259,16 @@ static void list_labs(void)
 
     for (size_t i = 0; i < n; i++) {
         const struct lab *lab = lab_with_hidden_tests(all[i]);
-        int total = 0;
-        for (size_t j = 0; j < lab->n_tests; j++)
-            total += lab->tests[j].points;
-        printf("%s: %s (%d points)\n", lab->id, lab->title, total);
+        struct lab_result points;
+
+        lab_result_init(&points, lab);
+        printf("%s: %s \u2014 %d points ", lab->id, lab->title, points.lab_points);
+        if (points.hidden_points > 0)
+            printf("(%d visible, %d hidden)\n", points.lab_points - points.hidden_points,
+                   points.hidden_points);
+        else
+            printf("(all visible)\n");
+        lab_result_free(&points);
         for (size_t j = 0; j < lab->n_tests; j++) {
             const struct lab_test *t = &lab->tests[j];
             printf("  %-24s %3d  %s%s\n", t->id, t->points, t->title,
@@ -287,13 +297,74 @@ static size_t select_labs(const struct options *o, const struct lab **chosen)
     return n;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* The work folder goes, whatever student programs left in it. */
+/* The test ids of LAB, comma-separated; hidden ones marked. The caller frees it. */
+static char *test_ids(const struct lab *lab)
 {
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
+    struct strbuf ids = {0};
+
+    for (size_t i = 0; i < lab->n_tests; i++)
+        strbuf_printf(&ids, "%s%s%s", i ? ", " : "", lab->tests[i].id,
+                      (lab->tests[i].flags & TEST_HIDDEN) ? " (hidden)" : "");
+    return strbuf_take(&ids);
+}
+
+/*
+ * Check the ids of --test against the labs chosen, and keep only the labs
+ * that have one: a typo is a usage error that lists the lab's tests, never
+ * a grading of nothing. Without --lab, each id must name a test of exactly
+ * one lab. Returns how many labs are left in CHOSEN.
+ */
+static size_t select_tests(const struct options *o, const struct lab **chosen, size_t n)
+{
+    bool wanted[64] = {false};
+    char *list = xstrdup(o->only_test), *save = NULL;
+    size_t kept = 0;
+
+    if (o->only_test[0] == '\0' || o->only_test[strlen(o->only_test) - 1] == ',' ||
+        strstr(o->only_test, ",,") != NULL || o->only_test[0] == ',')
+        usage_error("--test '%s': name test ids, separated by commas", o->only_test);
+    for (char *id = strtok_r(list, ",", &save); id != NULL; id = strtok_r(NULL, ",", &save)) {
+        struct strbuf labs_with_it = {0};
+        size_t found = 0;
+        for (size_t i = 0; i < n; i++) {
+            const struct lab_test *test = lab_find_test(chosen[i], id);
+            if (test == NULL)
+                continue;
+            if ((test->flags & TEST_HIDDEN) && !o->hidden) {
+                char *why = xasprintf("test '%s' of %s is hidden: add --hidden to run it", id,
+                                      chosen[i]->id);
+                usage_error("%s", why);
+            }
+            strbuf_printf(&labs_with_it, "%s%s", found++ ? ", " : "", chosen[i]->id);
+            wanted[i] = true;
+        }
+        if (found == 0 && n == 1) {
+            char *why = xasprintf("lab %s has no test '%s'; its tests: %s", chosen[0]->id, id,
+                                  test_ids(chosen[0]));
+            usage_error("%s", why);
+        }
+        if (found == 0)
+            usage_error("no lab has a test '%s' (see 'shmgrade --list')", id);
+        if (found > 1 && o->n_labs == 0) {
+            char *why = xasprintf("test '%s' is in more than one lab (%s): name the lab with "
+                                  "--lab",
+                                  id, strbuf_take(&labs_with_it));
+            usage_error("%s", why);
+        }
+        free(strbuf_take(&labs_with_it));
+    }
+    free(list);
+    for (size_t i = 0; i < n; i++)
+        if (wanted[i])
+            chosen[kept++] = chosen[i];
+    return kept;
+}
+
+static void remove_work_folder(const char *work)
+{
+    if (remove_tree(work, NULL) < 0)
+        fprintf(stderr, "shmgrade: cannot remove the work folder %s: %s\n", work, strerror(errno));
 }
 
 static int write_report(const struct options *o, const struct grade_result *grade)
@@ -349,6 +420,8 @@ int main(int argc, char *argv[])
     }
     char *root = find_root(o.root);
     n_labs = select_labs(&o, labs);
+    if (o.only_test != NULL)
+        n_labs = select_tests(&o, labs, n_labs);
     bool archive = o.submission != NULL && !is_folder(o.submission) &&
                    archive_name_supported(o.submission) && access(o.submission, R_OK) == 0;
     if (o.submission != NULL && !is_folder(o.submission) && !archive)
@@ -374,13 +447,13 @@ int main(int argc, char *argv[])
     char why[1024];
     if (!sandbox_setup(o.isolation, root, work, why, sizeof(why))) {
         fprintf(stderr, "shmgrade: %s\n", why);
-        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        remove_work_folder(work);
         return 2;
     }
     runner_use_valgrind(o.valgrind);
     if (!prepare_injected_library(work, why, sizeof(why))) {
         fprintf(stderr, "shmgrade: %s\n", why);
-        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        remove_work_folder(work);
         return 3;
     }
     if (o.seed >= 0)
@@ -400,10 +473,8 @@ int main(int argc, char *argv[])
             archive_unpack(o.submission, unpacked, submission_root, sizeof(submission_root));
         submission = submission_root;
         if (archive_problem != NULL) {
-            char *full;
-            if (asprintf(&full, "the archive %s cannot be graded: %s", o.submission,
-                         archive_problem) < 0)
-                return 3;
+            char *full =
+                xasprintf("the archive %s cannot be graded: %s", o.submission, archive_problem);
             free(archive_problem);
             archive_problem = full;
             submission = unpacked;
@@ -439,7 +510,7 @@ int main(int argc, char *argv[])
     if (o.keep)
         fprintf(stderr, "shmgrade: the work folder is kept in %s\n", work);
     else
-        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        remove_work_folder(work);
     int rc = write_report(&o, &grade) != 0        ? 3
              : grade_result_grader_failed(&grade) ? 3
              : grade_result_perfect(&grade)       ? 0

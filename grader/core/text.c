@@ -107,8 +107,7 @@ size_t utf8_sequence_length(const unsigned char *s, size_t avail)
     return len;
 }
 
-/* The code point of a valid sequence of LEN bytes at S. */
-static uint32_t code_point(const unsigned char *s, size_t len)
+uint32_t utf8_code_point(const unsigned char *s, size_t len)
 {
     static const unsigned char lead_mask[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
     uint32_t cp = s[0] & lead_mask[len];
@@ -146,7 +145,7 @@ static bool escape_of(const unsigned char *s, size_t avail, bool quote, size_t *
         }
         return false;
     }
-    uint32_t cp = code_point(s, n);
+    uint32_t cp = utf8_code_point(s, n);
     /* C1 controls act on some terminals; U+FFFE/U+FFFF are not characters
      * (XML refuses them); bidirectional overrides reorder what is shown. */
     if ((cp >= 0x80 && cp <= 0x9f) || cp == 0xfffe || cp == 0xffff ||

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A formatted string on the heap; the grader exits with status 3 (its
  * own failure) when memory runs out. The caller frees it. */
@@ -52,5 +53,9 @@ size_t text_visible_width(const char *data, size_t len);
  * bytes there are not valid UTF-8 (a truncated, overlong or surrogate
  * sequence). AVAIL is how many bytes S holds. */
 size_t utf8_sequence_length(const unsigned char *s, size_t avail);
+
+/* The code point of the valid UTF-8 sequence of LEN bytes at S (LEN from
+ * utf8_sequence_length). */
+uint32_t utf8_code_point(const unsigned char *s, size_t len);
 
 #endif

@@ -32,16 +32,9 @@
 
 #include "core/ipc.h"
 #include "core/proc.h"
+#include "core/test_flags.h" /* a test's flags: TEST_HIDDEN, TEST_AFTER_DUE_DATE */
 
 struct test_ctx;
-
-/* Test flags. */
-enum {
-    TEST_HIDDEN = 1u << 0, /* graded by instructors and platforms, not in the student pack */
-    /* Platforms show the result to students only after the due date
-     * (Gradescope "after_due_date"); a hidden test without it is never shown. */
-    TEST_AFTER_DUE_DATE = 1u << 1,
-};
 
 /* Which build of the student's programs a test runs. */
 enum build_variant {
@@ -64,7 +57,7 @@ struct lab_test {
     const char *hint; /* what to look at when the test fails */
     void (*run)(struct test_ctx *t);
     int timeout_ms; /* the whole test; 0 means DEFAULT_TEST_TIMEOUT_MS */
-    unsigned flags;
+    unsigned flags; /* enum test_flag */
     enum build_variant build;
     /* The clauses of the handout's contract it checks ("C1 C4"): every
      * clause has a test (tests/unit/check_labs.c sees to it). */

@@ -7,43 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run/grade.h"
-#include "run/hidden.h"
+#include "core/markup.h"
+#include "core/text.h"
 #include "report/report.h"
 
 /* --- pieces every format shares ------------------------------------------ */
 
-static const char *lab_state_name(enum lab_state state)
-{
-    switch (state) {
-    case LAB_GRADED:
-        return "graded";
-    case LAB_BUILD_FAILED:
-        return "build failed";
-    case LAB_BAD_SUBMISSION:
-        return "bad submission";
-    }
-    return "unknown";
-}
-
 static bool failed_to_run(const struct test_verdict *test)
 {
     return test->status == STATUS_NOT_RUN;
-}
-
-static char *string_printf(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static char *string_printf(const char *format, ...)
-{
-    va_list args;
-    char *s;
-
-    va_start(args, format);
-    if (vasprintf(&s, format, args) < 0) {
-        perror("shmgrade: vasprintf");
-        exit(3);
-    }
-    va_end(args);
-    return s;
 }
 
 /* What a student needs to see about TEST: what went wrong, and the hint.
@@ -53,13 +25,13 @@ static char *test_details(const struct test_verdict *test)
     const char *what = test->output != NULL && test->output[0] != '\0' ? test->output
                        : test->message != NULL                         ? test->message
                                                                        : "";
-    const char *hint = test->test->hint;
+    const char *hint = test->hint;
     bool passed = test->status == STATUS_PASSED;
     size_t len = strlen(what);
 
     if (passed || failed_to_run(test) || hint == NULL)
-        return string_printf("%s", what);
-    return string_printf("%s%shint: %s", what, len && what[len - 1] != '\n' ? "\n" : "", hint);
+        return xasprintf("%s", what);
+    return xasprintf("%s%shint: %s", what, len && what[len - 1] != '\n' ? "\n" : "", hint);
 }
 
 /* What a student needs to see about LAB as a whole: why it was not graded,
@@ -70,75 +42,26 @@ static char *lab_notes(const struct lab_result *lab)
 
     switch (lab->state) {
     case LAB_BAD_SUBMISSION:
-        return string_printf("%s: not graded: %s\n", lab->lab->id,
-                             lab->problem ? lab->problem : "the submission could not be staged");
+        return xasprintf("%s: not graded: %s\n", lab->id,
+                         lab->problem ? lab->problem : "the submission could not be staged");
     case LAB_BUILD_FAILED:
-        return string_printf("%s: the build failed, so no test ran. The compiler said:\n%s",
-                             lab->lab->id, log);
+        return xasprintf("%s: the build failed, so no test ran. The compiler said:\n%s", lab->id,
+                         log);
     case LAB_GRADED:
         if (strstr(log, "warning:") != NULL)
-            return string_printf("%s: built with warnings (most point at real bugs):\n%s",
-                                 lab->lab->id, log);
+            return xasprintf("%s: built with warnings (most point at real bugs):\n%s", lab->id,
+                             log);
         break;
     }
-    return string_printf("%s", "");
+    return xasprintf("%s", "");
 }
 
 /* --- JUnit XML ------------------------------------------------------------ */
 
-/*
- * Write TEXT as XML character data, or as an attribute value in double
- * quotes. TEXT is made valid UTF-8 first; the characters XML 1.0 forbids
- * outright (control characters, U+FFFE, U+FFFF) become '?', as no escape
- * can express them.
- */
-static void xml_write(FILE *out, const char *text, bool attribute)
-{
-    char *clean = report_text_copy(text);
-
-    for (const unsigned char *s = (const unsigned char *)clean; *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs(attribute ? "&quot;" : "\"", out);
-            break;
-        case '\n':
-            /* Attribute values are normalised: a raw newline reads as a space. */
-            fputs(attribute ? "&#10;" : "\n", out);
-            break;
-        case '\t':
-            fputs(attribute ? "&#9;" : "\t", out);
-            break;
-        case '\r':
-            /* Parsers turn a raw CR into LF even in character data. */
-            fputs("&#13;", out);
-            break;
-        default:
-            if (*s < 0x20) {
-                fputc('?', out);
-            } else if (s[0] == 0xef && s[1] == 0xbf && (s[2] == 0xbe || s[2] == 0xbf)) {
-                fputc('?', out); /* U+FFFE, U+FFFF: valid UTF-8 report_text_copy kept */
-                s += 2;
-            } else {
-                fputc(*s, out);
-            }
-        }
-    }
-    free(clean);
-}
-
 static void xml_attribute(FILE *out, const char *name, const char *value)
 {
     fprintf(out, " %s=\"", name);
-    xml_write(out, value, true);
+    markup_write(out, value, MARKUP_ATTRIBUTE);
     fputc('"', out);
 }
 
@@ -170,27 +93,26 @@ static void junit_property(FILE *out, const char *name, const char *value)
 
 static void junit_testcase(FILE *out, const struct lab_result *lab, const struct test_verdict *test)
 {
-    char *name = string_printf("%s: %s", test->test->id, test->test->title);
+    char *name = xasprintf("%s: %s", test->id, test->title);
     char *details = test_details(test);
     char *message;
     const char *first = test->message ? test->message : "";
     int first_len = (int)strcspn(first, "\n");
 
     fputs("    <testcase", out);
-    xml_attribute(out, "classname", lab->lab->id);
+    xml_attribute(out, "classname", lab->id);
     xml_attribute(out, "name", name);
     fprintf(out, " time=\"%.3f\"", test->seconds);
     if (test->status == STATUS_PASSED) {
         fputs("/>\n", out);
     } else {
         const char *element = failed_to_run(test) ? "error" : "failure";
-        message =
-            string_printf("%d/%d points: %.*s", test->score, test->max_score, first_len, first);
+        message = xasprintf("%d/%d points: %.*s", test->score, test->max_score, first_len, first);
         fprintf(out, ">\n      <%s", element);
         xml_attribute(out, "type", test_status_name(test->status));
         xml_attribute(out, "message", message);
         fputs(">", out);
-        xml_write(out, details, false);
+        markup_write(out, details, 0);
         fprintf(out, "</%s>\n    </testcase>\n", element);
         free(message);
     }
@@ -206,13 +128,13 @@ static void junit_testsuite(FILE *out, const struct grade_result *grade,
     char *notes = lab_notes(lab);
 
     fputs("  <testsuite", out);
-    xml_attribute(out, "name", lab->lab->id);
+    xml_attribute(out, "name", lab->id);
     fprintf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\">\n",
             t.tests, t.failures, t.errors, t.seconds);
     snprintf(score, sizeof(score), "%d", lab->score);
     snprintf(max_score, sizeof(max_score), "%d", lab->max_score);
     fputs("    <properties>\n", out);
-    junit_property(out, "title", lab->lab->title);
+    junit_property(out, "title", lab->title);
     junit_property(out, "state", lab_state_name(lab->state));
     junit_property(out, "score", score);
     junit_property(out, "max_score", max_score);
@@ -222,7 +144,7 @@ static void junit_testsuite(FILE *out, const struct grade_result *grade,
         junit_testcase(out, lab, &lab->tests[i]);
     if (notes[0] != '\0') {
         fputs("    <system-out>", out);
-        xml_write(out, notes, false);
+        markup_write(out, notes, 0);
         fputs("</system-out>\n", out);
     }
     fputs("  </testsuite>\n", out);
@@ -328,11 +250,11 @@ int write_tap_report(FILE *out, const struct grade_result *grade)
             bool passed = test->status == STATUS_PASSED;
 
             fprintf(out, "%s %zu - ", passed ? "ok" : "not ok", ++number);
-            tap_description(out, lab->lab->id);
+            tap_description(out, lab->id);
             fputc(' ', out);
-            tap_description(out, test->test->id);
+            tap_description(out, test->id);
             fputs(": ", out);
-            tap_description(out, test->test->title);
+            tap_description(out, test->title);
             fprintf(out, " (%d/%d)\n", test->score, test->max_score);
             if (passed)
                 continue;
@@ -342,11 +264,11 @@ int write_tap_report(FILE *out, const struct grade_result *grade)
             yaml_string(out, "message", test->message ? test->message : "");
             if (test->output != NULL && test->output[0] != '\0')
                 yaml_string(out, "output", test->output);
-            if (test->test->hint != NULL && !failed_to_run(test))
-                yaml_string(out, "hint", test->test->hint);
+            if (test->hint != NULL && !failed_to_run(test))
+                yaml_string(out, "hint", test->hint);
             fputs("  ...\n", out);
         }
-        fprintf(out, "# %s: %d/%d\n", lab->lab->id, lab->score, lab->max_score);
+        fprintf(out, "# %s: %d/%d\n", lab->id, lab->score, lab->max_score);
         free(notes);
     }
     fprintf(out, "# TOTAL: %d/%d\n", grade->score, grade->max_score);
@@ -355,11 +277,11 @@ int write_tap_report(FILE *out, const struct grade_result *grade)
 
 /* --- Gradescope ------------------------------------------------------------ */
 
-const char *gradescope_visibility(const struct lab_test *test)
+const char *gradescope_visibility(unsigned flags)
 {
-    if (test->flags & TEST_AFTER_DUE_DATE)
+    if (flags & TEST_AFTER_DUE_DATE)
         return "after_due_date";
-    if (test->flags & TEST_HIDDEN)
+    if (flags & TEST_HIDDEN)
         return "hidden";
     return "visible";
 }
@@ -368,24 +290,23 @@ const char *gradescope_visibility(const struct lab_test *test)
 static long lab_number(const struct lab_result *lab, size_t index)
 {
     char *end;
-    long n = strtol(lab->lab->id, &end, 10);
-    return end != lab->lab->id && n > 0 ? n : (long)index + 1;
+    long n = strtol(lab->id, &end, 10);
+    return end != lab->id && n > 0 ? n : (long)index + 1;
 }
 
 static json_t *gradescope_test(const struct grade_result *grade, size_t lab_index, size_t index)
 {
     const struct lab_result *lab = &grade->labs[lab_index];
     const struct test_verdict *test = &lab->tests[index];
-    char *name = grade->n_labs > 1
-                     ? string_printf("%s %s: %s", lab->lab->id, test->test->id, test->test->title)
-                     : string_printf("%s: %s", test->test->id, test->test->title);
-    char *number = string_printf("%ld.%zu", lab_number(lab, lab_index), index + 1);
+    char *name = grade->n_labs > 1 ? xasprintf("%s %s: %s", lab->id, test->id, test->title)
+                                   : xasprintf("%s: %s", test->id, test->title);
+    char *number = xasprintf("%ld.%zu", lab_number(lab, lab_index), index + 1);
     char *details = test_details(test);
     char *clean = report_text_copy(details);
     json_t *json = json_pack("{s:s, s:s, s:i, s:i, s:s, s:s, s:s}", "name", name, "number", number,
                              "score", test->score, "max_score", test->max_score, "status",
                              test->status == STATUS_PASSED ? "passed" : "failed", "output", clean,
-                             "visibility", gradescope_visibility(test->test));
+                             "visibility", gradescope_visibility(test->flags));
     free(clean);
     free(details);
     free(number);
@@ -407,7 +328,7 @@ static char *gradescope_output(const struct grade_result *grade)
     for (size_t i = 0; i < grade->n_labs; i++) {
         const struct lab_result *lab = &grade->labs[i];
         char *notes = lab_notes(lab);
-        fprintf(out, "%s (%s): %d/%d\n", lab->lab->id, lab->lab->title, lab->score, lab->max_score);
+        fprintf(out, "%s (%s): %d/%d\n", lab->id, lab->title, lab->score, lab->max_score);
         fputs(notes, out);
         free(notes);
     }
@@ -468,8 +389,8 @@ json_t *autolab_json(const struct grade_result *grade)
         const struct lab_result *lab = &grade->labs[i];
         for (size_t j = 0; j < lab->n_tests; j++) {
             const struct test_verdict *test = &lab->tests[j];
-            char *problem = grade->n_labs > 1 ? string_printf("%s/%s", lab->lab->id, test->test->id)
-                                              : string_printf("%s", test->test->id);
+            char *problem = grade->n_labs > 1 ? xasprintf("%s/%s", lab->id, test->id)
+                                              : xasprintf("%s", test->id);
             json_object_set_new(scores, problem, json_integer(test->score));
             json_array_append_new(scoreboard, json_integer(test->score));
             free(problem);
@@ -505,7 +426,7 @@ static void student_view(const struct grade_result *grade, struct grade_result *
         }
         shown->n_tests = 0;
         for (size_t j = 0; j < lab->n_tests; j++) {
-            if (lab->tests[j].test->flags & TEST_HIDDEN) {
+            if (lab->tests[j].flags & TEST_HIDDEN) {
                 *hidden_score += lab->tests[j].score;
                 *hidden_max += lab->tests[j].max_score;
             } else {
@@ -541,6 +462,9 @@ int write_autolab_report(FILE *out, const struct grade_result *grade)
 
 /* --- reading a JSON report back ---------------------------------------------- */
 
+/* Points and seconds beyond these are no report shmgrade wrote. */
+#define MAX_POINTS 100000
+
 static int parse_error(char *error, size_t size, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 static int parse_error(char *error, size_t size, const char *format, ...)
@@ -564,15 +488,16 @@ static char *optional_copy(json_t *object, const char *key)
     return s ? report_text_copy(s) : NULL;
 }
 
-static bool parse_lab_state(const char *name, enum lab_state *state)
+/* The whole number KEY of OBJECT into *VALUE, if it is one in [0, MAX_POINTS]. */
+static bool points_member(json_t *object, const char *key, int *value)
 {
-    for (enum lab_state s = LAB_GRADED; s <= LAB_BAD_SUBMISSION; s++) {
-        if (name != NULL && strcmp(name, lab_state_name(s)) == 0) {
-            *state = s;
-            return true;
-        }
-    }
-    return false;
+    json_t *member = json_object_get(object, key);
+    json_int_t n = json_integer_value(member);
+
+    if (!json_is_integer(member) || n < 0 || n > MAX_POINTS)
+        return false;
+    *value = (int)n;
+    return true;
 }
 
 static bool parse_status(const char *name, enum test_status *status)
@@ -586,59 +511,103 @@ static bool parse_status(const char *name, enum test_status *status)
     return false;
 }
 
-static int parse_lab(json_t *json, struct lab_result *lab, char *error, size_t size)
+static struct lab_result *lab_named(struct grade_result *grade, const char *id)
 {
-    const char *id = string_member(json, "id");
-    const struct lab *found = id ? find_lab(id) : NULL;
+    for (size_t i = 0; id != NULL && i < grade->n_labs; i++)
+        if (strcmp(grade->labs[i].id, id) == 0)
+            return &grade->labs[i];
+    return NULL;
+}
 
-    if (found == NULL || strcmp(found->id, id) != 0)
-        return parse_error(error, size, "the report has a lab '%s' this grader does not know",
-                           id ? id : "(none)");
-    lab->lab = lab_with_hidden_tests(found);
-    if (!parse_lab_state(string_member(json, "state"), &lab->state))
+static int parse_lab(json_t *json, struct grade_result *grade, char *error, size_t size)
+{
+    const char *id = string_member(json, "id"), *title = string_member(json, "title");
+    struct lab_result *lab = &grade->labs[grade->n_labs];
+    int lab_points, hidden_points;
+
+    if (id == NULL || title == NULL)
+        return parse_error(error, size, "a lab of the report has no id or title");
+    if (lab_named(grade, id) != NULL)
+        return parse_error(error, size, "the report has lab %s twice", id);
+    if (!points_member(json, "lab_points", &lab_points) ||
+        !points_member(json, "hidden_points", &hidden_points))
+        return parse_error(error, size, "lab %s has no lab_points and hidden_points", id);
+    lab_result_describe(lab, id, title, lab_points, hidden_points);
+    /* Counted now, so grade_result_free() frees a half-read lab. */
+    grade->n_labs++;
+    if (!lab_state_from_name(string_member(json, "state"), &lab->state))
         return parse_error(error, size, "lab %s has no valid state", id);
     lab->problem = optional_copy(json, "problem");
     lab->build_log = optional_copy(json, "build_log");
     lab->seconds = json_number_value(json_object_get(json, "seconds"));
-    lab->tests = calloc(lab->lab->n_tests ? lab->lab->n_tests : 1, sizeof(*lab->tests));
-    if (lab->tests == NULL)
-        return parse_error(error, size, "out of memory");
     return 0;
 }
 
-static struct lab_result *lab_named(struct grade_result *grade, const char *id)
+/* Room for one more verdict in LAB. */
+static struct test_verdict *new_verdict(struct lab_result *lab)
 {
-    for (size_t i = 0; id != NULL && i < grade->n_labs; i++)
-        if (strcmp(grade->labs[i].lab->id, id) == 0)
-            return &grade->labs[i];
-    return NULL;
+    struct test_verdict *tests = realloc(lab->tests, (lab->n_tests + 1) * sizeof(*tests));
+
+    if (tests == NULL) {
+        perror("shmgrade: realloc");
+        exit(3);
+    }
+    lab->tests = tests;
+    return &tests[lab->n_tests];
 }
 
 static int parse_test(json_t *json, struct grade_result *grade, char *error, size_t size)
 {
     const char *lab_id = string_member(json, "lab"), *id = string_member(json, "id");
+    const char *title = string_member(json, "title");
     struct lab_result *lab = lab_named(grade, lab_id);
-    const struct lab_test *test = NULL;
     struct test_verdict *verdict;
+    enum test_status status;
+    int score, max_score;
+    unsigned flags = 0;
 
-    if (lab == NULL || id == NULL)
-        return parse_error(error, size, "a test of the report names no known lab");
-    for (size_t i = 0; i < lab->lab->n_tests && test == NULL; i++)
-        if (strcmp(lab->lab->tests[i].id, id) == 0)
-            test = &lab->lab->tests[i];
-    if (test == NULL || lab->n_tests == lab->lab->n_tests)
-        return parse_error(error, size, "the report has a test '%s' that lab %s does not", id,
-                           lab_id);
-    verdict = &lab->tests[lab->n_tests];
-    verdict->test = test;
-    if (!parse_status(string_member(json, "verdict"), &verdict->status))
+    if (lab == NULL || id == NULL || title == NULL)
+        return parse_error(error, size,
+                           "a test of the report names no lab of it, or has no id "
+                           "or title");
+    for (size_t i = 0; i < lab->n_tests; i++)
+        if (strcmp(lab->tests[i].id, id) == 0)
+            return parse_error(error, size, "the report has test %s of lab %s twice", id, lab_id);
+    if (!parse_status(string_member(json, "verdict"), &status))
         return parse_error(error, size, "test %s has no valid verdict", id);
-    verdict->score = (int)json_integer_value(json_object_get(json, "score"));
-    verdict->max_score = (int)json_integer_value(json_object_get(json, "max_score"));
+    if (!points_member(json, "score", &score) || !points_member(json, "max_score", &max_score) ||
+        score > max_score)
+        return parse_error(error, size, "test %s has no valid score and max_score", id);
+    if (json_is_true(json_object_get(json, "hidden")))
+        flags |= TEST_HIDDEN;
+    if (json_is_true(json_object_get(json, "after_due_date")))
+        flags |= TEST_AFTER_DUE_DATE;
+    verdict = new_verdict(lab);
+    test_verdict_describe(verdict, id, title, string_member(json, "hint"), flags, max_score);
+    lab->n_tests++;
+    verdict->status = status;
+    verdict->score = score;
     verdict->message = report_text_copy(string_member(json, "message"));
     verdict->output = report_text_copy(string_member(json, "output"));
     verdict->seconds = json_number_value(json_object_get(json, "seconds"));
-    lab->n_tests++;
+    return 0;
+}
+
+/* Do GRADE's totals, added up from its tests, agree with what JSON says? */
+static int check_totals(json_t *json, const struct grade_result *grade, char *error, size_t size)
+{
+    json_t *labs = json_object_get(json, "labs");
+
+    for (size_t i = 0; i < grade->n_labs; i++) {
+        json_t *lab = json_array_get(labs, i);
+        if (json_integer_value(json_object_get(lab, "score")) != grade->labs[i].score ||
+            json_integer_value(json_object_get(lab, "max_score")) != grade->labs[i].max_score)
+            return parse_error(error, size, "lab %s's score does not add up from its tests",
+                               grade->labs[i].id);
+    }
+    if (json_integer_value(json_object_get(json, "score")) != grade->score ||
+        json_integer_value(json_object_get(json, "max_score")) != grade->max_score)
+        return parse_error(error, size, "the report's score does not add up from its labs");
     return 0;
 }
 
@@ -659,9 +628,7 @@ int grade_result_from_json(json_t *json, struct grade_result *grade, char *error
         return parse_error(error, size, "out of memory");
     json_array_foreach(labs, index, item)
     {
-        /* Counted before parsing, so grade_result_free() frees a half-read lab. */
-        grade->n_labs++;
-        if (parse_lab(item, &grade->labs[index], error, size) < 0)
+        if (parse_lab(item, grade, error, size) < 0)
             return -1;
     }
     json_array_foreach(tests, index, item)
@@ -670,5 +637,5 @@ int grade_result_from_json(json_t *json, struct grade_result *grade, char *error
             return -1;
     }
     grade_result_total(grade);
-    return 0;
+    return check_totals(json, grade, error, size);
 }

@@ -33,8 +33,9 @@ int write_tap_report(FILE *out, const struct grade_result *grade);
 json_t *gradescope_json(const struct grade_result *grade);
 int write_gradescope_report(FILE *out, const struct grade_result *grade);
 
-/* A test's Gradescope visibility: "visible", "hidden" or "after_due_date". */
-const char *gradescope_visibility(const struct lab_test *test);
+/* The Gradescope visibility of a test with FLAGS (enum test_flag):
+ * "visible", "hidden" or "after_due_date". */
+const char *gradescope_visibility(unsigned flags);
 
 /*
  * Autolab's autoresult, {"scores": {PROBLEM: points}, "scoreboard": [total,
@@ -51,10 +52,11 @@ json_t *autolab_json(const struct grade_result *grade);
 int write_autolab_report(FILE *out, const struct grade_result *grade);
 
 /*
- * Read a JSON report (report_json()) back into GRADE, resolving labs and
- * tests (hidden ones included) against the labs linked into this program.
- * GRADE's submission and isolation point into JSON, which must outlive it;
- * free GRADE with grade_result_free(). 0, or -1 with the reason in ERROR.
+ * Read a JSON report (report_json()) back into GRADE: the whole model, from
+ * the JSON alone (no lab need be linked into the program). The totals must
+ * add up. GRADE's submission and isolation point into JSON, which must
+ * outlive them; free GRADE with grade_result_free() whatever the outcome.
+ * 0, or -1 with the reason in ERROR.
  */
 int grade_result_from_json(json_t *json, struct grade_result *grade, char *error, size_t size);
 

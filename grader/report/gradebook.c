@@ -6,63 +6,143 @@
 #include <string.h>
 #include <time.h>
 
-#include "harness/harness.h"
+#include "core/markup.h"
+#include "core/text.h"
+
+/* --- the columns: the labs and tests the results describe ------------------ */
+
+struct column_test {
+    const char *id, *title;
+    unsigned flags;
+};
+
+struct column_lab {
+    const char *id, *title;
+    struct column_test *tests;
+    size_t n_tests;
+};
+
+struct columns {
+    struct column_lab *labs;
+    size_t n_labs;
+    bool hidden; /* some column is a hidden test's */
+};
+
+static void *grow(void *array, size_t n, size_t size)
+{
+    void *bigger = realloc(array, (n + 1) * size);
+
+    if (bigger == NULL) {
+        perror("shmgrade: realloc");
+        exit(3);
+    }
+    return bigger;
+}
+
+static struct column_lab *column_lab(struct columns *columns, const struct lab_result *lab)
+{
+    for (size_t i = 0; i < columns->n_labs; i++)
+        if (strcmp(columns->labs[i].id, lab->id) == 0)
+            return &columns->labs[i];
+    columns->labs = grow(columns->labs, columns->n_labs, sizeof(*columns->labs));
+    columns->labs[columns->n_labs] = (struct column_lab){.id = lab->id, .title = lab->title};
+    return &columns->labs[columns->n_labs++];
+}
+
+static void add_test_column(struct columns *columns, struct column_lab *lab,
+                            const struct test_verdict *test)
+{
+    for (size_t i = 0; i < lab->n_tests; i++)
+        if (strcmp(lab->tests[i].id, test->id) == 0)
+            return;
+    lab->tests = grow(lab->tests, lab->n_tests, sizeof(*lab->tests));
+    lab->tests[lab->n_tests++] =
+        (struct column_test){.id = test->id, .title = test->title, .flags = test->flags};
+    columns->hidden |= (test->flags & TEST_HIDDEN) != 0;
+}
+
+/* Every lab and test of CLASS's results, in the order they first come.
+ * The columns borrow the results' strings. */
+static struct columns class_columns(const struct class_results *class)
+{
+    struct columns columns = {0};
+
+    for (size_t e = 0; e < class->n_entries; e++) {
+        const struct grade_result *grade = class->entries[e].grade;
+        for (size_t i = 0; grade != NULL && i < grade->n_labs; i++) {
+            struct column_lab *lab = column_lab(&columns, &grade->labs[i]);
+            for (size_t j = 0; j < grade->labs[i].n_tests; j++)
+                add_test_column(&columns, lab, &grade->labs[i].tests[j]);
+        }
+    }
+    return columns;
+}
+
+static void columns_free(struct columns *columns)
+{
+    for (size_t i = 0; i < columns->n_labs; i++)
+        free(columns->labs[i].tests);
+    free(columns->labs);
+}
 
 /* --- looking things up in one student's grade ------------------------------ */
 
-static const struct lab_result *lab_of(const struct grade_result *grade, const struct lab *lab)
+/* GRADE's result for the lab LAB_ID, if its code was graded; else NULL. */
+static const struct lab_result *graded_lab(const struct grade_result *grade, const char *lab_id)
 {
     for (size_t i = 0; grade != NULL && i < grade->n_labs; i++)
-        if (strcmp(grade->labs[i].lab->id, lab->id) == 0)
-            return &grade->labs[i];
+        if (strcmp(grade->labs[i].id, lab_id) == 0)
+            return lab_result_graded(&grade->labs[i]) ? &grade->labs[i] : NULL;
     return NULL;
 }
 
-static const struct test_verdict *verdict_of(const struct lab_result *lab,
-                                             const struct lab_test *test)
+static const struct test_verdict *verdict_of(const struct lab_result *lab, const char *test_id)
 {
     for (size_t i = 0; lab != NULL && i < lab->n_tests; i++)
-        if (strcmp(lab->tests[i].test->id, test->id) == 0)
+        if (strcmp(lab->tests[i].id, test_id) == 0)
             return &lab->tests[i];
     return NULL;
 }
 
-static bool column_wanted(const struct class_results *class, const struct lab_test *test)
+bool class_entry_graded(const struct class_entry *entry)
 {
-    return class->include_hidden || !(test->flags & TEST_HIDDEN);
+    if (entry->grade == NULL)
+        return false;
+    for (size_t i = 0; i < entry->grade->n_labs; i++)
+        if (!lab_result_graded(&entry->grade->labs[i]))
+            return false;
+    return true;
 }
 
-/* One line on how grading went for ENTRY: "graded", or what went wrong. */
-static char *entry_status(const struct class_entry *entry)
+char *class_entry_status(const struct class_entry *entry)
 {
-    char *text = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&text, &size);
+    struct strbuf status = {0};
     const char *sep = "";
 
-    if (out == NULL) {
-        perror("open_memstream");
-        exit(3);
-    }
     if (entry->grade == NULL) {
-        fprintf(out, "not graded: %s", entry->error ? entry->error : "unknown error");
-    } else {
+        strbuf_printf(&status, "could not be graded: %s",
+                      entry->error ? entry->error : "the grader gave no report");
+        return strbuf_take(&status);
+    }
+    if (!class_entry_graded(entry))
+        strbuf_printf(&status, "could not be graded: ");
+    /* What could not be used first: it is what the instructor must act on. */
+    for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < entry->grade->n_labs; i++) {
             const struct lab_result *lab = &entry->grade->labs[i];
-            if (lab->state == LAB_BUILD_FAILED)
-                fprintf(out, "%s%s: build failed", sep, lab->lab->id);
-            else if (lab->state == LAB_BAD_SUBMISSION)
-                fprintf(out, "%s%s: %s", sep, lab->lab->id,
-                        lab->problem ? lab->problem : "not graded");
+            if (pass == 0 && lab->state == LAB_BAD_SUBMISSION)
+                strbuf_printf(&status, "%s%s: %s", sep, lab->id,
+                              lab->problem ? lab->problem : "the submission could not be used");
+            else if (pass == 1 && lab->state == LAB_BUILD_FAILED)
+                strbuf_printf(&status, "%s%s: build failed", sep, lab->id);
             else
                 continue;
             sep = "; ";
         }
-        if (sep[0] == '\0')
-            fputs("graded", out);
     }
-    fclose(out);
-    return text;
+    if (sep[0] == '\0')
+        strbuf_printf(&status, "graded");
+    return strbuf_take(&status);
 }
 
 /* --- CSV -------------------------------------------------------------------- */
@@ -95,23 +175,17 @@ static void csv_write_int(FILE *out, bool known, int value)
         fprintf(out, "%d", value);
 }
 
-static void csv_header(FILE *out, const struct class_results *class)
+static void csv_header(FILE *out, const struct columns *columns)
 {
     fputs("student", out);
-    for (size_t i = 0; i < class->n_labs; i++) {
+    for (size_t i = 0; i < columns->n_labs; i++) {
         fputc(',', out);
-        csv_write_cell(out, class->labs[i]->id);
+        csv_write_cell(out, columns->labs[i].id);
     }
-    for (size_t i = 0; i < class->n_labs; i++) {
-        const struct lab *lab = class->labs[i];
+    for (size_t i = 0; i < columns->n_labs; i++) {
+        const struct column_lab *lab = &columns->labs[i];
         for (size_t j = 0; j < lab->n_tests; j++) {
-            char *name;
-            if (!column_wanted(class, &lab->tests[j]))
-                continue;
-            if (asprintf(&name, "%s/%s", lab->id, lab->tests[j].id) < 0) {
-                perror("asprintf");
-                exit(3);
-            }
+            char *name = xasprintf("%s/%s", lab->id, lab->tests[j].id);
             fputc(',', out);
             csv_write_cell(out, name);
             free(name);
@@ -120,29 +194,28 @@ static void csv_header(FILE *out, const struct class_results *class)
     fputs(",total,max_total,status\r\n", out);
 }
 
-static void csv_row(FILE *out, const struct class_results *class, const struct class_entry *entry)
+/* A row: cells of what could not be graded stay empty, never a 0. */
+static void csv_row(FILE *out, const struct columns *columns, const struct class_entry *entry)
 {
     const struct grade_result *grade = entry->grade;
-    char *status = entry_status(entry);
+    bool graded = class_entry_graded(entry);
+    char *status = class_entry_status(entry);
 
     csv_write_cell(out, entry->student);
-    for (size_t i = 0; i < class->n_labs; i++) {
-        const struct lab_result *lab = lab_of(grade, class->labs[i]);
+    for (size_t i = 0; i < columns->n_labs; i++) {
+        const struct lab_result *lab = graded_lab(grade, columns->labs[i].id);
         csv_write_int(out, lab != NULL, lab ? lab->score : 0);
     }
-    for (size_t i = 0; i < class->n_labs; i++) {
-        const struct lab *lab = class->labs[i];
-        const struct lab_result *result = lab_of(grade, lab);
+    for (size_t i = 0; i < columns->n_labs; i++) {
+        const struct column_lab *lab = &columns->labs[i];
+        const struct lab_result *result = graded_lab(grade, lab->id);
         for (size_t j = 0; j < lab->n_tests; j++) {
-            const struct test_verdict *verdict;
-            if (!column_wanted(class, &lab->tests[j]))
-                continue;
-            verdict = verdict_of(result, &lab->tests[j]);
+            const struct test_verdict *verdict = verdict_of(result, lab->tests[j].id);
             csv_write_int(out, verdict != NULL, verdict ? verdict->score : 0);
         }
     }
-    csv_write_int(out, grade != NULL, grade ? grade->score : 0);
-    csv_write_int(out, grade != NULL, grade ? grade->max_score : 0);
+    csv_write_int(out, graded, graded ? grade->score : 0);
+    csv_write_int(out, graded, graded ? grade->max_score : 0);
     fputc(',', out);
     csv_write_cell(out, status);
     fputs("\r\n", out);
@@ -151,9 +224,12 @@ static void csv_row(FILE *out, const struct class_results *class, const struct c
 
 int write_gradebook_csv(FILE *out, const struct class_results *class)
 {
-    csv_header(out, class);
+    struct columns columns = class_columns(class);
+
+    csv_header(out, &columns);
     for (size_t i = 0; i < class->n_entries; i++)
-        csv_row(out, class, &class->entries[i]);
+        csv_row(out, &columns, &class->entries[i]);
+    columns_free(&columns);
     return ferror(out) ? -1 : 0;
 }
 
@@ -161,31 +237,12 @@ int write_gradebook_csv(FILE *out, const struct class_results *class)
 
 static void html(FILE *out, const char *text)
 {
-    char *clean = report_text_copy(text);
+    markup_write(out, text, MARKUP_APOSTROPHE);
+}
 
-    for (const unsigned char *s = (const unsigned char *)clean; *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&#39;", out);
-            break;
-        default:
-            /* Control characters are not allowed in XML, even escaped. */
-            fputc(*s < 0x20 && *s != '\n' && *s != '\t' ? '?' : *s, out);
-        }
-    }
-    free(clean);
+static void html_attribute(FILE *out, const char *text)
+{
+    markup_write(out, text, MARKUP_APOSTROPHE | MARKUP_ATTRIBUTE);
 }
 
 /* A relative link to PATH: every byte but the unreserved ones and '/' escaped. */
@@ -200,11 +257,12 @@ static void url_path(FILE *out, const char *path)
     }
 }
 
-/* The scores of LAB among the graded students. */
+/* The scores of a lab among the students whose code for it was graded. */
 struct lab_stats {
     int max_score;
-    size_t n;        /* students with a result for the lab */
-    size_t bins[11]; /* by percent rounded down: 0-9, ..., 90-99, 100 */
+    size_t n;          /* students whose code for the lab was graded */
+    size_t not_graded; /* students with a result that could not be graded */
+    size_t bins[11];   /* by percent rounded down: 0-9, ..., 90-99, 100 */
     size_t full_marks;
     double mean, median;
     int lowest, highest;
@@ -216,7 +274,7 @@ static int compare_ints(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static struct lab_stats lab_stats(const struct class_results *class, const struct lab *lab)
+static struct lab_stats lab_stats(const struct class_results *class, const struct column_lab *lab)
 {
     struct lab_stats st = {0};
     int *scores = calloc(class->n_entries ? class->n_entries : 1, sizeof(*scores));
@@ -227,9 +285,14 @@ static struct lab_stats lab_stats(const struct class_results *class, const struc
         exit(3);
     }
     for (size_t i = 0; i < class->n_entries; i++) {
-        const struct lab_result *result = lab_of(class->entries[i].grade, lab);
+        const struct class_entry *entry = &class->entries[i];
+        const struct lab_result *result = graded_lab(entry->grade, lab->id);
         int percent;
-        if (result == NULL || result->max_score <= 0)
+        if (result == NULL) {
+            st.not_graded += entry->grade == NULL || !class_entry_graded(entry);
+            continue;
+        }
+        if (result->max_score <= 0)
             continue;
         st.max_score = result->max_score;
         scores[st.n++] = result->score;
@@ -256,7 +319,7 @@ static struct lab_stats lab_stats(const struct class_results *class, const struc
 #define CHART_WIDTH  660
 #define CHART_HEIGHT 220
 
-static void histogram_svg(FILE *out, const struct lab *lab, const struct lab_stats *st)
+static void histogram_svg(FILE *out, const struct column_lab *lab, const struct lab_stats *st)
 {
     const int left = 40, top = 20, plot_h = 150, bar_gap = 6;
     const int bar_w = (CHART_WIDTH - left - 10) / 11 - bar_gap;
@@ -269,7 +332,7 @@ static void histogram_svg(FILE *out, const struct lab *lab, const struct lab_sta
             "<svg class=\"histogram\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
             "role=\"img\" aria-label=\"",
             CHART_WIDTH, CHART_HEIGHT, CHART_WIDTH, CHART_HEIGHT);
-    html(out, lab->id);
+    html_attribute(out, lab->id);
     fputs(": how many students scored each share of the points\">\n", out);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"axis\"/>\n", left,
             top + plot_h, CHART_WIDTH - 10, top + plot_h);
@@ -300,7 +363,8 @@ static void histogram_svg(FILE *out, const struct lab *lab, const struct lab_sta
 }
 
 struct test_failures {
-    const struct lab_test *test;
+    const struct column_test *test;
+    size_t column; /* its place among the lab's tests: the order of a tie */
     size_t failed, of;
 };
 
@@ -309,41 +373,53 @@ static int compare_failures(const void *a, const void *b)
     const struct test_failures *x = a, *y = b;
     if (x->failed != y->failed)
         return x->failed < y->failed ? 1 : -1;
-    return x->test < y->test ? -1 : x->test > y->test;
+    return (x->column > y->column) - (x->column < y->column);
 }
 
-static void failures_svg(FILE *out, const struct class_results *class, const struct lab *lab)
+/*
+ * How many students each test of LAB failed, of those whose code ran it:
+ * a test that did not run (the code did not build) broke no promise, and
+ * code that could not be graded is no one's attempt.
+ */
+static struct test_failures *count_failures(const struct class_results *class,
+                                            const struct column_lab *lab)
 {
     struct test_failures *rows = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*rows));
-    const int label_w = 210, bar_max = 300, row_h = 24;
-    size_t n = 0;
 
     if (rows == NULL) {
         perror("calloc");
         exit(3);
     }
     for (size_t j = 0; j < lab->n_tests; j++) {
-        if (!column_wanted(class, &lab->tests[j]))
-            continue;
-        rows[n].test = &lab->tests[j];
+        rows[j].test = &lab->tests[j];
+        rows[j].column = j;
         for (size_t i = 0; i < class->n_entries; i++) {
             const struct test_verdict *v =
-                verdict_of(lab_of(class->entries[i].grade, lab), &lab->tests[j]);
-            if (v == NULL)
+                verdict_of(graded_lab(class->entries[i].grade, lab->id), lab->tests[j].id);
+            if (v == NULL || v->status == STATUS_NOT_RUN)
                 continue;
-            rows[n].of++;
+            rows[j].of++;
             if (v->status != STATUS_PASSED)
-                rows[n].failed++;
+                rows[j].failed++;
         }
-        n++;
     }
-    qsort(rows, n, sizeof(*rows), compare_failures);
+    qsort(rows, lab->n_tests, sizeof(*rows), compare_failures);
+    return rows;
+}
+
+static void failures_svg(FILE *out, const struct class_results *class, const struct column_lab *lab)
+{
+    struct test_failures *rows = count_failures(class, lab);
+    const int label_w = 210, bar_max = 300, row_h = 24;
+    size_t n = lab->n_tests;
+
     fprintf(out,
             "<svg class=\"failures\" width=\"%d\" height=\"%zu\" viewBox=\"0 0 %d %zu\" "
             "role=\"img\" aria-label=\"",
             CHART_WIDTH, n * row_h + 10, CHART_WIDTH, n * row_h + 10);
-    html(out, lab->id);
-    fputs(": share of students failing each test, most failed first\">\n", out);
+    html_attribute(out, lab->id);
+    fputs(": share of students whose code ran each test and failed it, most failed first\">\n",
+          out);
     for (size_t r = 0; r < n; r++) {
         int y = 5 + (int)r * row_h;
         int w = rows[r].of ? (int)(rows[r].failed * (size_t)bar_max / rows[r].of) : 0;
@@ -357,7 +433,7 @@ static void failures_svg(FILE *out, const struct class_results *class, const str
                 "</text>\n<rect class=\"fail\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
                 "data-test=\"",
                 label_w, y + 3, w, row_h - 6);
-        html(out, rows[r].test->id);
+        html_attribute(out, rows[r].test->id);
         fprintf(out, "\" data-failed=\"%zu\" data-of=\"%zu\"><title>", rows[r].failed, rows[r].of);
         html(out, rows[r].test->title);
         fprintf(out, "</title></rect>\n");
@@ -368,77 +444,99 @@ static void failures_svg(FILE *out, const struct class_results *class, const str
     free(rows);
 }
 
-static void lab_section(FILE *out, const struct class_results *class, const struct lab *lab)
+static void lab_section(FILE *out, const struct class_results *class, const struct column_lab *lab)
 {
     struct lab_stats st = lab_stats(class, lab);
 
     fputs("<section class=\"lab\" id=\"lab-", out);
-    html(out, lab->id);
+    html_attribute(out, lab->id);
     fputs("\">\n<h2>", out);
     html(out, lab->id);
     fputs(": ", out);
     html(out, lab->title);
     fputs("</h2>\n", out);
     if (st.n == 0) {
-        fputs("<p>No student has a result for this lab.</p>\n</section>\n", out);
+        fputs("<p>No student's code for this lab was graded.</p>\n</section>\n", out);
         return;
     }
     fprintf(out,
-            "<p class=\"stats\">%zu students; out of %d points: mean %.1f, median %.1f, lowest "
-            "%d, highest %d; full marks: %zu.</p>\n",
+            "<p class=\"stats\">%zu students graded; out of %d points: mean %.1f, median %.1f, "
+            "lowest %d, highest %d; full marks: %zu.",
             st.n, st.max_score, st.mean, st.median, st.lowest, st.highest, st.full_marks);
-    fputs("<h3>Score distribution</h3>\n", out);
+    if (st.not_graded > 0)
+        fprintf(out,
+                " <span class=\"not-graded\">%zu could not be graded</span> and count in no "
+                "figure here.",
+                st.not_graded);
+    fputs("</p>\n<h3>Score distribution</h3>\n", out);
     histogram_svg(out, lab, &st);
     fputs("<h3>Tests most students fail</h3>\n", out);
     failures_svg(out, class, lab);
     fputs("</section>\n", out);
 }
 
-static void students_table(FILE *out, const struct class_results *class)
+/* The style class of ENTRY's status: graded, build failures, not graded. */
+static const char *status_class(const struct class_entry *entry)
+{
+    if (!class_entry_graded(entry))
+        return "not-graded";
+    for (size_t i = 0; i < entry->grade->n_labs; i++)
+        if (entry->grade->labs[i].state == LAB_BUILD_FAILED)
+            return "build-failed";
+    return "graded";
+}
+
+static void student_row(FILE *out, const struct columns *columns, const struct class_entry *entry)
+{
+    bool graded = class_entry_graded(entry);
+    char *status = class_entry_status(entry);
+
+    fprintf(out, "<tr class=\"%s\"><td>", status_class(entry));
+    if (entry->report_folder != NULL) {
+        fputs("<a href=\"", out);
+        url_path(out, entry->report_folder);
+        fputs(entry->grade ? "/report.txt\">" : "/grader.log\">", out);
+        html(out, entry->student);
+        fputs("</a>", out);
+    } else {
+        html(out, entry->student);
+    }
+    fputs("</td>", out);
+    for (size_t i = 0; i < columns->n_labs; i++) {
+        const struct lab_result *lab = graded_lab(entry->grade, columns->labs[i].id);
+        if (lab != NULL)
+            fprintf(out, "<td class=\"num\">%d</td>", lab->score);
+        else
+            fputs("<td class=\"none\">\xe2\x80\x94</td>", out);
+    }
+    if (graded)
+        fprintf(out, "<td class=\"num\">%d/%d</td>", entry->grade->score, entry->grade->max_score);
+    else
+        fputs("<td class=\"none\">\xe2\x80\x94</td>", out);
+    fprintf(out, "<td class=\"status %s\">", status_class(entry));
+    html(out, status);
+    fputs("</td></tr>\n", out);
+    free(status);
+}
+
+static void students_table(FILE *out, const struct class_results *class,
+                           const struct columns *columns)
 {
     fputs("<section id=\"students\">\n<h2>Students</h2>\n<table>\n<thead><tr><th>student</th>",
           out);
-    for (size_t i = 0; i < class->n_labs; i++) {
+    for (size_t i = 0; i < columns->n_labs; i++) {
         fputs("<th>", out);
-        html(out, class->labs[i]->id);
+        html(out, columns->labs[i].id);
         fputs("</th>", out);
     }
     fputs("<th>total</th><th>status</th></tr></thead>\n<tbody>\n", out);
-    for (size_t e = 0; e < class->n_entries; e++) {
-        const struct class_entry *entry = &class->entries[e];
-        char *status = entry_status(entry);
-
-        fputs("<tr><td>", out);
-        if (entry->report_folder != NULL) {
-            fputs("<a href=\"", out);
-            url_path(out, entry->report_folder);
-            fputs(entry->grade ? "/report.txt\">" : "/grader.log\">", out);
-            html(out, entry->student);
-            fputs("</a>", out);
-        } else {
-            html(out, entry->student);
-        }
-        fputs("</td>", out);
-        for (size_t i = 0; i < class->n_labs; i++) {
-            const struct lab_result *lab = lab_of(entry->grade, class->labs[i]);
-            if (lab != NULL)
-                fprintf(out, "<td class=\"num\">%d</td>", lab->score);
-            else
-                fputs("<td></td>", out);
-        }
-        if (entry->grade != NULL)
-            fprintf(out, "<td class=\"num\">%d/%d</td>", entry->grade->score,
-                    entry->grade->max_score);
-        else
-            fputs("<td></td>", out);
-        fprintf(out, "<td class=\"%s\">", entry->grade ? "ok" : "error");
-        html(out, status);
-        fputs("</td></tr>\n", out);
-        free(status);
-    }
+    for (size_t e = 0; e < class->n_entries; e++)
+        student_row(out, columns, &class->entries[e]);
     fputs("</tbody>\n</table>\n</section>\n", out);
 }
 
+/* Graded code is plain; code that did not build (graded: 0) is red; what
+ * could not be graded at all stands out on its own, amber, never as a 0. */
 static const char STYLE[] =
     "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}"
     "h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}"
@@ -450,16 +548,20 @@ static const char STYLE[] =
     ".axis{stroke:#888}"
     "table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2em .6em;"
     "text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}"
-    "td.error{color:#b00}";
+    "td.none{text-align:center;color:#888}"
+    "td.status.graded{color:#2a7a45}td.status.build-failed{color:#b00}"
+    "tr.not-graded{background:#fff3d6}td.status.not-graded,span.not-graded{color:#8a4b00;"
+    "font-weight:bold}";
 
 int write_class_summary_html(FILE *out, const struct class_results *class)
 {
+    struct columns columns = class_columns(class);
     size_t graded = 0;
     char when[64];
     time_t now = time(NULL);
 
     for (size_t i = 0; i < class->n_entries; i++)
-        graded += class->entries[i].grade != NULL;
+        graded += class_entry_graded(&class->entries[i]);
     strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", localtime(&now));
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
           /* Nothing may load: no network, no scripts, only the inline style. */
@@ -470,13 +572,14 @@ int write_class_summary_html(FILE *out, const struct class_results *class)
     fprintf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>Class summary: ", STYLE);
     html(out, class->title);
     fprintf(out,
-            "</h1>\n<p class=\"counts\">%zu submissions: %zu graded, %zu could not be graded. "
-            "Generated %s.%s</p>\n",
+            "</h1>\n<p class=\"counts\">%zu submissions: %zu graded, <span "
+            "class=\"not-graded\">%zu could not be graded</span>. Generated %s.%s</p>\n",
             class->n_entries, graded, class->n_entries - graded, when,
-            class->include_hidden ? " Hidden tests included." : "");
-    for (size_t i = 0; i < class->n_labs; i++)
-        lab_section(out, class, class->labs[i]);
-    students_table(out, class);
+            columns.hidden ? " Hidden tests included." : "");
+    for (size_t i = 0; i < columns.n_labs; i++)
+        lab_section(out, class, &columns.labs[i]);
+    students_table(out, class, &columns);
     fputs("</body>\n</html>\n", out);
+    columns_free(&columns);
     return ferror(out) ? -1 : 0;
 }

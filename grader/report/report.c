@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/text.h"
+
 bool want_colour(FILE *out)
 {
     const char *no_colour = getenv("NO_COLOR");
@@ -46,8 +48,8 @@ static void report_test(FILE *out, const struct test_verdict *test, const struct
     bool passed = test->status == STATUS_PASSED;
 
     fprintf(out, "  %s%-4s%s  %-24s %s  %s%d/%d%s\n", passed ? c->pass : c->fail,
-            passed ? "PASS" : "FAIL", c->reset, test->test->id, test->test->title, c->bold,
-            test->score, test->max_score, c->reset);
+            passed ? "PASS" : "FAIL", c->reset, test->id, test->title, c->bold, test->score,
+            test->max_score, c->reset);
     /* Tests of a lab that did not build or stage have nothing to add to
      * what the lab's own lines already said. */
     if ((passed && !style->verbose) || test->status == STATUS_NOT_RUN)
@@ -58,8 +60,8 @@ static void report_test(FILE *out, const struct test_verdict *test, const struct
         print_indented(out, "        ", test->output);
     else if (!passed)
         print_indented(out, "        ", test->message);
-    if (!passed && test->test->hint != NULL)
-        fprintf(out, "        %shint:%s %s\n", c->bold, c->reset, test->test->hint);
+    if (!passed && test->hint != NULL)
+        fprintf(out, "        %shint:%s %s\n", c->bold, c->reset, test->hint);
 }
 
 static void report_build(FILE *out, const struct lab_result *lab, const struct palette *c)
@@ -77,22 +79,48 @@ static void report_build(FILE *out, const struct lab_result *lab, const struct p
     }
 }
 
+/*
+ * "LABEL: SCORE/MAX", and when not every test of the labs ran (ALL points
+ * in all, HIDDEN of the rest from hidden tests), what the rest is: a
+ * student grading locally must not take 95/95 for the whole story.
+ */
+static void report_score(FILE *out, const char *label, int score, int max, int all, int hidden,
+                         const struct palette *c)
+{
+    fprintf(out, "%s%s: %d/%d%s", c->bold, label, score, max, c->reset);
+    if (all <= max)
+        return;
+    if (all - max == hidden)
+        fprintf(out,
+                " visible \u2014 %d more point%s come%s from hidden tests run at final "
+                "grading (%d in all)",
+                hidden, hidden == 1 ? "" : "s", hidden == 1 ? "s" : "", all);
+    else
+        fprintf(out,
+                " for the tests run \u2014 the other %d point%s come%s from tests not run "
+                "here (%d in all)",
+                all - max, all - max == 1 ? "" : "s", all - max == 1 ? "s" : "", all);
+}
+
 void report_text(FILE *out, const struct grade_result *grade, const struct text_style *style)
 {
     struct palette c = palette_for(style);
 
     for (size_t i = 0; i < grade->n_labs; i++) {
         const struct lab_result *lab = &grade->labs[i];
-        fprintf(out, "%s== %s: %s ==%s\n", c.bold, lab->lab->id, lab->lab->title, c.reset);
+        fprintf(out, "%s== %s: %s ==%s\n", c.bold, lab->id, lab->title, c.reset);
         if (lab->state == LAB_BAD_SUBMISSION)
             fprintf(out, "  %snot graded%s: %s\n", c.fail, c.reset, lab->problem);
         report_build(out, lab, &c);
         for (size_t j = 0; j < lab->n_tests; j++)
             report_test(out, &lab->tests[j], style, &c);
-        fprintf(out, "  %sscore: %d/%d%s  (%.1f s)\n\n", c.bold, lab->score, lab->max_score,
-                c.reset, lab->seconds);
+        fprintf(out, "  ");
+        report_score(out, "score", lab->score, lab->max_score, lab->lab_points,
+                     lab_result_hidden_points_not_run(lab), &c);
+        fprintf(out, "  (%.1f s)\n\n", lab->seconds);
     }
-    fprintf(out, "%sTOTAL: %d/%d%s", c.bold, grade->score, grade->max_score, c.reset);
+    report_score(out, "TOTAL", grade->score, grade->max_score, grade_result_lab_points(grade),
+                 grade_result_hidden_points_not_run(grade), &c);
     if (grade->isolation != NULL)
         fprintf(out, "  %s(isolation: %s)%s", c.dim, grade->isolation, c.reset);
     fprintf(out, "\n");
@@ -130,20 +158,20 @@ void report_summary(FILE *out, const struct grade_result *grade, const struct te
         const struct lab_result *lab = &grade->labs[i];
         const struct test_verdict *next = next_to_fix(lab);
 
-        fprintf(out, "  %-24s ", lab->lab->id);
+        fprintf(out, "  %-24s ", lab->id);
         print_bar(out, lab->score, lab->max_score, &c);
         fprintf(out, " %3d/%-3d ", lab->score, lab->max_score);
         if (next == NULL) {
             fprintf(out, "%sdone%s\n", c.pass, c.reset);
             complete++;
         } else if (lab->state == LAB_BUILD_FAILED) {
-            fprintf(out, "%sdoes not build%s: run make in labs/%s\n", c.fail, c.reset,
-                    lab->lab->id);
+            fprintf(out, "%sdoes not build%s: run make in labs/%s\n", c.fail, c.reset, lab->id);
         } else if (lab->state == LAB_BAD_SUBMISSION) {
             fprintf(out, "%snot graded%s: %s\n", c.fail, c.reset, lab->problem);
         } else {
-            fprintf(out, "next: %s%s%s - %s\n", c.bold, next->test->id, c.reset, next->test->title);
-            fprintf(out, "  %-24s %shint: %s%s\n", "", c.dim, next->test->hint, c.reset);
+            fprintf(out, "next: %s%s%s - %s\n", c.bold, next->id, c.reset, next->title);
+            if (next->hint != NULL)
+                fprintf(out, "  %-24s %shint: %s%s\n", "", c.dim, next->hint, c.reset);
         }
     }
     fprintf(out, "%zu of %zu labs complete. Details: make grade LAB=NN\n", complete, grade->n_labs);
@@ -154,30 +182,28 @@ void report_summary(FILE *out, const struct grade_result *grade, const struct te
 static json_t *test_json(const struct lab_result *lab, size_t index)
 {
     const struct test_verdict *test = &lab->tests[index];
-    char number[32];
-    char name[512];
+    char *number = xasprintf("%.2s.%zu", lab->id, index + 1);
+    char *name = xasprintf("%s: %s", lab->id, test->title);
+    json_t *json = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s?, s:i, s:i, s:s, s:s, s:s, s:s, s:f, s:b, s:b}", "lab",
+        lab->id, "id", test->id, "number", number, "name", name, "title", test->title, "hint",
+        test->hint, "score", test->score, "max_score", test->max_score, "status",
+        test->status == STATUS_PASSED ? "passed" : "failed", "verdict",
+        test_status_name(test->status), "message", test->message, "output", test->output, "seconds",
+        test->seconds, "hidden", (test->flags & TEST_HIDDEN) != 0, "after_due_date",
+        (test->flags & TEST_AFTER_DUE_DATE) != 0);
 
-    snprintf(number, sizeof(number), "%.2s.%zu", lab->lab->id, index + 1);
-    snprintf(name, sizeof(name), "%s: %s", lab->lab->id, test->test->title);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s, s:s, s:s, s:s, s:f, s:b}", "lab",
-                     lab->lab->id, "id", test->test->id, "number", number, "name", name, "title",
-                     test->test->title, "score", test->score, "max_score", test->max_score,
-                     "status", test->status == STATUS_PASSED ? "passed" : "failed", "verdict",
-                     test_status_name(test->status), "message", test->message, "output",
-                     test->output, "seconds", test->seconds, "hidden",
-                     (test->test->flags & TEST_HIDDEN) != 0);
+    free(name);
+    free(number);
+    return json;
 }
 
 static json_t *lab_json(const struct lab_result *lab)
 {
-    static const char *const states[] = {
-        [LAB_GRADED] = "graded",
-        [LAB_BUILD_FAILED] = "build failed",
-        [LAB_BAD_SUBMISSION] = "bad submission",
-    };
-    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:s?, s:s?, s:f}", "id", lab->lab->id, "title",
-                     lab->lab->title, "state", states[lab->state], "score", lab->score, "max_score",
-                     lab->max_score, "problem", lab->problem, "build_log", lab->build_log,
+    return json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:i, s:s?, s:s?, s:f}", "id", lab->id, "title",
+                     lab->title, "state", lab_state_name(lab->state), "score", lab->score,
+                     "max_score", lab->max_score, "lab_points", lab->lab_points, "hidden_points",
+                     lab->hidden_points, "problem", lab->problem, "build_log", lab->build_log,
                      "seconds", lab->seconds);
 }
 

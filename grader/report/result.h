@@ -1,8 +1,17 @@
 /*
  * result.h - the one result model every report is a view of.
  *
- * grade → labs → tests; text, JSON and the platform formats read this and
- * nothing else, so they can never disagree about a score.
+ * grade → labs → tests; text, JSON, the platform formats and the class
+ * gradebook read this and nothing else, so they can never disagree about a
+ * score. The model describes itself: each verdict carries its test's id,
+ * title, points, hint and flags, and each lab result its lab's id and
+ * title, so a report read back from JSON is the whole model, with no lab
+ * compiled into the program that reads it.
+ *
+ * Score model: every lab is worth LAB_POINTS (100) in all, hidden tests
+ * included. A lab result's max_score is the points of the tests that ran;
+ * lab_points says what the whole lab is worth, so a report can say what
+ * was not run (hidden tests, in a student's local grading).
  */
 #ifndef SHMGRADE_RESULT_H
 #define SHMGRADE_RESULT_H
@@ -10,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness/harness.h"
+#include "core/test_flags.h"
 
 enum test_status {
     STATUS_PASSED,
@@ -23,29 +32,38 @@ enum test_status {
     STATUS_GRADER_ERROR,
 };
 
+/* One test's verdict. Every string is the verdict's own (freed with it). */
 struct test_verdict {
-    const struct lab_test *test;
+    /* The test, as its lab describes it. */
+    char *id;       /* stable slug: "round-trip" */
+    char *title;    /* the promise, as the handout words it */
+    char *hint;     /* what to look at when it fails; may be NULL */
+    unsigned flags; /* enum test_flag */
+    /* What happened. */
     enum test_status status;
-    int score, max_score;
-    char *message; /* the first failed expectation, one paragraph */
-    char *output;  /* everything the test noted: failures, transcripts */
+    int score, max_score; /* max_score is the test's points */
+    char *message;        /* the first failed expectation, one paragraph */
+    char *output;         /* everything the test noted: failures, transcripts */
     double seconds;
 };
 
 enum lab_state {
     LAB_GRADED,
-    LAB_BUILD_FAILED,
-    LAB_BAD_SUBMISSION, /* files missing or unusable */
+    LAB_BUILD_FAILED,   /* graded: code that does not build scores 0 */
+    LAB_BAD_SUBMISSION, /* not graded: files missing or unusable, an archive unreadable */
 };
 
 struct lab_result {
-    const struct lab *lab;
+    char *id;    /* the lab's folder: "01-posix-shm" */
+    char *title; /* the lab's title */
     enum lab_state state;
     char *problem;   /* why the lab was not graded, for LAB_BAD_SUBMISSION */
     char *build_log; /* the compiler's output, warnings included */
     struct test_verdict *tests;
     size_t n_tests;
-    int score, max_score;
+    int score, max_score; /* over the tests that ran (lab_result_total) */
+    int lab_points;       /* what the whole lab is worth, tests not run included */
+    int hidden_points;    /* the part of lab_points that hidden tests carry */
     double seconds;
 };
 
@@ -60,6 +78,34 @@ struct grade_result {
 
 const char *test_status_name(enum test_status status);
 
+/* The name every report gives STATE ("graded", "build failed", "bad
+ * submission"), and back: false if NAME is none of them. */
+const char *lab_state_name(enum lab_state state);
+bool lab_state_from_name(const char *name, enum lab_state *state);
+
+/* Was LAB's code graded? A lab that does not build was (it scores 0); a
+ * submission that could not be staged was not, and has no score. */
+bool lab_result_graded(const struct lab_result *lab);
+
+/*
+ * Fill in what VERDICT says about its test (copies of the strings; HINT
+ * may be NULL), after clearing VERDICT: it has not run yet.
+ */
+void test_verdict_describe(struct test_verdict *verdict, const char *id, const char *title,
+                           const char *hint, unsigned flags, int points);
+
+/* The same for a lab result: its lab's id and title, and its points. */
+void lab_result_describe(struct lab_result *lab, const char *id, const char *title, int lab_points,
+                         int hidden_points);
+
+/* Points of LAB's hidden tests that did not run (a student's local grading),
+ * and the same over every lab of GRADE. */
+int lab_result_hidden_points_not_run(const struct lab_result *lab);
+int grade_result_hidden_points_not_run(const struct grade_result *grade);
+
+/* What GRADE's labs are worth in all, tests not run included. */
+int grade_result_lab_points(const struct grade_result *grade);
+
 /* Add up scores of a lab and of the whole grade. */
 void lab_result_total(struct lab_result *lab);
 void grade_result_total(struct grade_result *grade);
@@ -70,12 +116,14 @@ bool grade_result_grader_failed(const struct grade_result *grade);
 /* Full marks on everything graded? */
 bool grade_result_perfect(const struct grade_result *grade);
 
+void test_verdict_free(struct test_verdict *verdict);
+void lab_result_free(struct lab_result *lab);
 void grade_result_free(struct grade_result *grade);
 
 /*
  * A copy of TEXT fit for every report: invalid UTF-8 (a student's program
- * may print any bytes) becomes '?', so JSON writers never refuse it.
- * Exits the grader if memory runs out.
+ * may print any bytes) becomes '?', so JSON writers never refuse it. NULL
+ * gives "". Exits the grader (status 3) if memory runs out.
  */
 char *report_text_copy(const char *text);
 

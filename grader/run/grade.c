@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/text.h"
 #include "run/runner.h"
+#include "run/verdict.h"
 #include "sandbox/sandbox.h"
 
 /* A student's source file larger than this is not source code. */
@@ -90,6 +92,14 @@ const struct lab *find_lab(const char *id)
     return found;
 }
 
+const struct lab_test *lab_find_test(const struct lab *lab, const char *id)
+{
+    for (size_t i = 0; i < lab->n_tests; i++)
+        if (strcmp(lab->tests[i].id, id) == 0)
+            return &lab->tests[i];
+    return NULL;
+}
+
 /* --- staging -------------------------------------------------------------- */
 
 static bool is_file(const char *path)
@@ -111,21 +121,6 @@ bool locate_student_file(const char *submission, const struct lab *lab, const ch
     return flat_ok && is_file(path);
 }
 
-static char *format_string(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static char *format_string(const char *format, ...)
-{
-    va_list args;
-    char *s;
-
-    va_start(args, format);
-    if (vasprintf(&s, format, args) < 0) {
-        perror("vasprintf");
-        exit(3);
-    }
-    va_end(args);
-    return s;
-}
-
 /*
  * Copy SRC to DST if it is a plain text file of sane size. Returns NULL,
  * or why the file cannot be used (allocated).
@@ -139,35 +134,35 @@ static char *copy_source_file(const char *src, const char *dst)
     char *problem = NULL;
 
     if (lstat(src, &st) < 0)
-        return format_string("cannot read %s: %s", src, strerror(errno));
+        return xasprintf("cannot read %s: %s", src, strerror(errno));
     if (S_ISLNK(st.st_mode))
-        return format_string("%s is a symbolic link; submit the file itself", src);
+        return xasprintf("%s is a symbolic link; submit the file itself", src);
     if (!S_ISREG(st.st_mode))
-        return format_string("%s is not a regular file", src);
+        return xasprintf("%s is not a regular file", src);
     if (st.st_size > MAX_STUDENT_FILE)
-        return format_string("%s is %lld bytes; a source file may have at most %d", src,
-                             (long long)st.st_size, MAX_STUDENT_FILE);
+        return xasprintf("%s is %lld bytes; a source file may have at most %d", src,
+                         (long long)st.st_size, MAX_STUDENT_FILE);
     in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
-        return format_string("cannot open %s: %s", src, strerror(errno));
+        return xasprintf("cannot open %s: %s", src, strerror(errno));
     data = malloc((size_t)st.st_size + 1);
     if (data == NULL) {
         close(in);
-        return format_string("out of memory reading %s", src);
+        return xasprintf("out of memory reading %s", src);
     }
     got = read(in, data, (size_t)st.st_size + 1);
     close(in);
     if (got < 0 || got > st.st_size) {
         free(data);
-        return format_string("cannot read %s: it changed while being read", src);
+        return xasprintf("cannot read %s: it changed while being read", src);
     }
     if (memchr(data, '\0', (size_t)got) != NULL) {
         free(data);
-        return format_string("%s is a binary file, not C source", src);
+        return xasprintf("%s is a binary file, not C source", src);
     }
     out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (out < 0 || write(out, data, (size_t)got) != got)
-        problem = format_string("cannot write %s: %s", dst, strerror(errno));
+        problem = xasprintf("cannot write %s: %s", dst, strerror(errno));
     if (out >= 0)
         close(out);
     free(data);
@@ -222,10 +217,10 @@ static char *stage_lab_files(const char *root, const struct lab *lab, const char
         format_path(src, sizeof(src), "%s/labs/%s", root, folder);
         format_path(dst, sizeof(dst), "%s/%s", stage_labs, folder);
         if (make_folder(dst) < 0)
-            return format_string("cannot create the work folder %s", dst);
+            return xasprintf("cannot create the work folder %s", dst);
         dir = opendir(src);
         if (dir == NULL)
-            return format_string("the lab folder %s is missing: %s", src, strerror(errno));
+            return xasprintf("the lab folder %s is missing: %s", src, strerror(errno));
         while ((entry = readdir(dir)) != NULL) {
             const char *name = entry->d_name;
             const char *dot = strrchr(name, '.');
@@ -255,12 +250,12 @@ static char *check_inside(const char *submission, const char *src)
     size_t len;
 
     if (realpath(submission, real_submission) == NULL || realpath(src, real_src) == NULL)
-        return format_string("cannot resolve %s: %s", src, strerror(errno));
+        return xasprintf("cannot resolve %s: %s", src, strerror(errno));
     len = strlen(real_submission);
     if (strncmp(real_src, real_submission, len) != 0 || real_src[len] != '/')
-        return format_string("%s leads outside the submission folder (through a symbolic "
-                             "link); submit the files themselves",
-                             src);
+        return xasprintf("%s leads outside the submission folder (through a symbolic "
+                         "link); submit the files themselves",
+                         src);
     return NULL;
 }
 
@@ -271,8 +266,8 @@ static char *stage_student_files(const struct grade_config *config, const struct
 
     for (const char *const *f = lab->student_files; *f != NULL; f++) {
         if (!locate_student_file(config->submission, lab, *f, flat_ok, src, sizeof(src)))
-            return format_string("%s is missing from the submission (looked for %s/%s/%s)", *f,
-                                 config->submission, lab->id, *f);
+            return xasprintf("%s is missing from the submission (looked for %s/%s/%s)", *f,
+                             config->submission, lab->id, *f);
         char *outside = check_inside(config->submission, src);
         if (outside != NULL)
             return outside;
@@ -313,7 +308,7 @@ static bool build_lab(const char *stage_labs, const char *stage_lab, const char 
     p = proc_spawn(argv, &opts);
 
     if (p == NULL) {
-        *log = format_string("cannot run make: %s", strerror(errno));
+        *log = xasprintf("cannot run make: %s", strerror(errno));
         return false;
     }
     if (p->confine_error != NULL) {
@@ -326,8 +321,8 @@ static bool build_lab(const char *stage_labs, const char *stage_lab, const char 
     if (!ok)
         proc_kill(p, SIGKILL);
     char *out = capture_text(&p->out), *err = capture_text(&p->err);
-    *log = format_string("%s%s%s", out ? out : "", err ? err : "",
-                         ok ? "" : "\n[the build did not finish in time and was stopped]\n");
+    *log = xasprintf("%s%s%s", out ? out : "", err ? err : "",
+                     ok ? "" : "\n[the build did not finish in time and was stopped]\n");
     free(out);
     free(err);
     ok = ok && p->state == PROC_EXITED && p->exit_code == 0;
@@ -360,10 +355,8 @@ static bool test_selected(const struct lab_test *test, const struct grade_config
 static void grader_error_verdict(struct test_verdict *result, const struct lab_test *test,
                                  char *why)
 {
-    memset(result, 0, sizeof(*result));
-    result->test = test;
+    verdict_init(result, test);
     result->status = STATUS_GRADER_ERROR;
-    result->max_score = test->points;
     result->message = report_text_copy(why);
     result->output = report_text_copy(why);
     free(why);
@@ -371,10 +364,7 @@ static void grader_error_verdict(struct test_verdict *result, const struct lab_t
 
 static void mark_not_run(struct test_verdict *result, const struct lab_test *test, const char *why)
 {
-    memset(result, 0, sizeof(*result));
-    result->test = test;
-    result->status = STATUS_NOT_RUN;
-    result->max_score = test->points;
+    verdict_init(result, test);
     result->message = report_text_copy(why);
     result->output = report_text_copy("");
 }
@@ -413,7 +403,7 @@ static char *stage_and_build(const struct lab *lab, const struct grade_config *c
     format_path(stage_lab, size, "%s/%s", stage_labs, lab->id);
     if (make_folders_for(stage_labs) < 0)
         exit(3);
-    problem = config->problem != NULL ? format_string("%s", config->problem)
+    problem = config->problem != NULL ? xasprintf("%s", config->problem)
                                       : stage_lab_files(config->root, lab, stage_labs);
     if (problem == NULL)
         problem = stage_student_files(config, lab, flat_ok, stage_lab);
@@ -442,8 +432,7 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
     char *problem;
     size_t n = 0;
 
-    memset(result, 0, sizeof(*result));
-    result->lab = lab;
+    lab_result_init(result, lab);
     result->tests = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*result->tests));
     if (result->tests == NULL) {
         perror("calloc");
@@ -481,8 +470,8 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
             /* The sources compiled in the normal build: a variant that
              * does not is the grader's problem (a missing runtime). */
             grader_error_verdict(&result->tests[n++], test,
-                                 format_string("the %s build of the lab failed:\n%s",
-                                               variant_name(test->build), v->log ? v->log : ""));
+                                 xasprintf("the %s build of the lab failed:\n%s",
+                                           variant_name(test->build), v->log ? v->log : ""));
             continue;
         }
         run_test(test, v->dir, &result->tests[n++]);

@@ -25,6 +25,9 @@ const struct lab *const *registered_labs(size_t *n);
 /* The lab whose id is ID or starts with ID ("01"); NULL if none or many. */
 const struct lab *find_lab(const char *id);
 
+/* LAB's test ID, or NULL. */
+const struct lab_test *lab_find_test(const struct lab *lab, const char *id);
+
 /*
  * Where the submission keeps FILE of LAB: SUBMISSION/LAB/FILE,
  * SUBMISSION/labs/LAB/FILE, or (if FLAT_OK) SUBMISSION/FILE. Fills PATH

@@ -23,6 +23,7 @@
 
 #include "harness/context.h"
 #include "sandbox/sandbox.h"
+#include "run/verdict.h"
 
 void runner_use_valgrind(bool on)
 {
@@ -101,9 +102,7 @@ void run_test(const struct lab_test *test, const char *build_dir, struct test_ve
     bool ended;
     pid_t pid;
 
-    memset(result, 0, sizeof(*result));
-    result->test = test;
-    result->max_score = test->points;
+    verdict_init(result, test);
     if (rec == MAP_FAILED) {
         perror("mmap");
         exit(3);

@@ -15,38 +15,31 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static bool ends_with(const char *s, const char *suffix)
+#include "core/text.h"
+
+size_t archive_suffix_length(const char *name)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+    static const char *const suffixes[] = {".tar.gz", ".tgz", ".tar", ".zip"};
+    size_t len = strlen(name);
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        size_t suffix = strlen(suffixes[i]);
+        if (len >= suffix && strcasecmp(name + len - suffix, suffixes[i]) == 0)
+            return suffix;
+    }
+    return 0;
 }
 
 bool archive_name_supported(const char *path)
 {
-    return ends_with(path, ".tar.gz") || ends_with(path, ".tgz") || ends_with(path, ".tar") ||
-           ends_with(path, ".zip");
-}
-
-static char *problem(const char *format, ...) __attribute__((format(printf, 1, 2)));
-static char *problem(const char *format, ...)
-{
-    va_list args;
-    char *s;
-
-    va_start(args, format);
-    if (vasprintf(&s, format, args) < 0)
-        s = NULL;
-    va_end(args);
-    if (s == NULL) {
-        perror("shmgrade: vasprintf");
-        exit(3);
-    }
-    return s;
+    return archive_suffix_length(path) > 0;
 }
 
 /*
- * NAME as a relative path with no "." or ".." component and no empty
- * one, into CLEAN; false if it would leave the folder or is not a path.
+ * NAME as a relative path with no "." or ".." component and no empty one,
+ * into CLEAN; false if it would leave the folder or is not a path. Names
+ * made only of "." components ("./", as `tar -C dir -czf x.tgz .` writes
+ * first) are the folder itself: CLEAN is then empty.
  */
 static bool clean_relative_path(const char *name, char *clean, size_t size)
 {
@@ -68,7 +61,7 @@ static bool clean_relative_path(const char *name, char *clean, size_t size)
             return false;
         len += (size_t)n;
     }
-    return len > 0;
+    return true;
 }
 
 /* Create the folders of RELATIVE (all but its last part) under DEST;
@@ -104,34 +97,35 @@ static char *write_entry(struct archive *a, const char *dest, const char *relati
     int fd;
 
     if (!make_parents(dest, relative, false))
-        return problem("cannot create the folders of %s in the work folder", relative);
+        return xasprintf("cannot create the folders of %s in the work folder", relative);
     snprintf(path, sizeof(path), "%s/%s", dest, relative);
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST)
-        return problem("%s appears twice in the archive", relative);
+        return xasprintf("%s appears twice in the archive", relative);
     if (fd < 0)
-        return problem("cannot write %s: %s", relative, strerror(errno));
+        return xasprintf("cannot write %s: %s", relative, strerror(errno));
     while ((n = archive_read_data(a, buf, sizeof(buf))) > 0) {
         written += (size_t)n;
         *total += (size_t)n;
         if (written > ARCHIVE_MAX_ENTRY_SIZE) {
             close(fd);
-            return problem("%s is larger than %d MiB; an archive entry may have at most that",
-                           relative, ARCHIVE_MAX_ENTRY_SIZE / (1024 * 1024));
+            return xasprintf("%s is larger than %d MiB; an archive entry may have at most that",
+                             relative, ARCHIVE_MAX_ENTRY_SIZE / (1024 * 1024));
         }
         if (*total > ARCHIVE_MAX_TOTAL_SIZE) {
             close(fd);
-            return problem("the archive unpacks to more than %d MiB",
-                           ARCHIVE_MAX_TOTAL_SIZE / (1024 * 1024));
+            return xasprintf("the archive unpacks to more than %d MiB",
+                             ARCHIVE_MAX_TOTAL_SIZE / (1024 * 1024));
         }
         if (write(fd, buf, (size_t)n) != n) {
             close(fd);
-            return problem("cannot write %s: %s", relative, strerror(errno));
+            return xasprintf("cannot write %s: %s", relative, strerror(errno));
         }
     }
     close(fd);
     if (n < 0)
-        return problem("%s cannot be read from the archive: %s", relative, archive_error_string(a));
+        return xasprintf("%s cannot be read from the archive: %s", relative,
+                         archive_error_string(a));
     return NULL;
 }
 
@@ -144,22 +138,27 @@ static char *unpack_entry(struct archive *a, struct archive_entry *entry, const 
     mode_t type = archive_entry_filetype(entry);
 
     if (!clean_relative_path(name, relative, sizeof(relative)))
-        return problem("the archive holds the path '%.200s', which leads outside its folder; "
-                       "an archive may hold only relative paths inside it",
-                       name ? name : "(unreadable name)");
+        return xasprintf("the archive holds the path '%.200s', which leads outside its folder; "
+                         "an archive may hold only relative paths inside it",
+                         name ? name : "(unreadable name)");
+    if (relative[0] == '\0') /* "./": the folder the archive was made of */
+        return type == AE_IFDIR ? NULL
+                                : xasprintf("the archive holds an entry named '%.200s', which "
+                                            "names no file",
+                                            name);
     if (archive_entry_hardlink(entry) != NULL || type == AE_IFLNK)
-        return problem("%s is a %s link in the archive; submit the file itself", relative,
-                       type == AE_IFLNK ? "symbolic" : "hard");
+        return xasprintf("%s is a %s link in the archive; submit the file itself", relative,
+                         type == AE_IFLNK ? "symbolic" : "hard");
     if (type == AE_IFDIR)
         return make_parents(dest, relative, true)
                    ? NULL
-                   : problem("cannot create the folder %s in the work folder", relative);
+                   : xasprintf("cannot create the folder %s in the work folder", relative);
     if (type != AE_IFREG)
-        return problem("%s is not a plain file or folder (a device, pipe or socket)", relative);
+        return xasprintf("%s is not a plain file or folder (a device, pipe or socket)", relative);
     if (archive_entry_size_is_set(entry) && archive_entry_size(entry) > ARCHIVE_MAX_ENTRY_SIZE)
-        return problem("%s is %lld bytes; an archive entry may have at most %d MiB", relative,
-                       (long long)archive_entry_size(entry),
-                       ARCHIVE_MAX_ENTRY_SIZE / (1024 * 1024));
+        return xasprintf("%s is %lld bytes; an archive entry may have at most %d MiB", relative,
+                         (long long)archive_entry_size(entry),
+                         ARCHIVE_MAX_ENTRY_SIZE / (1024 * 1024));
     return write_entry(a, dest, relative, total);
 }
 
@@ -200,32 +199,32 @@ char *archive_unpack(const char *path, const char *dest, char *root, size_t size
     char *why = NULL;
 
     if (a == NULL)
-        return problem("out of memory");
+        return xasprintf("out of memory");
     archive_read_support_filter_gzip(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     archive_read_support_format_zip(a);
     if (archive_read_open_filename(a, path, 65536) != ARCHIVE_OK) {
-        why = problem("%s is not a readable .tar.gz, .tar or .zip archive: %s", path,
-                      archive_error_string(a));
+        why = xasprintf("%s is not a readable .tar.gz, .tar or .zip archive: %s", path,
+                        archive_error_string(a));
         archive_read_free(a);
         return why;
     }
     while (why == NULL && (r = archive_read_next_header(a, &entry)) != ARCHIVE_EOF) {
         if (r < ARCHIVE_WARN) {
-            why = problem("%s is not a readable .tar.gz, .tar or .zip archive: %s", path,
-                          archive_error_string(a));
+            why = xasprintf("%s is not a readable .tar.gz, .tar or .zip archive: %s", path,
+                            archive_error_string(a));
             break;
         }
         if (++entries > ARCHIVE_MAX_ENTRIES) {
-            why = problem("the archive holds more than %d entries", ARCHIVE_MAX_ENTRIES);
+            why = xasprintf("the archive holds more than %d entries", ARCHIVE_MAX_ENTRIES);
             break;
         }
         why = unpack_entry(a, entry, dest, &total);
     }
     archive_read_free(a);
     if (why == NULL && entries == 0)
-        why = problem("the archive %s is empty", path);
+        why = xasprintf("the archive %s is empty", path);
     if (why == NULL)
         find_root(dest, root, size);
     return why;

@@ -18,6 +18,10 @@
 #define ARCHIVE_MAX_ENTRY_SIZE (8 * 1024 * 1024)
 #define ARCHIVE_MAX_TOTAL_SIZE (64 * 1024 * 1024)
 
+/* The length of NAME's archive suffix (.tar.gz, .tgz, .tar or .zip, in any
+ * case: Bob.ZIP is a zip), or 0 if NAME is no archive this grader unpacks. */
+size_t archive_suffix_length(const char *name);
+
 /* Does PATH name an archive this grader unpacks (by its name)? */
 bool archive_name_supported(const char *path);
 

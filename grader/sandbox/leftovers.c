@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "sandbox/state.h"
 
 static int kill_everything_of_mine(const void *unused)
@@ -79,20 +80,12 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects)
     return 0;
 }
 
-static int removed_files;
-
-static int remove_walk(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    if (remove(path) == 0)
-        removed_files++;
-    return 0;
-}
-
-/* Remove what the sandbox user left in the shared temporary folders. */
-static void remove_files_of_sandbox(void)
+/* Remove what the sandbox user left in the shared temporary folders; how
+ * many entries went. */
+static size_t remove_files_of_sandbox(void)
 {
     static const char *const folders[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"};
+    size_t removed = 0;
 
     for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
         DIR *dir = opendir(folders[i]);
@@ -106,10 +99,11 @@ static void remove_files_of_sandbox(void)
                 continue;
             snprintf(path, sizeof(path), "%s/%s", folders[i], entry->d_name);
             if (lstat(path, &st) == 0 && st.st_uid == sb.uid)
-                nftw(path, remove_walk, 16, FTW_DEPTH | FTW_PHYS);
+                remove_tree(path, &removed);
         }
         closedir(dir);
     }
+    return removed;
 }
 
 int sandbox_clean_up(void)
@@ -125,10 +119,7 @@ int sandbox_clean_up(void)
             removed += ipc_object_remove(&left.objects[i]);
         ipc_snapshot_free(&left);
     }
-    if (sb.own_user) {
-        removed_files = 0;
-        remove_files_of_sandbox();
-        removed += removed_files;
-    }
+    if (sb.own_user)
+        removed += (int)remove_files_of_sandbox();
     return removed;
 }

@@ -8,6 +8,7 @@
 
 #include "run/grade.h"
 #include "run/hidden.h"
+#include "run/verdict.h"
 #include "suites.h"
 
 START_TEST(labs_are_found_by_folder_or_number)
@@ -43,6 +44,33 @@ START_TEST(every_test_has_an_id_title_hint_and_points)
                               t->id);
         }
     }
+}
+END_TEST
+
+/* One score model: every lab is worth LAB_POINTS in all, its hidden tests
+ * included, and the visible tests alone never more. */
+START_TEST(every_lab_is_worth_lab_points_hidden_tests_included)
+{
+    size_t n;
+    const struct lab *const *labs = registered_labs(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct lab *lab = lab_with_hidden_tests(labs[i]);
+        struct lab_result result;
+        int all = 0;
+
+        for (size_t j = 0; j < lab->n_tests; j++)
+            all += lab->tests[j].points;
+        ck_assert_msg(all == LAB_POINTS, "%s's tests add up to %d points, not %d", lab->id, all,
+                      LAB_POINTS);
+        lab_result_init(&result, lab);
+        ck_assert_int_eq(result.lab_points, LAB_POINTS);
+        ck_assert_int_eq(result.hidden_points, LAB_POINTS - lab_visible_points(lab));
+        ck_assert_str_eq(result.id, lab->id);
+        lab_result_free(&result);
+    }
+    /* Lab 01 keeps 5 of its points in a hidden test. */
+    ck_assert_int_eq(lab_visible_points(find_lab("01")), 95);
 }
 END_TEST
 
@@ -148,21 +176,6 @@ START_TEST(every_contract_clause_has_a_test_and_every_test_a_clause)
 }
 END_TEST
 
-START_TEST(every_lab_is_worth_100_points)
-{
-    size_t n;
-    const struct lab *const *labs = registered_labs(&n);
-
-    for (size_t i = 0; i < n; i++) {
-        const struct lab *lab = lab_with_hidden_tests(labs[i]);
-        int total = 0;
-        for (size_t j = 0; j < lab->n_tests; j++)
-            total += lab->tests[j].points;
-        ck_assert_msg(total == 100, "%s: its tests are worth %d points, not 100", lab->id, total);
-    }
-}
-END_TEST
-
 Suite *labs_suite(void)
 {
     Suite *s = suite_create("labs");
@@ -170,10 +183,10 @@ Suite *labs_suite(void)
 
     tcase_add_test(tc, labs_are_found_by_folder_or_number);
     tcase_add_test(tc, every_test_has_an_id_title_hint_and_points);
+    tcase_add_test(tc, every_lab_is_worth_lab_points_hidden_tests_included);
     tcase_add_test(tc, student_files_exist_as_skeleton_and_solution);
     tcase_add_test(tc, student_files_are_located_in_every_layout);
     tcase_add_test(tc, every_contract_clause_has_a_test_and_every_test_a_clause);
-    tcase_add_test(tc, every_lab_is_worth_100_points);
     suite_add_tcase(s, tc);
     return s;
 }

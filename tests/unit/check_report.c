@@ -4,56 +4,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/formats.h"
 #include "report/report.h"
 #include "suites.h"
 
-static const struct lab_test tests[] = {
-    {.id = "works", .title = "It works", .points = 10, .hint = "never shown"},
-    {.id = "breaks", .title = "It breaks", .points = 15, .hint = "look at step 2"},
-};
-static const struct lab lab = {.id = "00-unit", .title = "Unit lab", .tests = tests, .n_tests = 2};
-
-static struct grade_result sample(struct test_verdict *results, struct lab_result *lab_result)
+/* A grade of one lab worth 100 points: "works" passes (10), "breaks" fails
+ * (15), and a hidden test of 5 points did not run. */
+static struct grade_result sample(void)
 {
-    results[0] = (struct test_verdict){.test = &tests[0],
-                                       .status = STATUS_PASSED,
-                                       .score = 10,
-                                       .max_score = 10,
-                                       .message = "",
-                                       .output = ""};
-    results[1] = (struct test_verdict){.test = &tests[1],
-                                       .status = STATUS_FAILED,
-                                       .score = 0,
-                                       .max_score = 15,
-                                       .message = "expected \"x\"",
-                                       .output = "FAILED: expected \"x\"\n  $ prog\n"};
-    *lab_result = (struct lab_result){
-        .lab = &lab, .state = LAB_GRADED, .tests = results, .n_tests = 2, .build_log = ""};
-    struct grade_result grade = {
-        .submission = "sub", .isolation = "test", .labs = lab_result, .n_labs = 1};
+    struct grade_result grade = {.submission = "sub", .isolation = "test", .n_labs = 1};
+    struct lab_result *lab = calloc(1, sizeof(*lab));
+    struct test_verdict *tests = calloc(2, sizeof(*tests));
+
+    ck_assert(lab != NULL && tests != NULL);
+    test_verdict_describe(&tests[0], "works", "It works", "never shown", 0, 10);
+    tests[0].status = STATUS_PASSED;
+    tests[0].score = 10;
+    tests[0].message = report_text_copy("");
+    tests[0].output = report_text_copy("");
+    test_verdict_describe(&tests[1], "breaks", "It breaks", "look at step 2", 0, 15);
+    tests[1].status = STATUS_FAILED;
+    tests[1].message = report_text_copy("expected \"x\"");
+    tests[1].output = report_text_copy("FAILED: expected \"x\"\n  $ prog\n");
+    lab_result_describe(lab, "00-unit", "Unit lab", 30, 5);
+    lab->state = LAB_GRADED;
+    lab->tests = tests;
+    lab->n_tests = 2;
+    lab->build_log = report_text_copy("");
+    grade.labs = lab;
     grade_result_total(&grade);
     return grade;
 }
 
 START_TEST(totals_add_up)
 {
-    struct test_verdict results[2];
-    struct lab_result lab_result;
-    struct grade_result grade = sample(results, &lab_result);
+    struct grade_result grade = sample();
 
     ck_assert_int_eq(grade.score, 10);
     ck_assert_int_eq(grade.max_score, 25);
+    ck_assert_int_eq(grade_result_lab_points(&grade), 30);
+    ck_assert_int_eq(grade_result_hidden_points_not_run(&grade), 5);
     ck_assert(!grade_result_perfect(&grade));
+    grade_result_free(&grade);
 }
 END_TEST
 
 START_TEST(json_has_the_promised_fields)
 {
-    struct test_verdict results[2];
-    struct lab_result lab_result;
-    struct grade_result grade = sample(results, &lab_result);
+    struct grade_result grade = sample();
     json_t *json = report_json(&grade);
-    json_t *second;
+    json_t *second, *lab;
 
     ck_assert_ptr_nonnull(json);
     ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 10);
@@ -64,24 +64,41 @@ START_TEST(json_has_the_promised_fields)
     ck_assert_str_eq(json_string_value(json_object_get(second, "status")), "failed");
     ck_assert_int_eq(json_integer_value(json_object_get(second, "score")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(second, "max_score")), 15);
+    ck_assert_str_eq(json_string_value(json_object_get(second, "hint")), "look at step 2");
+    ck_assert(json_is_false(json_object_get(second, "hidden")));
+    ck_assert(json_is_false(json_object_get(second, "after_due_date")));
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(second, "output")), "$ prog"));
+    /* The lab's points in all: what a platform that ran every test shows. */
+    lab = json_array_get(json_object_get(json, "labs"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(lab, "title")), "Unit lab");
+    ck_assert_int_eq(json_integer_value(json_object_get(lab, "max_score")), 25);
+    ck_assert_int_eq(json_integer_value(json_object_get(lab, "lab_points")), 30);
+    ck_assert_int_eq(json_integer_value(json_object_get(lab, "hidden_points")), 5);
     json_decref(json);
+    grade_result_free(&grade);
 }
 END_TEST
 
-/* The text report of the sample, in a string the caller frees. */
-static char *text_report(bool colour, bool verbose)
+/* GRADE's text report, in a string the caller frees. */
+static char *text_of(const struct grade_result *grade, bool colour, bool verbose)
 {
-    struct test_verdict results[2];
-    struct lab_result lab_result;
-    struct grade_result grade = sample(results, &lab_result);
     struct text_style style = {.colour = colour, .verbose = verbose};
     char *text;
     size_t size;
     FILE *out = open_memstream(&text, &size);
 
-    report_text(out, &grade, &style);
+    report_text(out, grade, &style);
     fclose(out);
+    return text;
+}
+
+/* The text report of the sample, in a string the caller frees. */
+static char *text_report(bool colour, bool verbose)
+{
+    struct grade_result grade = sample();
+    char *text = text_of(&grade, colour, verbose);
+
+    grade_result_free(&grade);
     return text;
 }
 
@@ -100,11 +117,43 @@ START_TEST(text_shows_verdicts_points_and_hints)
 }
 END_TEST
 
+/* One score model: a lab is worth its lab_points in all. A grading that
+ * ran only the visible tests says where the rest of the points are. */
+START_TEST(text_says_which_points_were_not_run)
+{
+    struct grade_result grade = sample();
+    char *text = text_of(&grade, false, false);
+
+    ck_assert_msg(strstr(text, "score: 10/25 visible \u2014 5 more points come from hidden tests "
+                               "run at final grading (30 in all)") != NULL,
+                  "%s", text);
+    ck_assert_ptr_nonnull(strstr(text, "TOTAL: 10/25 visible \u2014 5 more points"));
+    free(text);
+
+    /* Every test ran, hidden ones included: nothing to add. */
+    grade.labs[0].lab_points = 25;
+    grade.labs[0].hidden_points = 0;
+    grade_result_total(&grade);
+    text = text_of(&grade, false, false);
+    ck_assert_ptr_nonnull(strstr(text, "score: 10/25  ("));
+    ck_assert_ptr_null(strstr(text, "in all"));
+    free(text);
+
+    /* Only some tests asked for (--test): the rest is named as such. */
+    grade.labs[0].lab_points = 100;
+    grade.labs[0].hidden_points = 5;
+    text = text_of(&grade, false, false);
+    ck_assert_msg(strstr(text, "score: 10/25 for the tests run \u2014 the other 75 points come "
+                               "from tests not run here (100 in all)") != NULL,
+                  "%s", text);
+    free(text);
+    grade_result_free(&grade);
+}
+END_TEST
+
 START_TEST(summary_names_the_next_test_and_its_hint)
 {
-    struct test_verdict results[2];
-    struct lab_result lab_result;
-    struct grade_result grade = sample(results, &lab_result);
+    struct grade_result grade = sample();
     struct text_style style = {0};
     char *text;
     size_t size;
@@ -118,6 +167,7 @@ START_TEST(summary_names_the_next_test_and_its_hint)
     ck_assert_ptr_nonnull(strstr(text, "hint: look at step 2"));
     ck_assert_ptr_nonnull(strstr(text, "0 of 1 labs complete"));
     free(text);
+    grade_result_free(&grade);
 }
 END_TEST
 
@@ -142,6 +192,87 @@ START_TEST(invalid_utf8_becomes_question_marks)
 }
 END_TEST
 
+/*
+ * The JSON report is the whole model: read back by a program that knows
+ * no lab called 00-unit (none is linked in by that name), it renders the
+ * same report, hint, flags and points included.
+ */
+START_TEST(json_reads_back_without_any_lab_linked_in)
+{
+    struct grade_result grade = sample(), back;
+    json_t *json, *again;
+    char error[256] = "";
+    char *before, *after;
+
+    grade.labs[0].tests[1].flags = TEST_HIDDEN | TEST_AFTER_DUE_DATE;
+    json = report_json(&grade);
+    ck_assert_msg(grade_result_from_json(json, &back, error, sizeof(error)) == 0, "%s", error);
+    again = report_json(&back);
+    ck_assert_msg(json_equal(json, again), "the model changed on the way through JSON");
+    ck_assert_str_eq(back.labs[0].id, "00-unit");
+    ck_assert_str_eq(back.labs[0].title, "Unit lab");
+    ck_assert_int_eq(back.labs[0].lab_points, 30);
+    ck_assert_int_eq(back.labs[0].hidden_points, 5);
+    ck_assert_str_eq(back.labs[0].tests[1].hint, "look at step 2");
+    ck_assert_uint_eq(back.labs[0].tests[1].flags, TEST_HIDDEN | TEST_AFTER_DUE_DATE);
+    ck_assert_int_eq(back.labs[0].tests[1].max_score, 15);
+    before = text_of(&grade, false, true);
+    after = text_of(&back, false, true);
+    ck_assert_str_eq(after, before);
+    free(before);
+    free(after);
+    json_decref(again);
+    grade_result_free(&back);
+    json_decref(json);
+    grade_result_free(&grade);
+}
+END_TEST
+
+/* Change JSON's MEMBER of the first test (or of the first lab) to VALUE;
+ * the reader must refuse it, saying NEEDLE. */
+static void assert_refused(const char *array, const char *member, json_t *value, const char *needle)
+{
+    struct grade_result grade = sample(), back;
+    json_t *json = report_json(&grade);
+    char error[256] = "";
+
+    json_object_set_new(json_array_get(json_object_get(json, array), 0), member, value);
+    ck_assert_int_eq(grade_result_from_json(json, &back, error, sizeof(error)), -1);
+    ck_assert_msg(strstr(error, needle) != NULL, "refused %s.%s saying '%s'", array, member, error);
+    grade_result_free(&back);
+    json_decref(json);
+    grade_result_free(&grade);
+}
+
+START_TEST(json_that_is_no_report_is_refused)
+{
+    assert_refused("tests", "lab", json_string("99-other"), "names no lab");
+    assert_refused("tests", "id", json_string("breaks"), "twice");
+    assert_refused("tests", "title", json_null(), "no id or title");
+    assert_refused("tests", "verdict", json_string("fine"), "no valid verdict");
+    assert_refused("tests", "score", json_integer(16), "no valid score");
+    assert_refused("tests", "max_score", json_integer(-1), "no valid score");
+    assert_refused("labs", "state", json_string("lost"), "no valid state");
+    assert_refused("labs", "lab_points", json_string("100"), "lab_points");
+    assert_refused("labs", "score", json_integer(11), "does not add up");
+}
+END_TEST
+
+START_TEST(lab_states_have_one_name_each_way)
+{
+    enum lab_state states[] = {LAB_GRADED, LAB_BUILD_FAILED, LAB_BAD_SUBMISSION};
+    enum lab_state back;
+
+    for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+        ck_assert(lab_state_from_name(lab_state_name(states[i]), &back));
+        ck_assert_int_eq(back, states[i]);
+    }
+    ck_assert_str_eq(lab_state_name(LAB_BUILD_FAILED), "build failed");
+    ck_assert(!lab_state_from_name("unknown", &back));
+    ck_assert(!lab_state_from_name(NULL, &back));
+}
+END_TEST
+
 Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -150,9 +281,13 @@ Suite *report_suite(void)
     tcase_add_test(tc, totals_add_up);
     tcase_add_test(tc, json_has_the_promised_fields);
     tcase_add_test(tc, text_shows_verdicts_points_and_hints);
+    tcase_add_test(tc, text_says_which_points_were_not_run);
     tcase_add_test(tc, summary_names_the_next_test_and_its_hint);
     tcase_add_test(tc, colour_only_when_asked);
     tcase_add_test(tc, invalid_utf8_becomes_question_marks);
+    tcase_add_test(tc, json_reads_back_without_any_lab_linked_in);
+    tcase_add_test(tc, json_that_is_no_report_is_refused);
+    tcase_add_test(tc, lab_states_have_one_name_each_way);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,5 +10,7 @@ Suite *runner_suite(void);
 Suite *report_suite(void);
 Suite *labs_suite(void);
 Suite *text_suite(void);
+Suite *markup_suite(void);
+Suite *layering_suite(void);
 
 #endif
