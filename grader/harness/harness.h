@@ -302,6 +302,11 @@ enum follow_end follow_stdout(struct test_ctx *t, struct proc *p, int stall_ms, 
  * (once per program). */
 void show_transcript(struct test_ctx *t, struct proc *p);
 
+/* Record a failure about P (the message says what the handout asks and
+ * what happened), show P's transcript, and end the test. */
+_Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Show how a line differs from the expected one: both in quotes with
  * invisible characters made visible, and a marker under the first
  * difference. */
@@ -357,5 +362,67 @@ int semaphore_waiters(key_t key);
  */
 bool wait_for(struct test_ctx *t, bool (*done)(void *arg), void *arg, int timeout_ms,
               const char *what);
+
+/* --- System V objects at a key ----------------------------------------------- */
+
+/*
+ * The System V object of KIND (IPC_KIND_SYSV_SHM, _SEM or _MSG) with KEY
+ * exists and has MODE; WHEN says at what point of the test ("while a
+ * worker is inside"), WHY what a wrong mode would let others do.
+ */
+void expect_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, unsigned mode,
+                        const char *when, const char *why);
+
+/* No System V object of any kind has KEY (each one found is named); WHEN
+ * says at what point, WHY what the handout asks. */
+void expect_no_sysv_object(struct test_ctx *t, key_t key, const char *when, const char *why);
+
+/* Remove the System V object of KIND with KEY, which must exist WHEN
+ * (else the test fails): the programs using it find it gone. */
+void remove_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, const char *when);
+
+/* --- several programs, and the semaphores they wait on ----------------------- */
+
+/*
+ * Has P printed a whole stdout line that no await_line() or
+ * expect_next_line() has read yet? For wait_for() conditions.
+ */
+bool has_unread_line(const struct proc *p);
+
+/*
+ * Wait until each of the N programs PROCS waits on the semaphore set with
+ * KEY (asleep in semop, as semaphore_waiters() shows) or has ended, and
+ * return how many have ended. For a set on which only PROCS wait. Fails
+ * the test, showing each transcript, if they do neither within TIMEOUT_MS;
+ * WHEN says at what point they should wait ("while one worker is inside").
+ */
+size_t await_semaphore_queue(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n,
+                             int timeout_ms, const char *when);
+
+/*
+ * A deadlock among the N programs PROCS on the semaphore set with KEY:
+ * every one of them still running waits on the set, so none of them can
+ * give a semaphore back and none can ever end. For a set that only PROCS
+ * use. deadlocked() is asked in wait_for() conditions; it holds once two
+ * looks in a row have seen it (LOOKS counts them), so a look taken while
+ * the programs change state is never enough. Start with looks = 0.
+ */
+struct deadlock_watch {
+    key_t key;
+    struct proc *const *procs;
+    size_t n;
+    int looks;
+};
+bool deadlocked(struct deadlock_watch *watch);
+
+/*
+ * Wait until every one of the N programs PROCS has ended. Fails the test,
+ * showing those still running, at once when they are deadlocked on the
+ * semaphore set with KEY (CAUSES, if not NULL, says what usually leads
+ * there), or when TIMEOUT_MS passes. Their exit statuses are not checked:
+ * expect_end() on each does that at once.
+ */
+void await_all_end(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n,
+                   int timeout_ms, const char *causes);
 
 #endif

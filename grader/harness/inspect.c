@@ -126,3 +126,65 @@ int semaphore_waiters(key_t key)
     }
     return waiters;
 }
+
+/* --- System V objects at a key ------------------------------------------------ */
+
+static const char *sysv_kind_name(enum ipc_kind kind)
+{
+    static const char *const names[] = {
+        [IPC_KIND_POSIX_SHM] = "POSIX object",
+        [IPC_KIND_SYSV_SHM] = "System V segment",
+        [IPC_KIND_SYSV_SEM] = "System V semaphore set",
+        [IPC_KIND_SYSV_MSG] = "System V message queue",
+    };
+    return names[kind];
+}
+
+/* The object of KIND with KEY, which must exist WHEN. */
+static struct ipc_object existing_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key,
+                                              const char *when)
+{
+    struct ipc_object obj;
+
+    require(t, sysv_find_key(kind, key, &obj),
+            "%s, a %s with key 0x%08x (SHMLAB_KEY) should exist, but none does", when,
+            sysv_kind_name(kind), (unsigned)key);
+    return obj;
+}
+
+void expect_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, unsigned mode,
+                        const char *when, const char *why)
+{
+    struct ipc_object obj = existing_sysv_object(t, kind, key, when);
+
+    require(t, (obj.mode & 0777) == mode, "%s, the %s's mode should be %04o (%s), but it is %04o",
+            when, sysv_kind_name(kind), mode, why, (unsigned)(obj.mode & 0777));
+}
+
+void expect_no_sysv_object(struct test_ctx *t, key_t key, const char *when, const char *why)
+{
+    static const enum ipc_kind kinds[] = {IPC_KIND_SYSV_SHM, IPC_KIND_SYSV_SEM, IPC_KIND_SYSV_MSG};
+    struct ipc_object obj;
+    bool any = false;
+
+    for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
+        char what[512];
+        if (!sysv_find_key(kinds[i], key, &obj))
+            continue;
+        ipc_object_describe(&obj, what, sizeof(what));
+        check(t, false, "%s, %s is still there: %s", when, what, why);
+        any = true;
+    }
+    if (any)
+        test_end(t);
+}
+
+void remove_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, const char *when)
+{
+    struct ipc_object obj = existing_sysv_object(t, kind, key, when);
+
+    if (!ipc_object_remove(&obj))
+        grader_error(t, "internal: the grader could not remove the %s id %d: %s",
+                     sysv_kind_name(kind), obj.id, strerror(errno));
+    note(t, "the grader removed the %s (id %d) %s", sysv_kind_name(kind), obj.id, when);
+}

@@ -61,10 +61,7 @@ void show_transcript(struct test_ctx *t, struct proc *p)
     show_stream(t, "stderr", &p->err);
 }
 
-/* Record a failure about P, show its transcript, end the test. */
-static _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-static _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format, ...)
+_Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format, ...)
 {
     va_list args;
     va_start(args, format);

@@ -7,35 +7,28 @@
  * critical section and then waits for the grader's line before storing
  * the count plus one. While it is held there, the other workers are
  * started, and the grader waits until the kernel shows each of them
- * queued on the semaphore (semctl GETNCNT/GETZCNT) or ended. A correct
- * worker can only queue. A worker that never waits runs to its end; then
- * the holder is released and stores its count plus one over everything
- * the others counted, so the final count is wrong on every run, however
- * the scheduler happens to interleave the processes.
+ * queued on the semaphore (GETNCNT/GETZCNT) or ended. A correct worker
+ * can only queue. A worker that never waits runs to its end; then the
+ * holder is released and stores its count plus one over everything the
+ * others counted, so the final count is wrong on every run, however the
+ * scheduler happens to interleave the processes.
  *
  * A hang is recognised as soon as it is certain: when every worker still
  * running waits on the semaphore, nobody can ever give it back (with one
- * semaphore, the worker holding it is never among the waiters).
- *
- * Linux gives no event when a process starts to wait on a semaphore, so
- * these waits look at the semaphore set every few milliseconds, and wake
- * at once when a worker ends. No verdict depends on how long anything
- * takes: the deadlines only end a run that hangs in some other way.
+ * semaphore, the worker holding it is never among the waiters). No
+ * verdict depends on how long anything takes: the deadlines only end a
+ * run that hangs in some other way.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <poll.h>
-#include <regex.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sem.h>
 
 #include "harness/harness.h"
 
 /* Deadlines, generous for a loaded machine (and scaled under valgrind):
- * for one line, for workers to queue, for a whole count to finish. */
+ * for the holder's line, for workers to queue, for a whole count. */
 #define LINE_MS  15000
 #define QUEUE_MS 20000
 #define RUN_MS   90000
@@ -43,372 +36,169 @@
 #define TEST_TIMEOUT_MS 240000
 /* Microseconds each worker pauses inside the critical section. */
 #define PAUSE_US "20"
-/* How often a wait looks at the semaphore set. */
-#define QUEUE_TICK_MS 1
-#define RUN_TICK_MS   5
 
-#define STEP_LINE "^Process [0-9]+: in critical section, count -?[0-9]+$"
-#define DONE_LINE "^Process [0-9]+: done$"
-#define LAST_LINE "^Process [0-9]+: last out, final count -?[0-9]+$"
+#define STEP_LINE  "^Process [0-9]+: in critical section, count (-?[0-9]+)$"
+#define FINAL_LINE "^Process [0-9]+: (done|last out, final count -?[0-9]+)$"
+#define INSIDE     "while one worker is inside the critical section"
+#define DEADLOCK_CAUSES                                                                            \
+    "(a worker that died holding it without SEM_UNDO? a SEM_UNDO on the creator's initial +1?)"
 
 #define MAX_WORKERS 8
 
-/* --- what the kernel and the workers show ----------------------------------- */
-
-/* Processes waiting on any semaphore of the set with KEY (0 if none). */
-static int semaphore_waiters(key_t key)
+/* `counter WORKERS ITERATIONS PAUSE_US`, one of WORKERS. */
+static struct proc *start_worker(struct test_ctx *t, int workers, long iterations)
 {
-    struct ipc_object set;
-    int waiters = 0;
-
-    if (!sysv_find_key(IPC_KIND_SYSV_SEM, key, &set))
-        return 0;
-    for (size_t i = 0; i < set.size; i++) {
-        int increase = semctl(set.id, (int)i, GETNCNT);
-        int zero = semctl(set.id, (int)i, GETZCNT);
-        waiters += (increase > 0 ? increase : 0) + (zero > 0 ? zero : 0);
-    }
-    return waiters;
+    return start(t,
+                 ARGS("counter", textf(t, "%d", workers), textf(t, "%ld", iterations), PAUSE_US));
 }
 
-/* Has P ended? (Also collects what it printed so far.) */
-static bool has_ended(struct proc *p)
-{
-    return proc_wait(p, 0);
-}
+struct entering {
+    struct proc *holder;
+    struct deadlock_watch stuck;
+};
 
-static size_t count_running(struct proc *const *procs, size_t n)
+static bool entered_or_stuck(void *arg)
 {
-    size_t running = 0;
-    for (size_t i = 0; i < n; i++)
-        running += !has_ended(procs[i]);
-    return running;
-}
-
-/* Wait up to MS milliseconds, or less if one of PROCS ends. */
-static void tick(struct proc *const *procs, size_t n, int ms)
-{
-    struct pollfd fds[MAX_WORKERS];
-    nfds_t count = 0;
-
-    for (size_t i = 0; i < n && count < MAX_WORKERS; i++)
-        if (procs[i]->pidfd >= 0)
-            fds[count++] = (struct pollfd){.fd = procs[i]->pidfd, .events = POLLIN};
-    poll(fds, count, ms);
+    struct entering *e = arg;
+    return has_unread_line(e->holder) || has_ended(e->holder) || deadlocked(&e->stuck);
 }
 
 /*
- * Is it certain that PROCS (every worker not yet ended) hang? True once,
- * on two looks in a row, all RUNNING of them wait on the semaphore; *STUCK
- * carries the count of looks between calls.
- */
-static bool all_stuck(key_t key, size_t running, int *stuck)
-{
-    if (running > 0 && (size_t)semaphore_waiters(key) >= running)
-        return ++*stuck >= 2;
-    *stuck = 0;
-    return false;
-}
-
-/* The number after the last space of LINE. */
-static long last_number(const char *line)
-{
-    const char *space = strrchr(line, ' ');
-    return space ? strtol(space + 1, NULL, 10) : -1;
-}
-
-/* The first stdout line of P matching PATTERN, into LINE. */
-static bool find_line(const struct proc *p, const char *pattern, char *line, size_t size)
-{
-    regex_t re;
-    bool found = false;
-
-    if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-        abort();
-    for (size_t i = 0; !found && capture_line(&p->out, i, line, size); i++)
-        found = regexec(&re, line, 0, NULL, 0) == 0;
-    regfree(&re);
-    return found;
-}
-
-/* Add the last lines of one stream of P to the test's output. */
-static void show_stream(struct test_ctx *t, const char *label, const struct capture *c)
-{
-    char *text = capture_last_lines(c, 6);
-
-    if (text != NULL && text[0] != '\0') {
-        note(t, "    %s:", label);
-        for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"))
-            note(t, "      | %s", line);
-    }
-    free(text);
-}
-
-/* Show what P was run as and what it printed, for a failure above. */
-static void show_output(struct test_ctx *t, const struct proc *p)
-{
-    note(t, "  $ %s", p->command);
-    note(t, "    %s", proc_describe_end(p));
-    show_stream(t, "stdout (last lines)", &p->out);
-    show_stream(t, "stderr (last lines)", &p->err);
-}
-
-/* --- starting, holding and releasing workers ----------------------------------- */
-
-/* `counter WORKERS ITERATIONS PAUSE` at KEY; stdin stays open in step mode. */
-static struct proc *start_worker(struct test_ctx *t, key_t key, int workers, long iterations,
-                                 const char *pause)
-{
-    char workers_arg[32], iterations_arg[32];
-    const char *env[] = {shmlab_key_env(t, key), NULL};
-    struct proc_opts opts = {.env = env, .keep_stdin_open = strcmp(pause, "step") == 0};
-
-    snprintf(workers_arg, sizeof(workers_arg), "%d", workers);
-    snprintf(iterations_arg, sizeof(iterations_arg), "%ld", iterations);
-    return spawn(t, (const char *const[]){"counter", workers_arg, iterations_arg, pause, NULL},
-                 &opts);
-}
-
-/*
- * Start `counter WORKERS 1 step` at KEY, while no other worker runs, and
+ * Start `counter WORKERS 1 step` at KEY while no other worker runs, and
  * wait until it is inside the critical section, holding the semaphore,
- * having read the count COUNT. It stays there until release(); a failure
- * ends the test.
+ * having read the count COUNT. It stays there until release().
  */
 static struct proc *hold_inside(struct test_ctx *t, key_t key, int workers, long count)
 {
-    struct proc *holder = start_worker(t, key, workers, 1, "step");
-    long long deadline = now_ms() + scaled_timeout_ms(LINE_MS);
-    const char *line;
-    int stuck = 0;
+    struct proc *holder =
+        start(t, ARGS("counter", textf(t, "%d", workers), "1", "step"), KEEP_STDIN);
+    struct entering e = {holder, {.key = key, .procs = &e.holder, .n = 1}};
+    long seen;
 
-    while ((line = proc_expect_line(holder, STEP_LINE, QUEUE_TICK_MS)) == NULL) {
-        if (holder->state != PROC_RUNNING) {
-            check(t, false,
-                  "`%s` should print \"Process PID: in critical section, count N\", but it %s "
-                  "first",
-                  holder->command, proc_describe_end(holder));
-        } else if (all_stuck(key, 1, &stuck)) {
-            check(t, false,
-                  "`%s` waits for the semaphore although no other worker is running: its value "
-                  "is 0 and nobody will raise it (was it initialised to 1? is there a SEM_UNDO "
-                  "on the creator's initial +1, undone when the creator exited?)",
-                  holder->command);
-        } else if (now_ms() >= deadline) {
-            check(t, false,
-                  "`%s` should print \"Process PID: in critical section, count N\" within %d s, "
-                  "but it did not (in step mode, flush stdout before waiting for a line)",
-                  holder->command, scaled_timeout_ms(LINE_MS) / 1000);
-        } else {
-            continue;
-        }
-        show_output(t, holder);
-        test_end(t);
-    }
-    if (!check(t, last_number(line) == count,
-               "the worker inside the critical section should have read the count %ld, but it "
-               "printed: %s",
-               count, line)) {
-        show_output(t, holder);
-        test_end(t);
-    }
+    if (!wait_for(t, entered_or_stuck, &e, LINE_MS, "for the first worker to enter"))
+        fail_about(t, holder,
+                   "`%s` should print \"Process PID: in critical section, count N\" within %d s, "
+                   "but it did not (in step mode, flush stdout before waiting for a line)",
+                   holder->command, scaled_timeout_ms(LINE_MS) / 1000);
+    if (e.stuck.looks >= 2)
+        fail_about(t, holder,
+                   "`%s` waits for the semaphore although no other worker is running: its value "
+                   "is 0 and nobody will raise it (was it initialised to 1? is there a SEM_UNDO "
+                   "on the creator's initial +1, undone when the creator exited?)",
+                   holder->command);
+    if (has_ended(holder) && !has_unread_line(holder))
+        fail_about(t, holder,
+                   "`%s` should print \"Process PID: in critical section, count N\", but it %s "
+                   "first",
+                   holder->command, proc_describe_end(holder).text);
+    seen = await_number(t, holder, STEP_LINE);
+    if (seen != count)
+        fail_about(t, holder,
+                   "the worker inside the critical section should have read the count %ld, but "
+                   "it read %ld",
+                   count, seen);
     return holder;
 }
 
-/* Let a step-mode worker store its count and go on. */
+/* Let the holder store its count and go on. */
 static void release(struct test_ctx *t, struct proc *holder)
 {
-    check(t, proc_write_line(holder, "go"),
-          "`%s` closed its stdin while it was inside the critical section; it should read a line "
-          "there",
-          holder->command);
+    send_line(t, holder, "go");
 }
 
-/*
- * Wait until each of PROCS either waits for the semaphore or has ended.
- * Returns how many have ended, or -1 (a recorded failure) if they did
- * neither in time.
- */
-static int await_queued(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n)
+/* Wait until OTHERS, started while the holder is inside, queue or end;
+ * say so when some of them did not wait. */
+static void await_others(struct test_ctx *t, key_t key, struct proc *const *others, size_t n)
 {
-    long long deadline = now_ms() + scaled_timeout_ms(QUEUE_MS);
-
-    for (;;) {
-        size_t ended = n - count_running(procs, n);
-        if (ended + (size_t)semaphore_waiters(key) >= n)
-            return (int)ended;
-        if (now_ms() >= deadline) {
-            check(t, false,
-                  "while one worker was inside the critical section, %zu other worker(s) should "
-                  "have queued on the semaphore (semop), but after %d s only %d wait and %zu "
-                  "ended",
-                  n, scaled_timeout_ms(QUEUE_MS) / 1000, semaphore_waiters(key), ended);
-            for (size_t i = 0; i < n; i++)
-                show_output(t, procs[i]);
-            return -1;
-        }
-        tick(procs, n, QUEUE_TICK_MS);
-    }
-}
-
-/*
- * await_queued() for workers started while another one is held inside;
- * says so when some of them did not wait. False on a timeout.
- */
-static bool await_others(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n)
-{
-    int ended = await_queued(t, key, procs, n);
+    size_t ended = await_semaphore_queue(t, key, others, n, QUEUE_MS, INSIDE);
 
     if (ended > 0)
         note(t,
-             "%d worker(s) ran to their end while the first worker was held inside the critical "
+             "%zu worker(s) ran to their end while the first worker was held inside the critical "
              "section: they did not wait for it to leave. Then it was let go, and stored the "
              "count it had read plus one.",
              ended);
-    return ended >= 0;
 }
 
-/* --- ending ----------------------------------------------------------------------- */
-
-/*
- * PROCS, every worker at KEY still running, all end with status 0 - not
- * in a deadlock, not after the deadline (both are recorded failures).
- */
-static bool expect_all_end(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n)
+/* WORKERS, every worker still running at KEY, end with status 0. */
+static void expect_all_end(struct test_ctx *t, key_t key, struct proc *const *workers, size_t n)
 {
-    long long deadline = now_ms() + scaled_timeout_ms(RUN_MS);
-    size_t running;
-    int stuck = 0;
-    bool ok = true;
-
-    while ((running = count_running(procs, n)) > 0) {
-        if (all_stuck(key, running, &stuck)) {
-            check(t, false,
-                  "deadlock: the %zu worker(s) still running all wait for the semaphore, and "
-                  "nobody will ever give it back (a worker that died holding it without "
-                  "SEM_UNDO? a SEM_UNDO on the creator's initial +1?)",
-                  running);
-            break;
-        }
-        if (now_ms() >= deadline) {
-            check(t, false, "the workers should end within %d s, but %zu are still running",
-                  scaled_timeout_ms(RUN_MS) / 1000, running);
-            break;
-        }
-        tick(procs, n, RUN_TICK_MS);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (procs[i]->state == PROC_RUNNING) {
-            proc_kill(procs[i], SIGKILL);
-            show_output(t, procs[i]);
-            ok = false;
-        } else {
-            ok = expect_exit(t, procs[i], 0) && ok;
-        }
-    }
-    return ok && !test_failed(t);
+    await_all_end(t, key, workers, n, RUN_MS, DEADLOCK_CAUSES);
+    for (size_t i = 0; i < n; i++)
+        expect_end(t, workers[i], EXIT(0));
 }
 
 /*
- * PROCS (every worker of one count) end with status 0; exactly one, the
- * last out, prints the final count, which is EXPECTED; each other one
- * prints its "done" line.
+ * WORKERS (every worker of one count) end with status 0; each prints its
+ * "done" line, but one, the last out, prints the final count: EXPECTED.
  */
-static void expect_counted(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n,
+static void expect_counted(struct test_ctx *t, key_t key, struct proc *const *workers, size_t n,
                            long expected)
 {
-    const struct proc *last = NULL;
+    struct proc *last = NULL;
     long final_count = 0;
     size_t n_last = 0;
-    char line[256];
 
-    if (!expect_all_end(t, key, procs, n))
-        return;
+    expect_all_end(t, key, workers, n);
     for (size_t i = 0; i < n; i++) {
-        if (find_line(procs[i], LAST_LINE, line, sizeof(line))) {
+        const char *line = await_line(t, workers[i], FINAL_LINE);
+        if (strstr(line, "last out") != NULL) {
             n_last++;
-            last = procs[i];
-            final_count = last_number(line);
-        } else if (!check(t, find_line(procs[i], DONE_LINE, line, sizeof(line)),
-                          "`%s` should print \"Process PID: done\" (or, as the last out, its "
-                          "final count), but it did not",
-                          procs[i]->command)) {
-            show_output(t, procs[i]);
+            last = workers[i];
+            final_count = strtol(strrchr(line, ' ') + 1, NULL, 10);
         }
     }
-    if (!check(t, n_last == 1,
-               "exactly one of the %zu workers, the last to finish, should print \"Process PID: "
-               "last out, final count N\", but %zu did",
-               n, n_last)) {
+    if (n_last != 1) {
+        check(t, false,
+              "exactly one of the %zu workers, the last to finish, should print \"Process PID: "
+              "last out, final count N\", but %zu did",
+              n, n_last);
         for (size_t i = 0; i < n; i++)
-            show_output(t, procs[i]);
-        return;
+            show_transcript(t, workers[i]);
+        test_end(t);
     }
-    if (!check(t, final_count == expected,
-               "the final count should be %ld (every iteration of every worker), but the last "
-               "out printed %ld: %ld update(s) were lost",
-               expected, final_count, expected - final_count))
-        show_output(t, last);
+    if (final_count != expected)
+        fail_about(t, last,
+                   "the final count should be %ld (every iteration of every worker), but the last "
+                   "out printed %ld: %ld update(s) were lost",
+                   expected, final_count, expected - final_count);
 }
 
 /* --- the tests -------------------------------------------------------------- */
 
 static void one_worker(struct test_ctx *t)
 {
-    key_t key = unique_ipc_key(t);
-    struct proc *worker = start_worker(t, key, 1, 1000, "0");
-    char line[128];
+    key_t key = use_unique_ipc_key(t);
+    struct proc *worker = start_worker(t, 1, 1000);
 
-    if (!expect_all_end(t, key, &worker, 1))
-        return;
-    snprintf(line, sizeof(line), "Process %d: last out, final count 1000", (int)worker->pid);
-    expect_stdout_line(t, worker, line);
+    expect_all_end(t, key, &worker, 1);
+    expect_end(t, worker,
+               STDOUT_HAS(textf(t, "Process %d: last out, final count 1000", (int)worker->pid)));
 }
 
 static void objects_and_mode(struct test_ctx *t)
 {
-    key_t key = unique_ipc_key(t);
+    key_t key = use_unique_ipc_key(t);
     struct proc *holder = hold_inside(t, key, 1, 0);
-    struct ipc_object segment, set;
 
-    if (check(t, sysv_find_key(IPC_KIND_SYSV_SHM, key, &segment),
-              "while a worker is inside the critical section, a System V segment with key "
-              "0x%08x (SHMLAB_KEY) should exist, but none does",
-              (unsigned)key))
-        check(t, segment.mode == 0600,
-              "the segment's mode should be 0600 (only its owner may use it), but it is %04o",
-              (unsigned)segment.mode);
-    if (check(t, sysv_find_key(IPC_KIND_SYSV_SEM, key, &set),
-              "while a worker is inside the critical section, a System V semaphore set with key "
-              "0x%08x (SHMLAB_KEY) should exist, but none does",
-              (unsigned)key))
-        check(t, set.mode == 0600,
-              "the semaphore set's mode should be 0600 (anyone else could lock every worker "
-              "out), but it is %04o",
-              (unsigned)set.mode);
+    expect_sysv_object(t, IPC_KIND_SYSV_SHM, key, 0600, INSIDE, "only its owner may use it");
+    expect_sysv_object(t, IPC_KIND_SYSV_SEM, key, 0600, INSIDE,
+                       "anyone else could lock every worker out");
     release(t, holder);
     expect_all_end(t, key, &holder, 1);
 }
 
 static void mutual_exclusion(struct test_ctx *t)
 {
-    key_t key = unique_ipc_key(t);
+    key_t key = use_unique_ipc_key(t);
     struct proc *workers[2];
-    int ended;
 
     workers[0] = hold_inside(t, key, 2, 0);
-    workers[1] = start_worker(t, key, 2, 1, "0");
-    ended = await_queued(t, key, &workers[1], 1);
-    if (ended != 0) {
-        if (ended > 0) {
-            check(t, false,
-                  "a second worker ran to its end while the first was still inside the "
-                  "critical section: it must wait on the semaphore (semop) until the first "
-                  "leaves");
-            show_output(t, workers[1]);
-        }
-        return;
-    }
+    workers[1] = start_worker(t, 2, 1);
+    if (await_semaphore_queue(t, key, &workers[1], 1, QUEUE_MS, INSIDE) > 0)
+        fail_about(t, workers[1],
+                   "a second worker ran to its end while the first was still inside the critical "
+                   "section: it must wait on the semaphore (semop) until the first leaves");
     release(t, workers[0]);
     expect_counted(t, key, workers, 2, 2);
 }
@@ -416,14 +206,13 @@ static void mutual_exclusion(struct test_ctx *t)
 /* WORKERS workers count to 1 + (WORKERS - 1) * ITERATIONS together. */
 static void count_together(struct test_ctx *t, int workers, long iterations)
 {
-    key_t key = unique_ipc_key(t);
+    key_t key = use_unique_ipc_key(t);
     struct proc *all[MAX_WORKERS];
 
     all[0] = hold_inside(t, key, workers, 0);
     for (int i = 1; i < workers; i++)
-        all[i] = start_worker(t, key, workers, iterations, PAUSE_US);
-    if (!await_others(t, key, all + 1, (size_t)workers - 1))
-        return;
+        all[i] = start_worker(t, workers, iterations);
+    await_others(t, key, all + 1, (size_t)workers - 1);
     release(t, all[0]);
     expect_counted(t, key, all, (size_t)workers, 1 + (workers - 1) * iterations);
 }
@@ -446,36 +235,31 @@ static void eight_workers(struct test_ctx *t)
 static void staggered(struct test_ctx *t)
 {
     const long iterations = 500;
-    key_t key = unique_ipc_key(t);
+    key_t key = use_unique_ipc_key(t);
     struct proc *all[4];
 
     /* The first worker counts alone and leaves; the objects must stay. */
-    all[0] = start_worker(t, key, 4, iterations, PAUSE_US);
-    if (!expect_all_end(t, key, all, 1))
-        return;
+    all[0] = start_worker(t, 4, iterations);
+    expect_all_end(t, key, all, 1);
     /* The next ones find its count; two join while another is inside. */
     all[1] = hold_inside(t, key, 4, iterations);
-    all[2] = start_worker(t, key, 4, iterations, PAUSE_US);
-    if (await_queued(t, key, all + 2, 1) < 0)
-        return;
-    all[3] = start_worker(t, key, 4, iterations, PAUSE_US);
-    if (!await_others(t, key, all + 2, 2))
-        return;
+    all[2] = start_worker(t, 4, iterations);
+    await_semaphore_queue(t, key, all + 2, 1, QUEUE_MS, INSIDE);
+    all[3] = start_worker(t, 4, iterations);
+    await_others(t, key, all + 2, 2);
     release(t, all[1]);
     expect_counted(t, key, all, 4, 3 * iterations + 1);
 }
 
 static void killed_inside(struct test_ctx *t)
 {
-    key_t key = unique_ipc_key(t);
-    struct proc *holder, *others[2];
+    key_t key = use_unique_ipc_key(t);
+    struct proc *holder = hold_inside(t, key, 3, 0), *others[2];
 
-    holder = hold_inside(t, key, 3, 0);
     for (int i = 0; i < 2; i++)
-        others[i] = start_worker(t, key, 3, 200, PAUSE_US);
-    if (await_queued(t, key, others, 2) < 0)
-        return;
-    proc_kill(holder, SIGKILL);
+        others[i] = start_worker(t, 3, 200);
+    await_semaphore_queue(t, key, others, 2, QUEUE_MS, INSIDE);
+    send_signal(t, holder, SIGKILL);
     note(t, "killed `%s` (SIGKILL) while it was inside the critical section", holder->command);
     /* Once it is reaped, the kernel has undone its semop (SEM_UNDO) and
      * handed the semaphore to a waiting worker. */
@@ -484,93 +268,46 @@ static void killed_inside(struct test_ctx *t)
 
 static void nothing_left(struct test_ctx *t)
 {
-    key_t key = unique_ipc_key(t);
+    key_t key = use_unique_ipc_key(t);
     struct proc *all[2];
-    struct ipc_object left;
-    char what[512];
 
     all[0] = hold_inside(t, key, 2, 0);
-    all[1] = start_worker(t, key, 2, 100, PAUSE_US);
-    if (await_queued(t, key, all + 1, 1) < 0)
-        return;
+    all[1] = start_worker(t, 2, 100);
+    await_semaphore_queue(t, key, all + 1, 1, QUEUE_MS, INSIDE);
     release(t, all[0]);
-    if (!expect_all_end(t, key, all, 2))
-        return;
-    if (sysv_find_key(IPC_KIND_SYSV_SHM, key, &left)) {
-        ipc_object_describe(&left, what, sizeof(what));
-        check(t, false, "after the last worker left, %s is still there: the last out removes it",
-              what);
-    }
-    if (sysv_find_key(IPC_KIND_SYSV_SEM, key, &left)) {
-        ipc_object_describe(&left, what, sizeof(what));
-        check(t, false, "after the last worker left, %s is still there: the last out removes it",
-              what);
-    }
+    expect_all_end(t, key, all, 2);
+    expect_no_sysv_object(t, key, "after the last worker left", "the last out removes it");
 }
 
 static void semaphore_removed(struct test_ctx *t)
 {
-    key_t key = unique_ipc_key(t);
+    key_t key = use_unique_ipc_key(t);
     struct proc *worker = hold_inside(t, key, 1, 0);
-    struct ipc_object set;
-    const char *err;
 
-    require(t, sysv_find_key(IPC_KIND_SYSV_SEM, key, &set),
-            "while a worker is inside the critical section, a semaphore set with key 0x%08x "
-            "should exist, but none does",
-            (unsigned)key);
-    require(t, ipc_object_remove(&set), "internal: cannot remove the semaphore set");
-    note(t, "removed the semaphore set (id %d) while `%s` was inside", set.id, worker->command);
+    remove_sysv_object(t, IPC_KIND_SYSV_SEM, key, INSIDE);
     release(t, worker);
-    proc_close_stdin(worker);
-
-    if (!expect_exit(t, worker, 1) || !expect_one_stderr_line(t, worker))
-        return;
-    err = worker->err.head;
-    if (!check(t,
-               strstr(err, "semop") != NULL &&
-                   (strstr(err, strerror(EINVAL)) != NULL || strstr(err, strerror(EIDRM)) != NULL),
-               "the error should name semop and its reason (\"%s\" or \"%s\"), as die_errno "
-               "prints it, but it was: %.300s",
-               strerror(EINVAL), strerror(EIDRM), err))
-        show_output(t, worker);
+    close_stdin(t, worker);
+    /* The set is gone before the worker's next semop: EINVAL (EIDRM is
+     * for a semop asleep when the set goes). */
+    expect_end(t, worker, EXIT(1), ERROR("semop", EINVAL));
 }
 
-/* ARGV gets a usage message on stderr, exit status 2, no output. */
-static void expect_usage_error(struct test_ctx *t, key_t key, const char *const argv[])
+static void usage(struct test_ctx *t)
 {
-    const char *env[] = {shmlab_key_env(t, key), NULL};
-    struct proc_opts opts = {.env = env};
-    struct proc *p = run(t, argv, &opts);
+    key_t key = use_unique_ipc_key(t);
 
-    if (expect_exit(t, p, 2) && expect_one_stderr_line(t, p))
-        expect_stdout_empty(t, p);
-}
-
-static void usage_errors(struct test_ctx *t)
-{
-    key_t key = unique_ipc_key(t);
-    const char *const *const cases[] = {
-        (const char *const[]){"counter", NULL},
-        (const char *const[]){"counter", "2", NULL},
-        (const char *const[]){"counter", "2", "10", "5", "extra", NULL},
-        (const char *const[]){"counter", "two", "10", NULL},
-        (const char *const[]){"counter", "2", "10x", NULL},
-        (const char *const[]){"counter", "0", "10", NULL},
-        (const char *const[]){"counter", "2", "-5", NULL},
-        (const char *const[]){"counter", "2", "10", "fast", NULL},
-        (const char *const[]){"counter", "2", "10", "-1", NULL},
-    };
-    struct ipc_object left;
-
-    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
-        expect_usage_error(t, key, cases[i]);
-    check(t,
-          !sysv_find_key(IPC_KIND_SYSV_SHM, key, &left) &&
-              !sysv_find_key(IPC_KIND_SYSV_SEM, key, &left),
-          "a usage error must create nothing, but there is an object with key 0x%08x: check "
-          "the arguments before semget and shmget",
-          (unsigned)key);
+    expect_run(t, ARGS("counter"), USAGE);
+    expect_run(t, ARGS("counter", "2"), USAGE);
+    expect_run(t, ARGS("counter", "2", "10", "5", "extra"), USAGE);
+    expect_run(t, ARGS("counter", "two", "10"), USAGE);
+    expect_run(t, ARGS("counter", "2", "10x"), USAGE);
+    expect_run(t, ARGS("counter", "0", "10"), USAGE);
+    expect_run(t, ARGS("counter", "2", "-5"), USAGE);
+    expect_run(t, ARGS("counter", "2", "10", "fast"), USAGE);
+    expect_run(t, ARGS("counter", "2", "10", "-1"), USAGE);
+    expect_no_sysv_object(t, key, "after usage errors",
+                          "a usage error creates nothing: check the arguments before semget and "
+                          "shmget");
 }
 
 static const struct lab_test tests[] = {
@@ -585,15 +322,14 @@ static const struct lab_test tests[] = {
      .points = 5,
      .run = objects_and_mode,
      .title = "The segment and the semaphore set exist at SHMLAB_KEY with mode 0600",
-     .hint = "shmget and semget with the key from shmlab_key() and IPC_CREAT | 0600, not the "
-             "seed's 0666.",
+     .hint = "Both objects use the key from shmlab_key() and mode 0600, not the seed's 0666.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "mutual-exclusion",
      .points = 15,
      .run = mutual_exclusion,
      .title = "A second worker waits while the first is inside the critical section",
-     .hint = "Lock with semop(-1) before reading the count and unlock with semop(+1) after "
-             "storing it; never SETVAL a set that another worker may be holding.",
+     .hint = "Take the semaphore before reading the count and give it back after storing it; "
+             "never SETVAL a set that another worker may be holding.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "two-workers",
      .points = 10,
@@ -605,8 +341,8 @@ static const struct lab_test tests[] = {
      .points = 10,
      .run = four_workers,
      .title = "4 workers started together count every iteration (1 + 3 x 1000)",
-     .hint = "Only the creator (IPC_CREAT | IPC_EXCL) initialises the semaphore; the others "
-             "wait for sem_otime.",
+     .hint = "Only the creator (IPC_EXCL) initialises the semaphore; the others wait for "
+             "sem_otime.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "eight-workers",
      .points = 10,
@@ -626,26 +362,25 @@ static const struct lab_test tests[] = {
      .points = 15,
      .run = killed_inside,
      .title = "A worker killed inside the critical section does not block the others",
-     .hint = "Use SEM_UNDO on every semop that locks or unlocks (but not on the creator's "
-             "initial +1).",
+     .hint = "SEM_UNDO on every semop that locks or unlocks (but not on the creator's "
+             "initial +1): see semop(2).",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "nothing-left",
      .points = 10,
      .run = nothing_left,
      .title = "The last out removes the segment and the semaphore set",
-     .hint = "shmctl(IPC_RMID) and semctl(IPC_RMID) in the last out, after everyone has "
-             "counted out.",
+     .hint = "IPC_RMID for both objects, in the last out, after everyone has counted out.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "semaphore-removed",
      .points = 5,
      .run = semaphore_removed,
      .title = "A failing semop is reported (exit 1, naming semop), never ignored",
-     .hint = "Check every semop: if (semop(...) == -1) die_errno(\"semop\"); the seed ignores "
-             "its result.",
+     .hint = "Check what every semop returns and report a failure with die_errno(); the seed "
+             "ignores it.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "usage",
      .points = 5,
-     .run = usage_errors,
+     .run = usage,
      .title = "Bad arguments print a usage line, exit 2 and create nothing",
      .hint = "parse_long() each number with its range before semget; PAUSE_US may also be "
              "the word step.",

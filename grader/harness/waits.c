@@ -1,0 +1,120 @@
+/*
+ * waits.c - waiting for states of several programs that the kernel sends
+ * no event for: each of them queued on a semaphore, all of them in a
+ * deadlock. Linux says nothing when a process starts to wait in semop, so
+ * these waits are wait_for() conditions, asked whenever a program prints
+ * or ends and every few milliseconds between; no verdict depends on how
+ * long anything takes.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "harness/context.h"
+
+bool has_unread_line(const struct proc *p)
+{
+    const struct capture *out = &p->out;
+    return memchr(out->head + out->scanned, '\n', out->head_len - out->scanned) != NULL;
+}
+
+static size_t count_running(struct proc *const *procs, size_t n)
+{
+    size_t running = 0;
+
+    for (size_t i = 0; i < n; i++)
+        running += !has_ended(procs[i]);
+    return running;
+}
+
+/* Show the transcript of every one of PROCS still running. */
+static void show_running(struct test_ctx *t, struct proc *const *procs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!has_ended(procs[i]))
+            show_transcript(t, procs[i]);
+}
+
+/* --- queued on a semaphore ---------------------------------------------------- */
+
+struct queue_wait {
+    key_t key;
+    struct proc *const *procs;
+    size_t n, ended;
+    int waiting;
+};
+
+static bool queued_or_ended(void *arg)
+{
+    struct queue_wait *w = arg;
+
+    w->ended = w->n - count_running(w->procs, w->n);
+    w->waiting = semaphore_waiters(w->key);
+    return w->ended + (size_t)w->waiting >= w->n;
+}
+
+size_t await_semaphore_queue(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n,
+                             int timeout_ms, const char *when)
+{
+    struct queue_wait w = {.key = key, .procs = procs, .n = n};
+
+    if (wait_for(
+            t, queued_or_ended, &w, timeout_ms,
+            textf(t, "for %zu program(s) to wait on the semaphore set 0x%08x", n, (unsigned)key)))
+        return w.ended;
+    check(t, false,
+          "%s, %zu program(s) should each wait on the semaphore set with key 0x%08x (asleep in "
+          "semop) or end, but after %.1f s %d wait and %zu ended",
+          when, n, (unsigned)key, scaled_timeout_ms(timeout_ms) / 1000.0, w.waiting, w.ended);
+    show_running(t, procs, n);
+    test_end(t);
+}
+
+/* --- deadlocks ------------------------------------------------------------------ */
+
+bool deadlocked(struct deadlock_watch *watch)
+{
+    size_t running = count_running(watch->procs, watch->n);
+
+    /* Each waiter is a running program of PROCS: as many as run means
+     * all of them, and the one holding the semaphore is never among the
+     * waiters. */
+    if (running > 0 && (size_t)semaphore_waiters(watch->key) >= running)
+        return ++watch->looks >= 2;
+    watch->looks = 0;
+    return false;
+}
+
+struct end_wait {
+    struct deadlock_watch stuck;
+    bool all_ended;
+};
+
+static bool ended_or_deadlocked(void *arg)
+{
+    struct end_wait *w = arg;
+
+    w->all_ended = count_running(w->stuck.procs, w->stuck.n) == 0;
+    return w->all_ended || deadlocked(&w->stuck);
+}
+
+void await_all_end(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n,
+                   int timeout_ms, const char *causes)
+{
+    struct end_wait w = {.stuck = {.key = key, .procs = procs, .n = n}};
+    bool done =
+        wait_for(t, ended_or_deadlocked, &w, timeout_ms, textf(t, "for %zu program(s) to end", n));
+    size_t running = count_running(procs, n);
+
+    if (done && w.all_ended)
+        return;
+    if (done)
+        check(t, false,
+              "deadlock: the %zu program(s) still running all wait on the semaphore set with "
+              "key 0x%08x, and none of them can ever give it back%s%s",
+              running, (unsigned)key, causes != NULL ? " " : "", causes != NULL ? causes : "");
+    else
+        check(t, false, "the programs should end within %.1f s, but %zu of %zu are still running",
+              scaled_timeout_ms(timeout_ms) / 1000.0, running, n);
+    show_running(t, procs, n);
+    test_end(t);
+}
