@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "core/text.h"
 #include "harness/context.h"
@@ -179,6 +180,21 @@ void grader_error(struct test_ctx *t, const char *format, ...)
 
 /* --- names, keys, environment ----------------------------------------- */
 
+/* 64 random bits: names and keys no one can guess ahead of the test, to
+ * squat them (without namespaces, /dev/shm and the key space are shared
+ * with every other grading and user of the machine). */
+static unsigned long long random_bits(struct test_ctx *t)
+{
+    unsigned long long bits;
+    if (getrandom(&bits, sizeof(bits), 0) != (ssize_t)sizeof(bits))
+        grader_error(t, "internal: getrandom: %s", strerror(errno));
+    return bits;
+}
+
+/* How many unused names or keys the harness tries before it gives up:
+ * with random ones, a second try is already a rarity. */
+#define UNIQUE_TRIES 16
+
 const char *unique_shm_name(struct test_ctx *t)
 {
     struct test_record *rec = t->rec;
@@ -187,9 +203,14 @@ const char *unique_shm_name(struct test_ctx *t)
     if (rec->n_names >= MAX_NAMES)
         grader_error(t, "internal: the test asked for too many names");
     name = rec->names[rec->n_names];
-    snprintf(name, sizeof(rec->names[0]), "/shmlab-%ld-%u", t->unique_id, ++t->seq);
+    for (int i = 0;; i++) {
+        snprintf(name, sizeof(rec->names[0]), "/shmlab-%016llx", random_bits(t));
+        if (!shm_object_exists(name))
+            break;
+        if (i == UNIQUE_TRIES) /* the grader's problem, never the student's */
+            grader_error(t, "internal: no unused shm name after %d tries", UNIQUE_TRIES);
+    }
     rec->n_names++;
-    shm_object_remove(name); /* a stale one from a crashed run with our pid */
     return name;
 }
 
@@ -201,12 +222,16 @@ key_t unique_ipc_key(struct test_ctx *t)
 
     if (rec->n_keys >= MAX_NAMES)
         grader_error(t, "internal: the test asked for too many keys");
-    /* Keys are 0x5Axxxxxx: pid and a counter; skip any that are in use. */
-    do {
-        unsigned n = ((unsigned)t->unique_id * 64u + ++t->seq) & 0x00ffffffu;
-        key = (key_t)(0x5a000000u | n);
-    } while (sysv_find_key(IPC_KIND_SYSV_SHM, key, &existing) ||
-             sysv_find_key(IPC_KIND_SYSV_SEM, key, &existing));
+    /* Keys are 0x5Axxxxxx, the rest random; one in use is skipped. */
+    for (int i = 0;; i++) {
+        key = (key_t)(0x5a000000u | (unsigned)(random_bits(t) & 0x00ffffffu));
+        if (!sysv_find_key(IPC_KIND_SYSV_SHM, key, &existing) &&
+            !sysv_find_key(IPC_KIND_SYSV_SEM, key, &existing) &&
+            !sysv_find_key(IPC_KIND_SYSV_MSG, key, &existing))
+            break;
+        if (i == UNIQUE_TRIES)
+            grader_error(t, "internal: no unused IPC key after %d tries", UNIQUE_TRIES);
+    }
     rec->keys[rec->n_keys++] = key;
     return key;
 }

@@ -13,9 +13,11 @@
 #include "core/ipc.h"
 #include "sandbox/sandbox.h"
 
-/* Sandbox users are SANDBOX_UID_BASE + the grader's pid: unique among
- * gradings running at once, far above any real account. */
-#define SANDBOX_UID_BASE 1600000000u
+/* Sandbox users are SANDBOX_UID_BASE plus a random number below
+ * SANDBOX_UID_RANGE: far above any real account, below the 2^31 some
+ * tools take uids to end at. */
+#define SANDBOX_UID_BASE  1600000000u
+#define SANDBOX_UID_RANGE (1u << 28)
 
 /* Size caps of the private file systems a test gets. */
 #define SHM_TMPFS_OPTIONS   "size=64m,nr_inodes=8192,mode=1777"
