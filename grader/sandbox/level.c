@@ -205,7 +205,8 @@ bool sandbox_setup(enum sandbox_level level, const char *root, const char *work,
     if (level == SANDBOX_NAMESPACES)
         snprintf(sb.description, sizeof(sb.description),
                  "namespaces: each test in new PID, IPC, mount and network namespaces, private "
-                 "/dev/shm and /tmp, read-only system, checkout hidden; student programs as %s%s; "
+                 "/dev/shm and /tmp, System V IPC capped, read-only system, checkout hidden; "
+                 "student programs as %s%s; "
                  "resource limits",
                  user, sb.landlock_abi > 0 ? ", Landlock" : "");
     else

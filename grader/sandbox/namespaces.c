@@ -178,6 +178,52 @@ static bool private_build_folder(const char *build_dir, char *why, size_t size)
     return ok;
 }
 
+/*
+ * What one test's programs may hold in System V IPC. These limits are the
+ * IPC namespace's own, so they bind the test alone; RLIMIT_AS does not
+ * count segments a program made and detached, so without them one test
+ * could hold gigabytes. A lab needs a few small segments and sets.
+ */
+static const struct {
+    const char *path, *value;
+} IPC_LIMITS[] = {
+    {"/proc/sys/kernel/shmmax", "67108864"},     /* bytes in one segment: 64 MiB */
+    {"/proc/sys/kernel/shmall", "32768"},        /* pages in all segments: 128 MiB */
+    {"/proc/sys/kernel/shmmni", "128"},          /* segments */
+    {"/proc/sys/kernel/sem", "250 8192 32 128"}, /* per set, in all, per semop, sets */
+    {"/proc/sys/kernel/msgmni", "32"},           /* message queues */
+};
+
+/* Set IPC_LIMITS in the test's new IPC namespace, and read each back. */
+static bool cap_ipc(char *why, size_t size)
+{
+    for (size_t i = 0; i < sizeof(IPC_LIMITS) / sizeof(IPC_LIMITS[0]); i++) {
+        char now[128] = "";
+        int fd = open(IPC_LIMITS[i].path, O_WRONLY | O_CLOEXEC);
+        size_t len = strlen(IPC_LIMITS[i].value);
+        if (fd < 0 || write(fd, IPC_LIMITS[i].value, len) != (ssize_t)len) {
+            if (fd >= 0)
+                close(fd);
+            return sandbox_fail(why, size, "cannot set", IPC_LIMITS[i].path);
+        }
+        close(fd);
+        fd = open(IPC_LIMITS[i].path, O_RDONLY | O_CLOEXEC);
+        ssize_t got = fd >= 0 ? read(fd, now, sizeof(now) - 1) : -1;
+        if (fd >= 0)
+            close(fd);
+        now[got > 0 ? got : 0] = '\0';
+        /* The kernel shows "sem" with tabs. */
+        for (char *c = now; *c; c++)
+            *c = *c == '\t' ? ' ' : *c == '\n' ? '\0' : *c;
+        if (strcmp(now, IPC_LIMITS[i].value) != 0) {
+            snprintf(why, size, "sandbox: %s did not take %s (it reads %s)", IPC_LIMITS[i].path,
+                     IPC_LIMITS[i].value, now);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Can this process make the namespaces a test needs? Tried in a child. */
 bool namespaces_work(void)
 {
@@ -246,7 +292,7 @@ bool sandbox_enter_test(const char *build_dir, char *why, size_t size)
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return sandbox_fail(why, size, "mount", "/proc");
-    if (!private_build_folder(build_dir, why, size))
+    if (!cap_ipc(why, size) || !private_build_folder(build_dir, why, size))
         return false;
     if (chdir("/") < 0)
         return sandbox_fail(why, size, "chdir", "/");
