@@ -83,7 +83,7 @@ $(BUILD)/check_cli: tests/check_cli.c $(BUILD)/libshmgrade.a
 
 TEST_ENV := SHMLAB_ROOT=$(CURDIR) SHMGRADE=$(abspath $(SHMGRADE)) CK_DEFAULT_TIMEOUT=60
 
-unit-test: $(BUILD)/check_unit
+unit-test: $(BUILD)/check_unit $(PERTURB)
 	$(TEST_ENV) $(BUILD)/check_unit
 
 verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)

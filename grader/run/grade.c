@@ -283,53 +283,73 @@ static char *stage_student_files(const struct grade_config *config, const struct
 
 /* Run the lab's Makefile in the sandbox, as the sandbox user; the log is
  * the compiler's output. */
-static bool build_lab(const char *stage_labs, const char *stage_lab, const char *variant,
-                      char **log)
+/* One build of a lab: normal, or a variant (make VARIANT=...). */
+struct lab_build {
+    enum build_variant variant;
+    bool wanted;
+    char stage_labs[4096], dir[4096]; /* labs/ of the stage, and the lab's folder in it */
+    char *problem;                    /* why it could not be staged, or NULL */
+    struct proc *make;
+    long long started;
+    bool built;
+    char *log; /* the compiler's output */
+};
+
+/* Start the lab's Makefile in B's staged folder, in the sandbox, as the
+ * sandbox user. */
+static void start_build(struct lab_build *b, const char *variant)
 {
-    char variant_arg[64];
+    char variant_arg[64], tmpdir[4200];
     const char *argv[] = {"/usr/bin/make", "-s", "--no-print-directory", variant_arg, NULL};
-    char tmpdir[4200];
     const char *env[] = {tmpdir, NULL};
-    struct sandbox_exec exec = {.limits = &BUILD_LIMITS, .dir = stage_lab, .stage = stage_labs};
+    struct sandbox_exec exec = {.limits = &BUILD_LIMITS, .dir = b->dir, .stage = b->stage_labs};
     struct proc_opts opts = {
-        .cwd = stage_lab,
+        .cwd = b->dir,
         .env = env,
         .before_exec = sandbox_build_exec,
         .before_exec_arg = &exec,
         .output_limit = BUILD_OUTPUT_LIMIT,
     };
-    struct proc *p;
-    bool ok;
 
     snprintf(variant_arg, sizeof(variant_arg), "VARIANT=%s", variant);
     /* The compiler keeps its temporary files next to its output. */
-    format_path(tmpdir, sizeof(tmpdir), "TMPDIR=%s", stage_lab);
-    sandbox_give_folder(stage_lab);
-    p = proc_spawn(argv, &opts);
-
-    if (p == NULL) {
-        *log = xasprintf("cannot run make: %s", strerror(errno));
-        return false;
+    format_path(tmpdir, sizeof(tmpdir), "TMPDIR=%s", b->dir);
+    sandbox_give_folder(b->dir);
+    b->started = now_ms();
+    b->make = proc_spawn(argv, &opts);
+    if (b->make == NULL) {
+        b->log = xasprintf("cannot run make: %s", strerror(errno));
+        return;
     }
-    if (p->confine_error != NULL) {
+    if (b->make->confine_error != NULL) {
         /* Fail closed: never build student code with fewer limits. */
         fprintf(stderr, "shmgrade: cannot confine the build, so it was not run: %s\n",
-                p->confine_error);
+                b->make->confine_error);
         exit(3);
     }
-    ok = proc_wait(p, BUILD_TIMEOUT_MS);
-    if (!ok)
-        proc_kill(p, SIGKILL);
-    char *out = capture_text(&p->out), *err = capture_text(&p->err);
-    *log = xasprintf("%s%s%s", out ? out : "", err ? err : "",
-                     ok ? "" : "\n[the build did not finish in time and was stopped]\n");
+}
+
+/* Wait for B's build (every other build is drained meanwhile). */
+static void finish_build(struct lab_build *b)
+{
+    long long left = b->started + BUILD_TIMEOUT_MS - now_ms();
+    bool ended;
+
+    if (b->make == NULL)
+        return;
+    ended = proc_wait(b->make, left > 0 ? (int)left : 0);
+    if (!ended)
+        proc_kill(b->make, SIGKILL);
+    char *out = capture_text(&b->make->out), *err = capture_text(&b->make->err);
+    char *log = xasprintf("%s%s%s", out ? out : "", err ? err : "",
+                          ended ? "" : "\n[the build did not finish in time and was stopped]\n");
+    b->log = report_text_copy(log);
+    free(log);
     free(out);
     free(err);
-    ok = ok && p->state == PROC_EXITED && p->exit_code == 0;
-    proc_free(p);
-    sandbox_kill_all();
-    kill_all_descendants();
-    return ok;
+    b->built = ended && b->make->state == PROC_EXITED && b->make->exit_code == 0;
+    proc_free(b->make);
+    b->make = NULL;
 }
 
 /* --- grading -------------------------------------------------------------- */
@@ -381,76 +401,69 @@ static const char *variant_name(enum build_variant variant)
     return names[variant];
 }
 
-/*
- * Stage LAB into WORK_DIR/[VARIANT/]labs/LAB and build it. Returns why
- * the submission cannot be staged (allocated), or NULL; *BUILT says
- * whether it built, *LOG holds the compiler's output.
- */
-static char *stage_and_build(const struct lab *lab, const struct grade_config *config, bool flat_ok,
-                             enum build_variant variant, char *stage_lab, size_t size, bool *built,
-                             char **log)
+/* Stage LAB into WORK_DIR/[VARIANT/]labs/LAB for B, and start its build. */
+static void stage_and_start(const struct lab *lab, const struct grade_config *config, bool flat_ok,
+                            struct lab_build *b)
 {
-    char stage_labs[4096];
-    char *problem;
-
-    *built = false;
-    *log = NULL;
-    if (variant == BUILD_NORMAL)
-        format_path(stage_labs, sizeof(stage_labs), "%s/labs", config->work_dir);
+    if (b->variant == BUILD_NORMAL)
+        format_path(b->stage_labs, sizeof(b->stage_labs), "%s/labs", config->work_dir);
     else
-        format_path(stage_labs, sizeof(stage_labs), "%s/%s/labs", config->work_dir,
-                    variant_name(variant));
-    format_path(stage_lab, size, "%s/%s", stage_labs, lab->id);
-    if (make_folders_for(stage_labs) < 0)
+        format_path(b->stage_labs, sizeof(b->stage_labs), "%s/%s/labs", config->work_dir,
+                    variant_name(b->variant));
+    format_path(b->dir, sizeof(b->dir), "%s/%s", b->stage_labs, lab->id);
+    if (make_folders_for(b->stage_labs) < 0)
         exit(3);
-    problem = config->problem != NULL ? xasprintf("%s", config->problem)
-                                      : stage_lab_files(config->root, lab, stage_labs);
-    if (problem == NULL)
-        problem = stage_student_files(config, lab, flat_ok, stage_lab);
-    if (problem == NULL)
-        *built = build_lab(stage_labs, stage_lab, variant_name(variant), log);
-    if (*log != NULL) {
-        char *clean = report_text_copy(*log);
-        free(*log);
-        *log = clean;
-    }
-    return problem;
+    b->problem = config->problem != NULL ? xasprintf("%s", config->problem)
+                                         : stage_lab_files(config->root, lab, b->stage_labs);
+    if (b->problem == NULL)
+        b->problem = stage_student_files(config, lab, flat_ok, b->dir);
+    if (b->problem == NULL)
+        start_build(b, variant_name(b->variant));
 }
-
-/* A variant build of the lab, made when a selected test needs it. */
-struct variant_build {
-    bool tried, built;
-    char dir[4096];
-    char *log;
-};
 
 void grade_lab(const struct lab *lab, const struct grade_config *config, bool flat_ok,
                struct lab_result *result)
 {
-    struct variant_build variants[BUILD_THREADS + 1] = {0};
+    struct lab_build builds[BUILD_THREADS + 1];
+    struct lab_build *normal = &builds[BUILD_NORMAL];
     long long start = now_ms();
-    char *problem;
     size_t n = 0;
 
     lab_result_init(result, lab);
     result->tests = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*result->tests));
-    if (result->tests == NULL) {
+    struct test_job *jobs = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*jobs));
+    size_t n_jobs = 0;
+    if (result->tests == NULL || jobs == NULL) {
         perror("calloc");
         exit(3);
     }
-    problem = stage_and_build(lab, config, flat_ok, BUILD_NORMAL, variants[BUILD_NORMAL].dir,
-                              sizeof(variants[BUILD_NORMAL].dir), &variants[BUILD_NORMAL].built,
-                              &result->build_log);
-    if (problem != NULL) {
+    /* Every build a selected test needs, at once: the variants take
+     * longer to compile, and the machine has more than one core. */
+    for (int v = BUILD_NORMAL; v <= BUILD_THREADS; v++)
+        builds[v] = (struct lab_build){.variant = (enum build_variant)v, .wanted = v == 0};
+    for (size_t i = 0; i < lab->n_tests; i++)
+        if (test_selected(&lab->tests[i], config))
+            builds[lab->tests[i].build].wanted = true;
+    stage_and_start(lab, config, flat_ok, normal);
+    for (int v = BUILD_SANITIZE; v <= BUILD_THREADS && normal->problem == NULL; v++)
+        if (builds[v].wanted)
+            stage_and_start(lab, config, flat_ok, &builds[v]);
+    for (int v = BUILD_NORMAL; v <= BUILD_THREADS; v++)
+        finish_build(&builds[v]);
+    sandbox_kill_all();
+    kill_all_descendants();
+
+    result->build_log = normal->log;
+    normal->log = NULL;
+    if (normal->problem != NULL) {
         result->state = LAB_BAD_SUBMISSION;
-        result->problem = report_text_copy(problem);
-        free(problem);
-    } else if (!variants[BUILD_NORMAL].built) {
+        result->problem = report_text_copy(normal->problem);
+    } else if (!normal->built) {
         result->state = LAB_BUILD_FAILED;
     }
     for (size_t i = 0; i < lab->n_tests; i++) {
         const struct lab_test *test = &lab->tests[i];
-        struct variant_build *v = &variants[test->build];
+        struct lab_build *b = &builds[test->build];
         if (!test_selected(test, config))
             continue;
         if (result->state != LAB_GRADED) {
@@ -460,24 +473,23 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
                              : "not run: the submission could not be staged");
             continue;
         }
-        if (!v->tried) {
-            /* The normal build worked, so the same files stage again. */
-            free(stage_and_build(lab, config, flat_ok, test->build, v->dir, sizeof(v->dir),
-                                 &v->built, &v->log));
-            v->tried = true;
-        }
-        if (test->build != BUILD_NORMAL && !v->built) {
+        if (!b->built) {
             /* The sources compiled in the normal build: a variant that
              * does not is the grader's problem (a missing runtime). */
             grader_error_verdict(&result->tests[n++], test,
                                  xasprintf("the %s build of the lab failed:\n%s",
-                                           variant_name(test->build), v->log ? v->log : ""));
+                                           variant_name(test->build), b->log ? b->log : ""));
             continue;
         }
-        run_test(test, v->dir, &result->tests[n++]);
+        jobs[n_jobs++] = (struct test_job){test, b->dir, &result->tests[n++]};
     }
-    for (size_t i = BUILD_SANITIZE; i <= BUILD_THREADS; i++)
-        free(variants[i].log);
+    run_tests(jobs, n_jobs, test_parallelism());
+    free(jobs);
+    kill_all_descendants();
+    for (int v = BUILD_NORMAL; v <= BUILD_THREADS; v++) {
+        free(builds[v].problem);
+        free(builds[v].log);
+    }
     result->n_tests = n;
     lab_result_total(result);
     result->seconds = (double)(now_ms() - start) / 1000.0;
