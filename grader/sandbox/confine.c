@@ -10,7 +10,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/keyctl.h>
+#include <linux/securebits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -68,6 +70,33 @@ static int set_limit(int resource, const char *name, rlim_t soft, rlim_t hard, c
     return 0;
 }
 
+/* No capability now, none after exec (an empty bounding set, and uid 0
+ * of the user namespace no longer brings any), and none to get back. */
+static int drop_every_capability(char *why, size_t size)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct none[2] = {{0}}, now[2];
+
+    for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+            return refuse(why, size, "prctl(PR_CAPBSET_DROP)");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+        return refuse(why, size, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
+    if (prctl(PR_SET_SECUREBITS,
+              SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED,
+              0, 0, 0) < 0)
+        return refuse(why, size, "prctl(PR_SET_SECUREBITS)");
+    if (syscall(SYS_capset, &header, none) < 0 || syscall(SYS_capget, &header, now) < 0)
+        return refuse(why, size, "capset");
+    if (now[0].effective | now[0].permitted | now[0].inheritable | now[1].effective |
+        now[1].permitted | now[1].inheritable) {
+        snprintf(why, size, "sandbox: capabilities remain after capset");
+        return -1;
+    }
+    return 0;
+}
+
 int sandbox_student_exec(void *arg, char *why, size_t size)
 {
     const struct sandbox_exec *e = arg;
@@ -107,7 +136,11 @@ int sandbox_student_exec(void *arg, char *why, size_t size)
         return refuse(why, size, "landlock");
 
     /* 5. The sandbox user, last: it can no longer undo any of the above.
-     *    Then check that no way back is left. */
+     *    Then check that no way back is left. Without root, the program
+     *    stays root of the test's user namespace, stripped of every
+     *    capability, now and across exec. */
+    if (sb.rootless && drop_every_capability(why, size) < 0)
+        return -1;
     if (become_sandbox_user() < 0)
         return refuse(why, size, "setgroups, setresgid, setresuid to the sandbox user");
     if (sb.own_user) {
@@ -127,7 +160,7 @@ int sandbox_build_exec(void *arg, char *why, size_t size)
     int tree;
 
     if (sb.level == SANDBOX_NAMESPACES) {
-        if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
+        if (unshare_namespaces(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
             return refuse(why, size, "unshare");
         if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
             return refuse(why, size, "mount --make-rprivate /");

@@ -170,7 +170,7 @@ static bool choose_sandbox_uid(char *why, size_t size)
 bool sandbox_setup(enum sandbox_level level, const char *root, const char *work, char *why,
                    size_t size)
 {
-    bool can_namespace = geteuid() == 0 && namespaces_work();
+    bool can_namespace;
     long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
     char user[64] = "the grader's own user";
     const char *reason = "";
@@ -179,12 +179,17 @@ bool sandbox_setup(enum sandbox_level level, const char *root, const char *work,
     snprintf(sb.work, sizeof(sb.work), "%s", work ? work : "");
     sb.landlock_abi = abi > 0 ? (int)abi : 0;
     sb.own_user = geteuid() == 0;
+    sb.rootless = !sb.own_user;
+    sb.outer_uid = geteuid();
+    sb.outer_gid = getegid();
+    can_namespace = namespaces_work();
     if (!choose_sandbox_uid(why, size))
         return false;
     if (level == SANDBOX_NAMESPACES && !can_namespace) {
         snprintf(why, size,
                  "--isolation namespaces: this grader cannot create PID, IPC, mount and network "
-                 "namespaces here (it needs root; try --isolation none)");
+                 "namespaces here (as root, or as an ordinary user where the kernel allows user "
+                 "namespaces; try --isolation none)");
         return false;
     }
     if (level == SANDBOX_AUTO)
@@ -202,7 +207,15 @@ bool sandbox_setup(enum sandbox_level level, const char *root, const char *work,
             return false;
         }
     }
-    if (level == SANDBOX_NAMESPACES)
+    if (level == SANDBOX_NAMESPACES && sb.rootless)
+        snprintf(sb.description, sizeof(sb.description),
+                 "namespaces (user namespaces, without root): each test in new user, PID, IPC, "
+                 "mount and network namespaces, private /dev/shm and /tmp, System V IPC capped, "
+                 "read-only system, checkout hidden; student programs as the grader's own user "
+                 "without any privilege, unable to see or signal anything outside their test%s; "
+                 "resource limits",
+                 sb.landlock_abi > 0 ? ", Landlock" : "");
+    else if (level == SANDBOX_NAMESPACES)
         snprintf(sb.description, sizeof(sb.description),
                  "namespaces: each test in new PID, IPC, mount and network namespaces, private "
                  "/dev/shm and /tmp, System V IPC capped, read-only system, checkout hidden; "

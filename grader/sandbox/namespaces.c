@@ -224,6 +224,43 @@ static bool cap_ipc(char *why, size_t size)
     return true;
 }
 
+/* Write TEXT to the file PATH; -1 with errno. */
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    size_t len = strlen(text);
+    int rc = fd >= 0 && write(fd, text, len) == (ssize_t)len ? 0 : -1;
+    int saved = errno;
+
+    if (fd >= 0)
+        close(fd);
+    errno = saved;
+    return rc;
+}
+
+/*
+ * Without root, namespaces come with a user namespace of their own, in
+ * which the grader's uid and gid are root: it may then mount, and set the
+ * IPC namespace's limits (files of that root). A student program gives up
+ * every capability before it runs (sandbox_student_exec), so it cannot
+ * undo the mounts that hide the checkout, and it sees and signals nothing
+ * outside its PID namespace.
+ */
+int unshare_namespaces(int flags)
+{
+    char map[64];
+
+    if (!sb.rootless)
+        return unshare(flags);
+    if (unshare(flags | CLONE_NEWUSER) < 0)
+        return -1;
+    snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)sb.outer_uid);
+    if (write_file("/proc/self/uid_map", map) < 0 || write_file("/proc/self/setgroups", "deny") < 0)
+        return -1;
+    snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)sb.outer_gid);
+    return write_file("/proc/self/gid_map", map);
+}
+
 /* Can this process make the namespaces a test needs? Tried in a child. */
 bool namespaces_work(void)
 {
@@ -234,7 +271,7 @@ bool namespaces_work(void)
         return false;
     if (pid == 0) {
         char why[256];
-        if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
+        if (unshare_namespaces(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
             _exit(1);
         pid_t init = fork();
         if (init == 0) {
@@ -262,7 +299,7 @@ bool sandbox_enter_test(const char *build_dir, char *why, size_t size)
         return true;
     if (pipe2(alive, O_CLOEXEC) < 0)
         return sandbox_fail(why, size, "pipe", NULL);
-    if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
+    if (unshare_namespaces(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
         return sandbox_fail(why, size, "unshare", NULL);
     fflush(NULL);
     init = fork();

@@ -28,6 +28,11 @@
 struct sandbox_state {
     enum sandbox_level level; /* resolved: NONE or NAMESPACES */
     bool own_user;
+    /* Not root: the namespaces are owned by a user namespace of their own,
+     * in which the grader's uid and gid are root (unshare_namespaces()). */
+    bool rootless;
+    uid_t outer_uid;
+    gid_t outer_gid;
     uid_t uid;
     int landlock_abi;
     bool inside; /* this process is a test's pid 1 */
@@ -56,6 +61,10 @@ int make_folders(const char *path);
 
 /* Can this process make the namespaces a test needs? Tried in a child. */
 bool namespaces_work(void);
+
+/* Unshare FLAGS, in a user namespace of their own when the grader is not
+ * root (its uid and gid root inside). -1 with errno. */
+int unshare_namespaces(int flags);
 
 /* Fill WHY with "WHAT PATH: strerror(errno)"; returns false. */
 bool sandbox_fail(char *why, size_t size, const char *what, const char *path);
