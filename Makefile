@@ -94,7 +94,7 @@ $(BUILD)/check_hostile: tests/check_hostile.c $(BUILD)/libshmgrade.a
 hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_hostile
 
-test: format-check
+test: format-check layering-check
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory verdict-test
