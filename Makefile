@@ -66,13 +66,18 @@ $(BUILD)/check_unit: $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a \
 	    $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/check_verdicts: tests/check_verdicts.c $(BUILD)/libshmgrade.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+# What the end-to-end suites share (tests/support.h).
+SUPPORT_OBJ := $(BUILD)/tests/support.o
 
-$(BUILD)/check_cli: tests/check_cli.c $(BUILD)/libshmgrade.a
+$(SUPPORT_OBJ): tests/support.c tests/support.h $(LIB_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -c -o $@ $<
+
+$(BUILD)/check_verdicts $(BUILD)/check_cli $(BUILD)/check_hostile: $(BUILD)/%: tests/%.c \
+    tests/support.h $(SUPPORT_OBJ) $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(SUPPORT_OBJ) $(BUILD)/libshmgrade.a \
+	    $(LDLIBS) $(CHECK_LIBS)
 
 TEST_ENV := SHMLAB_ROOT=$(CURDIR) SHMGRADE=$(abspath $(SHMGRADE)) CK_DEFAULT_TIMEOUT=60
 
@@ -84,10 +89,6 @@ verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)
 
 cli-test: $(BUILD)/check_cli $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_cli
-
-$(BUILD)/check_hostile: tests/check_hostile.c $(BUILD)/libshmgrade.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
 # Submissions that attack the grader (tests/hostile/), in both isolation
 # levels, and bad input (archives, links, binary and enormous files).
@@ -161,10 +162,11 @@ autolab:
 dist:
 	@scripts/make-dist $(BUILD)
 
-$(BUILD)/check_instructor: tests/check_instructor.c $(LAB_OBJ) $(BUILD)/libshmgrade.a
+$(BUILD)/check_instructor: tests/check_instructor.c tests/support.h $(SUPPORT_OBJ) $(LAB_OBJ) \
+    $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(LAB_OBJ) $(BUILD)/libshmgrade.a \
-	    $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(SUPPORT_OBJ) $(LAB_OBJ) \
+	    $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
 # Class grading, every report format, the platform bundles' simulated runs
 # and the student pack's contents.
