@@ -152,14 +152,23 @@ $(SHMCLASS): $(BUILD)/grader/cli/shmclass.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
 # and autograde-Makefile. See platforms/.
 BUNDLE_LABS = $(if $(LAB),$(LAB),$(notdir $(patsubst %/,%,$(LAB_DIRS))))
 
+# Packs and bundles are made from a checkout's committed files; an unpacked
+# student pack has neither the scripts nor the history.
+IN_REPOSITORY = @test -x scripts/make-dist || { echo "make $@: packs and bundles are made in \
+the shmlab repository (from its committed files), not in a student pack" >&2; exit 2; }
+
 gradescope:
+	$(IN_REPOSITORY)
 	@for lab in $(BUNDLE_LABS); do platforms/make-bundle gradescope $$lab $(BUILD)/gradescope || exit 1; done
 
 autolab:
+	$(IN_REPOSITORY)
 	@for lab in $(BUNDLE_LABS); do platforms/make-bundle autolab $$lab $(BUILD)/autolab || exit 1; done
 
-# The student starter pack, build/shmlab-student.tar.gz: no solutions, no hidden tests.
+# The student starter pack, build/shmlab-student.tar.gz: committed files only,
+# no solutions, no hidden tests.
 dist:
+	$(IN_REPOSITORY)
 	@scripts/make-dist $(BUILD)
 
 $(BUILD)/check_instructor: tests/check_instructor.c tests/support.h $(SUPPORT_OBJ) $(LAB_OBJ) \

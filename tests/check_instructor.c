@@ -1383,6 +1383,10 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
                                       "hidden tests run at final grading (100 in all)") != NULL,
                   "%s", p->out.head);
     proc_free(p);
+    /* A pack is no place to make packs: it says so. */
+    p = RUN_IN(top, NULL, "make", "--no-print-directory", "dist");
+    assert_exit_saying(p, 2, "made in the shmlab repository");
+    proc_free(p);
     free(staged_corpus);
     free(build_arg);
     free(top);
@@ -1391,6 +1395,53 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
     free(tarball);
     free(pack);
     free(build);
+}
+END_TEST
+
+/*
+ * An instructor tries a solution in a scratch clone, over the skeleton, and
+ * makes the pack and the bundles before putting the skeleton back: what
+ * ships is still the committed skeleton (and no untracked file), and the
+ * build says what it left out. Without the repository's history (a copy
+ * without .git), packing is refused with a reason.
+ */
+START_TEST(packs_and_bundles_hold_committed_files_only)
+{
+    char *base = fresh_folder("scratch"), *scratch = xasprintf("%s/repo", base);
+    char *build_arg = xasprintf("BUILD=%s/out", scratch);
+    static const char *const targets[] = {"dist", "gradescope", "autolab"};
+    struct proc *p;
+
+    sh(work, "git clone -q '%s' '%s'", root, scratch);
+    sh(scratch, "git show HEAD:labs/" LAB01 "/writer.c > skeleton.c && "
+                "cp solutions/" LAB01 "/writer.c labs/" LAB01 "/ && "
+                "! cmp -s skeleton.c labs/" LAB01 "/writer.c && "
+                "echo 'my notes' > labs/" LAB01 "/notes.txt");
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        p = RUN_IN(scratch, NULL, "make", "--no-print-directory", targets[i], "LAB=01", build_arg);
+        assert_exit_saying(p, 0, "uncommitted changes are left out");
+        ck_assert_msg(strstr(p->err.head, "labs/" LAB01 "/writer.c") != NULL,
+                      "make %s does not name the changed file: %s", targets[i], p->err.head);
+        proc_free(p);
+    }
+    sh(scratch, "tar -xzOf out/shmlab-student.tar.gz shmlab-student/labs/" LAB01 "/writer.c | "
+                "cmp - skeleton.c && "
+                "! tar -tzf out/shmlab-student.tar.gz | grep -q notes.txt && "
+                "unzip -p out/gradescope/" LAB01 "/autograder.zip labs/" LAB01 "/writer.c | "
+                "cmp - skeleton.c && "
+                "tar -xOf out/autolab/" LAB01 "/autograde.tar shmlab/labs/" LAB01 "/writer.c | "
+                "cmp - skeleton.c");
+
+    sh(scratch, "rm -rf .git");
+    p = RUN_IN(scratch, NULL, "scripts/make-dist", "out");
+    assert_exit_saying(p, 2, "is not a git checkout of shmlab");
+    proc_free(p);
+    p = RUN_IN(scratch, NULL, "platforms/make-bundle", "gradescope", "01", "out");
+    assert_exit_saying(p, 2, "is not a git checkout of shmlab");
+    proc_free(p);
+    free(build_arg);
+    free(scratch);
+    free(base);
 }
 END_TEST
 
@@ -1450,6 +1501,7 @@ static Suite *instructor_suite(void)
     tcase_add_test(platforms, gradescope_bundle_grades_in_a_fake_autograder_tree);
     tcase_add_test(platforms, autolab_bundle_prints_the_autoresult_last);
     tcase_add_test(platforms, the_student_pack_has_no_solutions_and_no_hidden_tests);
+    tcase_add_test(platforms, packs_and_bundles_hold_committed_files_only);
     tcase_set_timeout(platforms, 900);
     suite_add_tcase(s, platforms);
     return s;
