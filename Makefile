@@ -32,7 +32,7 @@ LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
 
 SHMGRADE := $(BUILD)/shmgrade
 
-.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check clean
+.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check docs docs-check clean
 
 all: $(SHMGRADE)
 
@@ -98,6 +98,7 @@ hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_hostile
 
 test: format-check layering-check
+	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory verdict-test
@@ -130,6 +131,14 @@ format:
 
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# The handouts' tables of tests (labs/*/README.md) are generated from the
+# grader's list: docs rewrites them, docs-check fails when they differ.
+docs: $(SHMGRADE)
+	@SHMGRADE=$(SHMGRADE) scripts/update-readme-tests
+
+docs-check: $(SHMGRADE)
+	@SHMGRADE=$(SHMGRADE) scripts/update-readme-tests --check
 
 # grader/'s folders depend one way only (core <- sandbox <- harness <- run <-
 # cli; core <- report <- run): every #include checked.
