@@ -92,8 +92,9 @@ verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)
 cli-test: $(BUILD)/check_cli $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_cli
 
-# Submissions that attack the grader (tests/hostile/), in both isolation
-# levels, and bad input (archives, links, binary and enormous files).
+# Submissions that attack the grader (tests/hostile/), in every isolation
+# level the machine has (SHMLAB_REQUIRE_ISOLATION=namespaces,none: both, or
+# fail), and bad input (archives, links, binary and enormous files).
 hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_hostile
 
