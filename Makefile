@@ -54,12 +54,15 @@ $(SHMGRADE): $(BUILD)/grader/cli/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
 GRADE_ARGS := $(if $(LAB),--lab $(LAB)) $(if $(SUBMISSION),--submission $(SUBMISSION)) \
               $(if $(FORMAT),--format $(FORMAT)) $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS)
 
+# A grading that ran is no failed build: whatever the score, the report is
+# the summary and make succeeds. shmgrade's own status (1: some test failed)
+# is for scripts; only bad usage (2) or a failing grader (3) fails the target.
 grade: $(SHMGRADE)
-	@$(SHMGRADE) $(GRADE_ARGS)
+	@$(SHMGRADE) $(GRADE_ARGS) || { status=$$?; [ $$status -eq 1 ] || exit $$status; }
 
 # Where a self-learner stands: a line per lab and the next test to fix.
 progress: $(SHMGRADE)
-	@$(SHMGRADE) --summary $(GRADE_ARGS)
+	@$(SHMGRADE) --summary $(GRADE_ARGS) || { status=$$?; [ $$status -eq 1 ] || exit $$status; }
 
 # --- the project's own tests ---------------------------------------------------
 

@@ -261,6 +261,46 @@ START_TEST(hidden_tests_complete_the_100_points)
 }
 END_TEST
 
+/* make's failure lines: "make: *** [Makefile:61: grade] Error 1". */
+static void assert_no_make_error(const struct proc *p)
+{
+    ck_assert_msg(!strstr(p->out.head, "] Error ") && !strstr(p->err.head, "] Error ") &&
+                      !strstr(p->err.head, "*** "),
+                  "`%s` reads like a failed build:\nstdout: %.2000s\nstderr: %.2000s", p->command,
+                  p->out.head, p->err.head);
+}
+
+/* The student-facing targets (make grade at the top and in a lab's
+ * folder, make progress): a grading that ran is no failed build, whatever
+ * the score; bad usage still fails, saying why. */
+START_TEST(make_grade_of_a_skeleton_succeeds_with_a_clean_summary)
+{
+    char *build = xasprintf("BUILD=%s", shmgrade_path), *lab = NULL;
+    struct proc *p;
+
+    *strrchr(build, '/') = '\0'; /* the grader under test's build folder */
+    lab = xasprintf("%s/labs/01-posix-shm", shmlab_root);
+    p = RUN_IN(shmlab_root, NULL, "make", "--no-print-directory", "grade", "LAB=01", build);
+    assert_exit_saying(p, 0, "TOTAL: 0/95 visible");
+    assert_no_make_error(p);
+    proc_free(p);
+    p = RUN_IN(lab, NULL, "make", "grade", build);
+    assert_exit_saying(p, 0, "TOTAL: 0/95 visible");
+    assert_no_make_error(p);
+    proc_free(p);
+    p = RUN_IN(shmlab_root, NULL, "make", "--no-print-directory", "progress", "LAB=01", build);
+    assert_exit_saying(p, 0, "next: round-trip");
+    assert_no_make_error(p);
+    proc_free(p);
+
+    p = RUN_IN(shmlab_root, NULL, "make", "--no-print-directory", "grade", "LAB=99", build);
+    assert_exit_saying(p, 2, "no lab '99'");
+    proc_free(p);
+    free(lab);
+    free(build);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -279,6 +319,7 @@ int main(void)
     tcase_add_test(tc, an_unknown_test_id_is_a_usage_error_listing_the_ids);
     tcase_add_test(tc, test_without_lab_resolves_the_lab_or_refuses);
     tcase_add_test(tc, hidden_tests_complete_the_100_points);
+    tcase_add_test(tc, make_grade_of_a_skeleton_succeeds_with_a_clean_summary);
     suite_add_tcase(s, tc);
     return run_suite(s);
 }
