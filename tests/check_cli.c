@@ -23,18 +23,10 @@ static struct proc *run_shmgrade(const char *const args[])
 }
 #define SHMGRADE(...) run_shmgrade((const char *const[]){__VA_ARGS__, NULL})
 
-/* A submission folder holding lab 01's solution; its lab folder in *LAB. */
-static char *solution_folder(char **lab)
+/* Write TEXT (SIZE bytes) to the file NAME of the staged lab folder. */
+static void put_file(const struct staged *sub, const char *name, const char *text, size_t size)
 {
-    char *dir = stage_in_temp("01-posix-shm", NULL);
-    *lab = xasprintf("%s/01-posix-shm", dir);
-    return dir;
-}
-
-/* Write TEXT (SIZE bytes) to the file NAME of the lab folder LAB. */
-static void put_file(const char *lab, const char *name, const char *text, size_t size)
-{
-    char *path = xasprintf("%s/%s", lab, name);
+    char *path = staged_file(sub, name);
     write_file(path, text, size);
     free(path);
 }
@@ -74,52 +66,48 @@ END_TEST
 
 START_TEST(a_missing_file_is_reported_and_scores_zero)
 {
-    char *lab, *dir = solution_folder(&lab);
-    char *reader = xasprintf("%s/reader.c", lab);
+    struct staged sub = stage_in_temp("01-posix-shm", NULL);
+    char *reader = staged_file(&sub, "reader.c");
 
     ck_assert_int_eq(unlink(reader), 0);
-    struct proc *p = SHMGRADE("--lab", "01", "--submission", dir);
+    struct proc *p = SHMGRADE("--lab", "01", "--submission", sub.dir);
     assert_exit_saying(p, 1, "reader.c is missing from the submission");
     ck_assert_ptr_nonnull(strstr(p->out.head, "TOTAL: 0/95 visible"));
     proc_free(p);
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
     free(reader);
-    free(lab);
-    free(dir);
+    staged_remove(&sub);
 }
 END_TEST
 
 START_TEST(binary_files_and_symlinks_are_refused)
 {
-    char *lab, *dir = solution_folder(&lab);
-    char *link = xasprintf("%s/reader.c", lab);
+    struct staged sub = stage_in_temp("01-posix-shm", NULL);
+    char *link = staged_file(&sub, "reader.c");
     char *target = xasprintf("%s/solutions/01-posix-shm/reader.c", shmlab_root);
 
-    put_file(lab, "reader.c", "int main(void)\0{}", 17);
-    struct proc *p = SHMGRADE("--lab", "01", "--submission", dir);
+    put_file(&sub, "reader.c", "int main(void)\0{}", 17);
+    struct proc *p = SHMGRADE("--lab", "01", "--submission", sub.dir);
     assert_exit_saying(p, 1, "is a binary file");
     proc_free(p);
 
     ck_assert_int_eq(unlink(link), 0);
     ck_assert_int_eq(symlink(target, link), 0);
-    p = SHMGRADE("--lab", "01", "--submission", dir);
+    p = SHMGRADE("--lab", "01", "--submission", sub.dir);
     assert_exit_saying(p, 1, "symbolic link");
     proc_free(p);
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
     free(target);
     free(link);
-    free(lab);
-    free(dir);
+    staged_remove(&sub);
 }
 END_TEST
 
 START_TEST(a_build_failure_shows_the_compiler_and_scores_zero)
 {
     static const char broken[] = "int main(void) { return undeclared; }\n";
-    char *lab, *dir = solution_folder(&lab);
+    struct staged sub = stage_in_temp("01-posix-shm", NULL);
 
-    put_file(lab, "reader.c", broken, sizeof(broken) - 1);
-    struct proc *p = SHMGRADE("--lab", "01", "--submission", dir, "--format", "json");
+    put_file(&sub, "reader.c", broken, sizeof(broken) - 1);
+    struct proc *p = SHMGRADE("--lab", "01", "--submission", sub.dir, "--format", "json");
     json_t *report = json_loads(p->out.head, 0, NULL);
     json_t *graded = json_array_get(json_object_get(report, "labs"), 0);
 
@@ -135,28 +123,25 @@ START_TEST(a_build_failure_shows_the_compiler_and_scores_zero)
     ck_assert_int_eq(json_integer_value(json_object_get(graded, "hidden_points")), 5);
     json_decref(report);
     proc_free(p);
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
-    free(lab);
-    free(dir);
+    staged_remove(&sub);
 }
 END_TEST
 
 START_TEST(flat_layout_one_test_and_output_file)
 {
-    char *lab, *dir = solution_folder(&lab);
-    char *out = xasprintf("%s/report.txt", dir);
+    struct staged sub = stage_in_temp("01-posix-shm", NULL);
+    char *out = xasprintf("%s/report.txt", sub.dir);
     struct stat st;
 
     /* A flat folder works when one lab is graded. */
-    struct proc *p = SHMGRADE("--lab", "01", "--submission", lab, "--test", "usage", "-o", out);
+    struct proc *p =
+        SHMGRADE("--lab", "01", "--submission", sub.lab_dir, "--test", "usage", "-o", out);
     assert_exit(p, 0);
     ck_assert_int_eq(stat(out, &st), 0);
     ck_assert_int_gt(st.st_size, 0);
     proc_free(p);
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
     free(out);
-    free(lab);
-    free(dir);
+    staged_remove(&sub);
 }
 END_TEST
 
@@ -304,22 +289,15 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("cli");
-    TCase *tc = tcase_create("command line");
 
     support_init("check_cli", "cli-test");
-    tcase_set_timeout(tc, 300);
-    tcase_add_test(tc, help_and_list_succeed);
-    tcase_add_test(tc, bad_command_lines_exit_2_with_a_reason);
-    tcase_add_test(tc, a_missing_file_is_reported_and_scores_zero);
-    tcase_add_test(tc, binary_files_and_symlinks_are_refused);
-    tcase_add_test(tc, a_build_failure_shows_the_compiler_and_scores_zero);
-    tcase_add_test(tc, flat_layout_one_test_and_output_file);
-    tcase_add_test(tc, the_exit_status_says_whether_everything_passed);
-    tcase_add_test(tc, list_shows_each_lab_worth_100_points);
-    tcase_add_test(tc, an_unknown_test_id_is_a_usage_error_listing_the_ids);
-    tcase_add_test(tc, test_without_lab_resolves_the_lab_or_refuses);
-    tcase_add_test(tc, hidden_tests_complete_the_100_points);
-    tcase_add_test(tc, make_grade_of_a_skeleton_succeeds_with_a_clean_summary);
-    suite_add_tcase(s, tc);
+    ADD_TESTS(s, "command line", 300, help_and_list_succeed, bad_command_lines_exit_2_with_a_reason,
+              a_missing_file_is_reported_and_scores_zero, binary_files_and_symlinks_are_refused,
+              a_build_failure_shows_the_compiler_and_scores_zero,
+              flat_layout_one_test_and_output_file, the_exit_status_says_whether_everything_passed,
+              list_shows_each_lab_worth_100_points,
+              an_unknown_test_id_is_a_usage_error_listing_the_ids,
+              test_without_lab_resolves_the_lab_or_refuses, hidden_tests_complete_the_100_points,
+              make_grade_of_a_skeleton_succeeds_with_a_clean_summary);
     return run_suite(s);
 }

@@ -60,12 +60,6 @@ static struct level {
 } levels[N_LEVELS] = {{.name = "namespaces"}, {.name = "none"}};
 static struct names entries;
 
-/* The path of lab 01's file NAME in the staged submission DIR. */
-static char *lab_file(const char *dir, const char *name)
-{
-    return xasprintf("%s/%s/%s", dir, LAB, name);
-}
-
 /* The lab's tests.c, which no submission may change. */
 static char *tests_source(void)
 {
@@ -272,17 +266,18 @@ START_TEST(hostile_entry_is_contained)
 {
     const char *name = entries.names[_i];
     char *entry = xasprintf("%s/tests/hostile/%s", shmlab_root, name);
-    char *tests_before = tests_source(), *submission;
+    char *tests_before = tests_source();
     struct grading g[N_LEVELS];
     struct expected e;
+    struct staged sub;
 
     expected_read(entry, &e);
-    submission = stage_in_temp(LAB, entry);
+    sub = stage_in_temp(LAB, entry);
     /* Every level tested at once: half the time, and a harder test. */
     for (int i = 0; i < N_LEVELS; i++) {
         const char *extra[] = {"--test", TESTS, "--isolation", levels[i].name, NULL};
         if (levels[i].tested)
-            start_grading(&g[i], submission, extra);
+            start_grading(&g[i], sub.dir, extra);
     }
     for (int i = 0; i < N_LEVELS; i++)
         if (levels[i].tested)
@@ -294,8 +289,7 @@ START_TEST(hostile_entry_is_contained)
         json_decref(g[i].report);
     }
     expected_free(&e);
-    ck_assert_int_eq(remove_tree(submission, NULL), 0);
-    free(submission);
+    staged_remove(&sub);
     free(tests_before);
     free(entry);
 }
@@ -466,31 +460,31 @@ START_TEST(bad_folders_get_a_clear_message)
 {
     char *dir = temp_folder("hostile-folder"), *lab = xasprintf("%s/%s", dir, LAB);
     char *target = xasprintf("%s/solutions/%s", shmlab_root, LAB), *file;
+    struct staged sub;
     int fd;
 
     /* The lab's folder is a link to the solutions. */
     ck_assert_int_eq(symlink(target, lab), 0);
     expect_graded(dir, false, "leads outside the submission folder");
     ck_assert_int_eq(remove_tree(dir, NULL), 0);
-    free(dir);
 
     /* A binary file where the source should be. */
-    dir = stage_in_temp(LAB, NULL);
-    file = lab_file(dir, "writer.c");
+    sub = stage_in_temp(LAB, NULL);
+    file = staged_file(&sub, "writer.c");
     write_file(file, "\177ELF\0\0\0", 7);
-    expect_graded(dir, false, "binary file");
+    expect_graded(sub.dir, false, "binary file");
 
     /* A missing file. */
     ck_assert_int_eq(unlink(file), 0);
-    expect_graded(dir, false, "missing");
+    expect_graded(sub.dir, false, "missing");
 
     /* An enormous file. */
     fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(ftruncate(fd, 64 << 20), 0);
     ck_assert_int_eq(close(fd), 0);
-    expect_graded(dir, false, "a source file may have at most");
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
+    expect_graded(sub.dir, false, "a source file may have at most");
+    staged_remove(&sub);
     free(file);
     free(target);
     free(lab);
@@ -499,9 +493,10 @@ START_TEST(bad_folders_get_a_clear_message)
 END_TEST
 
 /* Insert LINES into FILE of the staged lab before the line holding AT. */
-static void insert_before(const char *dir, const char *file, const char *at, const char *lines)
+static void insert_before(const struct staged *sub, const char *file, const char *at,
+                          const char *lines)
 {
-    char *path = lab_file(dir, file), *text = read_file(path, NULL), *found = strstr(text, at);
+    char *path = staged_file(sub, file), *text = read_file(path, NULL), *found = strstr(text, at);
     char *changed;
 
     ck_assert_msg(found != NULL, "%s has no \"%s\"", path, at);
@@ -514,16 +509,16 @@ static void insert_before(const char *dir, const char *file, const char *at, con
 
 START_TEST(valgrind_names_the_error_and_the_faulting_line)
 {
-    char *dir = stage_in_temp(LAB, NULL);
+    struct staged sub = stage_in_temp(LAB, NULL);
     struct grading g;
     const char *extra[] = {"--test", "round-trip", "--valgrind", NULL};
 
-    insert_before(dir, "writer.c", "int main", "char *volatile kept;\n\n");
-    insert_before(dir, "writer.c", "    fd = shm_open",
+    insert_before(&sub, "writer.c", "int main", "char *volatile kept;\n\n");
+    insert_before(&sub, "writer.c", "    fd = shm_open",
                   "    kept = malloc(10);\n    kept[10] = 1;\n    kept = NULL;\n");
-    insert_before(dir, "writer.c", "#include \"shmlab.h\"", "#include <stdlib.h>\n");
-    insert_before(dir, "reader.c", "    fd = shm_open", "    *(volatile int *)0 = 1;\n");
-    start_grading(&g, dir, extra);
+    insert_before(&sub, "writer.c", "#include \"shmlab.h\"", "#include <stdlib.h>\n");
+    insert_before(&sub, "reader.c", "    fd = shm_open", "    *(volatile int *)0 = 1;\n");
+    start_grading(&g, sub.dir, extra);
     finish_grading(&g);
     json_t *test = json_array_get(json_object_get(g.report, "tests"), 0);
     const char *output = json_string_value(json_object_get(test, "output"));
@@ -535,26 +530,19 @@ START_TEST(valgrind_names_the_error_and_the_faulting_line)
                   "the reader's crash does not name its line: %s", output);
     assert_nothing_left(&g, "valgrind");
     json_decref(g.report);
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
-    free(dir);
+    staged_remove(&sub);
 }
 END_TEST
 
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
-    TCase *attacks = tcase_create("attacks");
-    TCase *input = tcase_create("bad input");
+    TCase *attacks = add_tests(s, "attacks", 600, NULL);
 
-    tcase_set_timeout(attacks, 600);
-    tcase_set_timeout(input, 600);
     tcase_add_loop_test(attacks, hostile_entry_is_contained, 0, (int)entries.n);
-    tcase_add_test(input, archives_of_a_solution_get_full_marks);
-    tcase_add_test(input, bad_archives_get_a_clear_message_and_write_nothing_outside);
-    tcase_add_test(input, bad_folders_get_a_clear_message);
-    tcase_add_test(input, valgrind_names_the_error_and_the_faulting_line);
-    suite_add_tcase(s, attacks);
-    suite_add_tcase(s, input);
+    ADD_TESTS(s, "bad input", 600, archives_of_a_solution_get_full_marks,
+              bad_archives_get_a_clear_message_and_write_nothing_outside,
+              bad_folders_get_a_clear_message, valgrind_names_the_error_and_the_faulting_line);
     return s;
 }
 

@@ -1479,31 +1479,20 @@ static int pin_program(const char **program, const char *name)
 static Suite *instructor_suite(void)
 {
     Suite *s = suite_create("instructor");
-    TCase *formats = tcase_create("formats");
-    TCase *classes = tcase_create("class");
-    TCase *platforms = tcase_create("platforms");
 
-    tcase_add_test(formats, junit_is_schema_valid_with_hostile_output);
-    tcase_add_test(formats, tap_is_parsed_by_tap_parser);
-    tcase_add_test(formats, gradescope_json_follows_the_specification);
-    tcase_add_test(formats, autolab_prints_the_autoresult_last_and_keeps_hidden_details_back);
-    tcase_add_test(formats, json_report_reads_back_into_the_same_model);
-    tcase_add_test(formats, csv_cells_are_quoted_when_they_must_be);
-    tcase_add_test(formats, shmgrade_junit_and_tap_of_a_real_submission_are_valid);
-    tcase_set_timeout(formats, 300);
-    suite_add_tcase(s, formats);
-    tcase_add_test(classes, a_class_is_graded_into_a_gradebook_reports_and_a_summary);
-    tcase_add_test(classes, unchanged_submissions_are_not_graded_again);
-    tcase_add_test(classes, a_grader_that_hangs_or_crashes_costs_only_that_submission);
-    tcase_add_test(classes, shmclass_refuses_bad_command_lines);
-    tcase_set_timeout(classes, 900);
-    suite_add_tcase(s, classes);
-    tcase_add_test(platforms, gradescope_bundle_grades_in_a_fake_autograder_tree);
-    tcase_add_test(platforms, autolab_bundle_prints_the_autoresult_last);
-    tcase_add_test(platforms, the_student_pack_has_no_solutions_and_no_hidden_tests);
-    tcase_add_test(platforms, packs_and_bundles_hold_committed_files_only);
-    tcase_set_timeout(platforms, 900);
-    suite_add_tcase(s, platforms);
+    ADD_TESTS(s, "formats", 300, junit_is_schema_valid_with_hostile_output,
+              tap_is_parsed_by_tap_parser, gradescope_json_follows_the_specification,
+              autolab_prints_the_autoresult_last_and_keeps_hidden_details_back,
+              json_report_reads_back_into_the_same_model, csv_cells_are_quoted_when_they_must_be,
+              shmgrade_junit_and_tap_of_a_real_submission_are_valid);
+    ADD_TESTS(s, "class", 900, a_class_is_graded_into_a_gradebook_reports_and_a_summary,
+              unchanged_submissions_are_not_graded_again,
+              a_grader_that_hangs_or_crashes_costs_only_that_submission,
+              shmclass_refuses_bad_command_lines);
+    ADD_TESTS(s, "platforms", 900, gradescope_bundle_grades_in_a_fake_autograder_tree,
+              autolab_bundle_prints_the_autoresult_last,
+              the_student_pack_has_no_solutions_and_no_hidden_tests,
+              packs_and_bundles_hold_committed_files_only);
     return s;
 }
 

@@ -80,11 +80,10 @@ static void assert_verdict(const char *lab, const char *name, const char *submis
 START_TEST(solution_gets_full_marks)
 {
     const char *lab = lab_ids.names[_i];
-    char *dir = stage_in_temp(lab, NULL);
+    struct staged sub = stage_in_temp(lab, NULL);
 
-    assert_verdict(lab, "solution", dir, "", "the reference solution");
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
-    free(dir);
+    assert_verdict(lab, "solution", sub.dir, "", "the reference solution");
+    staged_remove(&sub);
 }
 END_TEST
 
@@ -115,13 +114,12 @@ START_TEST(corpus_entry_fails_exactly_its_tests)
 {
     const struct corpus_case *c = &cases[_i];
     struct expected e;
-    char *dir;
+    struct staged sub;
 
     expected_read(c->dir, &e);
-    dir = stage_in_temp(c->lab, c->dir);
-    assert_verdict(c->lab, c->name, dir, e.fails, e.about);
-    ck_assert_int_eq(remove_tree(dir, NULL), 0);
-    free(dir);
+    sub = stage_in_temp(c->lab, c->dir);
+    assert_verdict(c->lab, c->name, sub.dir, e.fails, e.about);
+    staged_remove(&sub);
     expected_free(&e);
 }
 END_TEST
@@ -157,17 +155,12 @@ END_TEST
 static Suite *verdict_suite(void)
 {
     Suite *s = suite_create("verdicts");
-    TCase *ends = tcase_create("solutions and skeletons");
-    TCase *corpus = tcase_create("corpus");
+    TCase *ends = add_tests(s, "solutions and skeletons", 1200, NULL);
+    TCase *corpus = ADD_TESTS(s, "corpus", 1200, a_patch_that_no_longer_applies_fails_loudly);
 
-    tcase_set_timeout(ends, 1200);
-    tcase_set_timeout(corpus, 1200);
     tcase_add_loop_test(ends, solution_gets_full_marks, 0, (int)lab_ids.n);
     tcase_add_loop_test(ends, skeleton_gets_zero, 0, (int)lab_ids.n);
-    tcase_add_test(corpus, a_patch_that_no_longer_applies_fails_loudly);
     tcase_add_loop_test(corpus, corpus_entry_fails_exactly_its_tests, 0, (int)n_cases);
-    suite_add_tcase(s, ends);
-    suite_add_tcase(s, corpus);
     return s;
 }
 

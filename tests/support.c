@@ -35,6 +35,17 @@ void support_init(const char *suite, const char *make_target)
     setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
+TCase *add_tests(Suite *suite, const char *name, double timeout, const TTest *const tests[])
+{
+    TCase *tc = tcase_create(name);
+
+    tcase_set_timeout(tc, timeout);
+    for (size_t i = 0; tests != NULL && tests[i] != NULL; i++)
+        tcase_add_test(tc, tests[i]);
+    suite_add_tcase(suite, tc);
+    return tc;
+}
+
 int run_suite(Suite *suite)
 {
     SRunner *runner = srunner_create(suite);
@@ -352,13 +363,26 @@ void stage_submission(const char *lab, const char *entry, const char *dest)
     free(script);
 }
 
-char *stage_in_temp(const char *lab, const char *entry)
+struct staged stage_in_temp(const char *lab, const char *entry)
 {
-    char *dir = temp_folder("submission"), *dest = xasprintf("%s/%s", dir, lab);
+    struct staged s = {.dir = temp_folder("submission")};
 
-    stage_submission(lab, entry, dest);
-    free(dest);
-    return dir;
+    s.lab_dir = xasprintf("%s/%s", s.dir, lab);
+    stage_submission(lab, entry, s.lab_dir);
+    return s;
+}
+
+char *staged_file(const struct staged *s, const char *name)
+{
+    return xasprintf("%s/%s", s->lab_dir, name);
+}
+
+void staged_remove(struct staged *s)
+{
+    ck_assert_msg(remove_tree(s->dir, NULL) == 0, "cannot remove %s: %s", s->dir, strerror(errno));
+    free(s->lab_dir);
+    free(s->dir);
+    s->dir = s->lab_dir = NULL;
 }
 
 /* --- files and folders ------------------------------------------------------------- */

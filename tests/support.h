@@ -29,6 +29,12 @@ extern const char *shmgrade_path;
  */
 void support_init(const char *suite, const char *make_target);
 
+/* Add to SUITE a test case NAME of the NULL-terminated TESTS (or none),
+ * each allowed TIMEOUT seconds; the case, for loop tests. */
+TCase *add_tests(Suite *suite, const char *name, double timeout, const TTest *const tests[]);
+#define ADD_TESTS(suite, name, timeout, ...)                                                       \
+    add_tests((suite), (name), (timeout), (const TTest *const[]){__VA_ARGS__, NULL})
+
 /* Run SUITE (freed here); the exit status: 0 when every test passed. */
 int run_suite(Suite *suite);
 
@@ -120,9 +126,15 @@ void names_free(struct names *list);
  */
 void stage_submission(const char *lab, const char *entry, const char *dest);
 
-/* A fresh temporary folder holding LAB/, staged as stage_submission does;
- * the folder's path (the caller removes the tree and frees it). */
-char *stage_in_temp(const char *lab, const char *entry);
+/* A submission staged in a fresh temporary folder DIR, as DIR/LAB/ (LAB_DIR). */
+struct staged {
+    char *dir, *lab_dir;
+};
+struct staged stage_in_temp(const char *lab, const char *entry);
+/* The path of the file NAME in the staged lab folder; the caller frees it. */
+char *staged_file(const struct staged *s, const char *name);
+/* Remove the folder and free S. */
+void staged_remove(struct staged *s);
 
 /* --- files and folders ------------------------------------------------------------- */
 
