@@ -12,9 +12,11 @@ PKGS     := jansson libarchive
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 -g \
             $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
 LDLIBS   := $(shell pkg-config --libs $(PKGS)) $(EXTRA_LDLIBS)
-CHECK_LIBS := $(shell pkg-config --libs check)
+# Deferred (=): Check comes with install-deps --dev, and grading needs none
+# of it, so `make grade` must not even ask pkg-config about it.
+CHECK_LIBS = $(shell pkg-config --libs check)
 # Test code builds paths in fixed buffers freely; a cut path fails a test.
-TEST_CFLAGS := -Wno-format-truncation $(shell pkg-config --cflags check)
+TEST_CFLAGS = -Wno-format-truncation $(shell pkg-config --cflags check)
 
 # grader/cli/ holds the two programs, grader/inject/ what the grader puts
 # into student programs; every other folder is library.
@@ -33,7 +35,7 @@ SHMGRADE := $(BUILD)/shmgrade
 # Preloaded into student programs by race-prone tests; found next to shmgrade.
 PERTURB  := $(BUILD)/libshmlab-perturb.so
 
-.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check clean
+.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check docs docs-check clean
 
 all: $(SHMGRADE)
 
@@ -59,12 +61,15 @@ $(PERTURB): grader/inject/perturb.c
 GRADE_ARGS := $(if $(LAB),--lab $(LAB)) $(if $(SUBMISSION),--submission $(SUBMISSION)) \
               $(if $(FORMAT),--format $(FORMAT)) $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS)
 
+# A grading that ran is no failed build: whatever the score, the report is
+# the summary and make succeeds. shmgrade's own status (1: some test failed)
+# is for scripts; only bad usage (2) or a failing grader (3) fails the target.
 grade: $(SHMGRADE)
-	@$(SHMGRADE) $(GRADE_ARGS)
+	@$(SHMGRADE) $(GRADE_ARGS) || { status=$$?; [ $$status -eq 1 ] || exit $$status; }
 
 # Where a self-learner stands: a line per lab and the next test to fix.
 progress: $(SHMGRADE)
-	@$(SHMGRADE) --summary $(GRADE_ARGS)
+	@$(SHMGRADE) --summary $(GRADE_ARGS) || { status=$$?; [ $$status -eq 1 ] || exit $$status; }
 
 # --- the project's own tests ---------------------------------------------------
 
@@ -73,13 +78,18 @@ $(BUILD)/check_unit: $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a \
 	    $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/check_verdicts: tests/check_verdicts.c $(BUILD)/libshmgrade.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+# What the end-to-end suites share (tests/support.h).
+SUPPORT_OBJ := $(BUILD)/tests/support.o
 
-$(BUILD)/check_cli: tests/check_cli.c $(BUILD)/libshmgrade.a
+$(SUPPORT_OBJ): tests/support.c tests/support.h $(LIB_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -c -o $@ $<
+
+$(BUILD)/check_verdicts $(BUILD)/check_cli $(BUILD)/check_hostile: $(BUILD)/%: tests/%.c \
+    tests/support.h $(SUPPORT_OBJ) $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(SUPPORT_OBJ) $(BUILD)/libshmgrade.a \
+	    $(LDLIBS) $(CHECK_LIBS)
 
 TEST_ENV := SHMLAB_ROOT=$(CURDIR) SHMGRADE=$(abspath $(SHMGRADE)) CK_DEFAULT_TIMEOUT=60
 
@@ -92,16 +102,14 @@ verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)
 cli-test: $(BUILD)/check_cli $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_cli
 
-$(BUILD)/check_hostile: tests/check_hostile.c $(BUILD)/libshmgrade.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
-
-# Submissions that attack the grader (tests/hostile/), in both isolation
-# levels, and bad input (archives, links, binary and enormous files).
+# Submissions that attack the grader (tests/hostile/), in every isolation
+# level the machine has (SHMLAB_REQUIRE_ISOLATION=namespaces,none: both, or
+# fail), and bad input (archives, links, binary and enormous files).
 hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_hostile
 
-test: format-check
+test: format-check layering-check
+	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory cli-test
 	$(MAKE) --no-print-directory verdict-test
@@ -135,6 +143,14 @@ format:
 format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
+# The handouts' tables of tests (labs/*/README.md) are generated from the
+# grader's list: docs rewrites them, docs-check fails when they differ.
+docs: $(SHMGRADE)
+	@SHMGRADE=$(SHMGRADE) scripts/update-readme-tests
+
+docs-check: $(SHMGRADE)
+	@SHMGRADE=$(SHMGRADE) scripts/update-readme-tests --check
+
 # grader/'s folders depend one way only (core <- sandbox <- harness <- run <-
 # cli; core <- report <- run): every #include checked.
 layering-check:
@@ -158,20 +174,30 @@ $(SHMCLASS): $(BUILD)/grader/cli/shmclass.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
 # and autograde-Makefile. See platforms/.
 BUNDLE_LABS = $(if $(LAB),$(LAB),$(notdir $(patsubst %/,%,$(LAB_DIRS))))
 
+# Packs and bundles are made from a checkout's committed files; an unpacked
+# student pack has neither the scripts nor the history.
+IN_REPOSITORY = @test -x scripts/make-dist || { echo "make $@: packs and bundles are made in \
+the shmlab repository (from its committed files), not in a student pack" >&2; exit 2; }
+
 gradescope:
+	$(IN_REPOSITORY)
 	@for lab in $(BUNDLE_LABS); do platforms/make-bundle gradescope $$lab $(BUILD)/gradescope || exit 1; done
 
 autolab:
+	$(IN_REPOSITORY)
 	@for lab in $(BUNDLE_LABS); do platforms/make-bundle autolab $$lab $(BUILD)/autolab || exit 1; done
 
-# The student starter pack, build/shmlab-student.tar.gz: no solutions, no hidden tests.
+# The student starter pack, build/shmlab-student.tar.gz: committed files only,
+# no solutions, no hidden tests.
 dist:
+	$(IN_REPOSITORY)
 	@scripts/make-dist $(BUILD)
 
-$(BUILD)/check_instructor: tests/check_instructor.c $(LAB_OBJ) $(BUILD)/libshmgrade.a
+$(BUILD)/check_instructor: tests/check_instructor.c tests/support.h $(SUPPORT_OBJ) $(LAB_OBJ) \
+    $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(LAB_OBJ) $(BUILD)/libshmgrade.a \
-	    $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(SUPPORT_OBJ) $(LAB_OBJ) \
+	    $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
 # Class grading, every report format, the platform bundles' simulated runs
 # and the student pack's contents.

@@ -13,13 +13,10 @@
  * programs under test).
  */
 #define _GNU_SOURCE
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +30,9 @@
 #include "run/verdict.h"
 #include "core/proc.h"
 #include "report/report.h"
+#include "support.h"
 
 #define LAB01     "01-posix-shm"
-#define LONG_MS   (15 * 60 * 1000)
 #define PATH_SIZE 4096
 #define HOSTILE                                                                                    \
     "expected <tag> & \"quotes\" 'apos' ]]> \x01\x1b[31mred\x1b[0m\r\n\ttab # hash \\ "            \
@@ -43,101 +40,8 @@
 
 static const char *root, *shmgrade, *shmclass;
 static char work[PATH_SIZE];
-/* Spawned programs get a clean environment (proc.h) plus this: the
- * checkout, since the programs under test run from copies. */
-static char env_root[PATH_SIZE + 16];
-static const char *const root_only_env[] = {env_root, NULL};
 
 /* --- helpers -------------------------------------------------------------------- */
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-    va_list args;
-    char *s;
-
-    va_start(args, fmt);
-    ck_assert_int_ge(vasprintf(&s, fmt, args), 0);
-    va_end(args);
-    return s;
-}
-
-/* Run ARGV (argv[0] found on PATH) in CWD with the extra ENV entries. */
-static struct proc *run_in(const char *cwd, const char *const *env, const char *const argv[])
-{
-    const char *full[64] = {"/usr/bin/env"};
-    const char *all_env[16] = {env_root};
-    struct proc_opts opts = {.cwd = cwd, .env = all_env};
-    struct proc *p;
-    size_t n = 1;
-
-    for (size_t i = 0; env != NULL && env[i] != NULL && i < 14; i++)
-        all_env[i + 1] = env[i];
-    for (size_t i = 0; argv[i] != NULL && n < 63; i++)
-        full[n++] = argv[i];
-    full[n] = NULL;
-    p = proc_spawn(full, &opts);
-    ck_assert_msg(p != NULL, "cannot start %s", argv[0]);
-    ck_assert_msg(proc_wait(p, LONG_MS), "`%s` did not finish", p->command);
-    return p;
-}
-
-#define RUN_IN(cwd, env, ...) run_in((cwd), (env), (const char *const[]){__VA_ARGS__, NULL})
-
-static void assert_exit(struct proc *p, int code)
-{
-    ck_assert_msg(p->state == PROC_EXITED && p->exit_code == code,
-                  "`%.300s` %s, expected exit status %d\nstdout: %.2000s\nstderr: %.3000s",
-                  p->command, proc_describe_end(p), code, p->out.head, p->err.head);
-}
-
-/* Run a shell script in CWD; it must succeed. */
-static void sh(const char *cwd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sh(const char *cwd, const char *fmt, ...)
-{
-    va_list args;
-    char *script;
-    struct proc *p;
-
-    va_start(args, fmt);
-    ck_assert_int_ge(vasprintf(&script, fmt, args), 0);
-    va_end(args);
-    p = RUN_IN(cwd, NULL, "sh", "-euc", script);
-    assert_exit(p, 0);
-    proc_free(p);
-    free(script);
-}
-
-static char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    char *data = NULL;
-    size_t len = 0, cap = 0, n;
-
-    ck_assert_msg(f != NULL, "cannot read %s", path);
-    do {
-        if (len + 65536 + 1 > cap) {
-            cap = cap ? cap * 2 : 131072;
-            data = realloc(data, cap);
-            ck_assert_ptr_nonnull(data);
-        }
-        n = fread(data + len, 1, 65536, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    data[len] = '\0';
-    if (size != NULL)
-        *size = len;
-    return data;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_msg(f != NULL, "cannot write %s", path);
-    fputs(text, f);
-    ck_assert_int_eq(fclose(f), 0);
-}
 
 static json_t *load_json(const char *path)
 {
@@ -150,7 +54,7 @@ static json_t *load_json(const char *path)
 /* A fresh folder under the run's work folder. */
 static char *fresh_folder(const char *name)
 {
-    char *path = format("%s/%s", work, name);
+    char *path = xasprintf("%s/%s", work, name);
     sh(work, "rm -rf '%s' && mkdir -p '%s'", path, path);
     return path;
 }
@@ -263,7 +167,7 @@ static void sample(struct grade_result *grade, const struct lab *lab, unsigned f
 static char *render(const char *file, int (*writer)(FILE *, const struct grade_result *),
                     const struct grade_result *grade)
 {
-    char *path = format("%s/%s", work, file);
+    char *path = xasprintf("%s/%s", work, file);
     FILE *out = fopen(path, "w");
 
     ck_assert_ptr_nonnull(out);
@@ -276,7 +180,7 @@ static char *render(const char *file, int (*writer)(FILE *, const struct grade_r
 
 static void assert_junit_valid(const char *file)
 {
-    char *schema = format("%s/tests/instructor/junit.xsd", root);
+    char *schema = xasprintf("%s/tests/instructor/junit.xsd", root);
     struct proc *p = RUN_IN(NULL, NULL, "xmllint", "--noout", "--schema", schema, file);
 
     assert_exit(p, 0);
@@ -332,7 +236,7 @@ END_TEST
 /* The TAP in FILE as Perl's TAP::Parser understands it. */
 static json_t *parse_tap(const char *file)
 {
-    char *script = format("%s/tests/instructor/tap2json.pl", root);
+    char *script = xasprintf("%s/tests/instructor/tap2json.pl", root);
     struct proc *p = RUN_IN(NULL, NULL, "perl", script, file);
     json_error_t error;
     json_t *json;
@@ -711,66 +615,15 @@ static size_t column(char **header, const char *name)
 
 /* --- class grading -------------------------------------------------------------------------- */
 
-static void make_dirs(const char *path)
-{
-    char *copy = strdup(path);
-
-    for (char *slash = strchr(copy + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(copy, 0755);
-        *slash = '/';
-    }
-    ck_assert_msg(mkdir(copy, 0755) == 0 || access(copy, F_OK) == 0, "cannot create %s", copy);
-    free(copy);
-}
-
-static void copy_file(const char *src, const char *dst)
-{
-    size_t size;
-    char *data = read_file(src, &size);
-    FILE *f = fopen(dst, "wb");
-
-    ck_assert_msg(f != NULL, "cannot write %s", dst);
-    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
-    ck_assert_int_eq(fclose(f), 0);
-    free(data);
-}
-
-/* The solution of lab 01 into DEST (made if need be), then the changed
- * files of the corpus entry MISTAKE, if any. No shell: DEST may hold any
- * character a student's name does. */
+/* The solution of lab 01 into DEST (made if need be), with the corpus
+ * entry MISTAKE applied, if any. No shell: DEST may hold any character a
+ * student's name does. */
 static void copy_solution(const char *dest, const char *mistake)
 {
-    static const char *const files[] = {"writer.c", "reader.c"};
-    char *src, *dst;
+    char *entry = mistake ? xasprintf("%s/tests/corpus/" LAB01 "/%s", root, mistake) : NULL;
 
-    make_dirs(dest);
-    for (size_t i = 0; i < 2; i++) {
-        src = format("%s/solutions/" LAB01 "/%s", root, files[i]);
-        dst = format("%s/%s", dest, files[i]);
-        copy_file(src, dst);
-        free(dst);
-        free(src);
-    }
-    if (mistake != NULL) {
-        char *folder = format("%s/tests/corpus/" LAB01 "/%s", root, mistake);
-        DIR *dir = opendir(folder);
-        struct dirent *entry;
-
-        ck_assert_msg(dir != NULL, "no corpus entry %s", folder);
-        while ((entry = readdir(dir)) != NULL) {
-            const char *dot = strrchr(entry->d_name, '.');
-            if (dot == NULL || strcmp(dot, ".c") != 0)
-                continue;
-            src = format("%s/%s", folder, entry->d_name);
-            dst = format("%s/%s", dest, entry->d_name);
-            copy_file(src, dst);
-            free(dst);
-            free(src);
-        }
-        closedir(dir);
-        free(folder);
-    }
+    stage_submission(LAB01, entry, dest);
+    free(entry);
 }
 
 /*
@@ -825,42 +678,42 @@ static const struct {
 
 static void make_class(const char *subs)
 {
-    char *path = format("%s/alice/" LAB01, subs);
+    char *path = xasprintf("%s/alice/" LAB01, subs);
     copy_solution(path, NULL); /* the DIR/LAB/FILE layout */
     free(path);
-    path = format("%s/bob", subs);
+    path = xasprintf("%s/bob", subs);
     copy_solution(path, "no-nul-terminator"); /* flat */
     free(path);
-    path = format("%s/carol", subs);
+    path = xasprintf("%s/carol", subs);
     copy_solution(path, NULL);
     sh(path, "printf 'int main(void) { return 0 }\\n' > writer.c");
     free(path);
-    path = format("%s/dave", subs);
+    path = xasprintf("%s/dave", subs);
     copy_solution(path, NULL);
     sh(path, "rm reader.c");
     free(path);
-    path = format("%s/eve", subs);
+    path = xasprintf("%s/eve", subs);
     copy_solution(path, NULL);
-    write_text(format("%s/lingerer.c", path), format(LINGERER, process_tag("linger")));
+    write_text(xasprintf("%s/lingerer.c", path), xasprintf(LINGERER, process_tag("linger")));
     sh(path, "cat lingerer.c writer.c > both.c && mv both.c writer.c && rm lingerer.c");
     free(path);
-    path = format("%s/frank.src", work);
+    path = xasprintf("%s/frank.src", work);
     copy_solution(path, NULL);
     sh(path, "tar -czf '%s/frank.tar.gz' writer.c reader.c", subs);
     free(path);
-    path = format("%s/grace.src/" LAB01, work);
+    path = xasprintf("%s/grace.src/" LAB01, work);
     copy_solution(path, NULL);
     sh(work, "tar -C grace.src -czf '%s/grace.tar.gz' .", subs);
     free(path);
-    path = format("%s/heidi.src", work);
+    path = xasprintf("%s/heidi.src", work);
     copy_solution(path, NULL);
     sh(path, "zip -q '%s/Heidi.ZIP' writer.c reader.c", subs);
     free(path);
-    write_text(format("%s/ivan.tar.gz", subs), "not an archive at all\n");
-    path = format("%s/o'brien, \"jr\"", subs);
+    write_text(xasprintf("%s/ivan.tar.gz", subs), "not an archive at all\n");
+    path = xasprintf("%s/o'brien, \"jr\"", subs);
     copy_solution(path, NULL);
     free(path);
-    write_text(format("%s/notes.txt", subs), "not a submission\n");
+    write_text(xasprintf("%s/notes.txt", subs), "not a submission\n");
 }
 
 /* shmclass on SUBS into OUT, with up to two more options (or NULL). */
@@ -869,12 +722,7 @@ static struct proc *run_shmclass(const char *subs, const char *out, const char *
 {
     const char *argv[] = {shmclass, "--lab", "01",  "--jobs", "2", "--output",
                           out,      subs,    extra, more,     NULL};
-    struct proc_opts opts = {.env = root_only_env};
-    struct proc *p = proc_spawn(argv, &opts);
-
-    ck_assert_ptr_nonnull(p);
-    ck_assert_msg(proc_wait(p, LONG_MS), "shmclass did not finish");
-    return p;
+    return run_program(NULL, NULL, argv);
 }
 
 static bool process_named(const char *name)
@@ -903,7 +751,7 @@ static bool process_named(const char *name)
 
 static void check_gradebook(const char *out)
 {
-    char *csv_path = format("%s/gradebook.csv", out);
+    char *csv_path = xasprintf("%s/gradebook.csv", out);
     char *text = read_file(csv_path, NULL);
     const struct lab *lab = lab01();
     size_t n_rows;
@@ -914,14 +762,14 @@ static void check_gradebook(const char *out)
     ck_assert_str_eq(header[0], "student");
     ck_assert_str_eq(header[1], LAB01);
     for (size_t i = 0; i < lab->n_tests; i++) {
-        char *name = format(LAB01 "/%s", lab->tests[i].id);
+        char *name = xasprintf(LAB01 "/%s", lab->tests[i].id);
         ck_assert_str_eq(header[2 + i], name);
         free(name);
     }
     ck_assert_str_eq(header[2 + lab->n_tests], "total");
     for (size_t s = 0; s < CLASS_SIZE; s++) {
         char **row = rows[s + 1];
-        char *report = format("%s/students/%s/report.json", out, CLASS[s].name);
+        char *report = xasprintf("%s/students/%s/report.json", out, CLASS[s].name);
         json_t *json = load_json(report);
         json_t *tests = json_object_get(json, "tests"), *test;
         bool graded = CLASS[s].total != NOT_GRADED;
@@ -947,16 +795,16 @@ static void check_gradebook(const char *out)
         ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), CLASS[s].total);
         json_array_foreach(tests, index, test)
         {
-            char *name = format(LAB01 "/%s", json_string_value(json_object_get(test, "id")));
+            char *name = xasprintf(LAB01 "/%s", json_string_value(json_object_get(test, "id")));
             ck_assert_int_eq(atoi(row[column(header, name)]),
                              json_integer_value(json_object_get(test, "score")));
             free(name);
         }
         json_decref(json);
         free(report);
-        report = format("%s/students/%s/report.txt", out, CLASS[s].name);
+        report = xasprintf("%s/students/%s/report.txt", out, CLASS[s].name);
         char *txt = read_file(report, NULL);
-        char *total = format("TOTAL: %d/100", CLASS[s].total);
+        char *total = xasprintf("TOTAL: %d/100", CLASS[s].total);
         ck_assert_msg(strstr(txt, total) != NULL, "%s has no '%s'", report, total);
         free(total);
         free(txt);
@@ -969,7 +817,7 @@ static void check_gradebook(const char *out)
 
 static void check_summary(const char *out)
 {
-    char *html = format("%s/summary.html", out);
+    char *html = xasprintf("%s/summary.html", out);
     char *text = read_file(html, NULL);
     struct proc *p = RUN_IN(NULL, NULL, "xmllint", "--noout", html);
 
@@ -1017,7 +865,7 @@ static void check_summary(const char *out)
 START_TEST(a_class_is_graded_into_a_gradebook_reports_and_a_summary)
 {
     char *subs = fresh_folder("class/submissions");
-    char *out = format("%s/class/out", work);
+    char *out = xasprintf("%s/class/out", work);
     struct proc *p;
 
     make_class(subs);
@@ -1045,20 +893,21 @@ END_TEST
 START_TEST(unchanged_submissions_are_not_graded_again)
 {
     char *subs = fresh_folder("rerun/submissions");
-    char *out = format("%s/rerun/out", work);
-    char *csv = format("%s/gradebook.csv", out);
-    char *bob = format("%s/bob", subs);
+    char *out = xasprintf("%s/rerun/out", work);
+    char *csv = xasprintf("%s/gradebook.csv", out);
+    char *bob = xasprintf("%s/bob", subs);
     /* A grader of our own: a rebuild of build/shmgrade meanwhile (the tree
      * is shared) must not look like a change of grader to this test. */
-    char *pinned = format("%s/rerun/shmgrade", work), *changed = format("%s/rerun/other", work);
-    char *use_pinned = format("--shmgrade=%s", pinned),
-         *use_changed = format("--shmgrade=%s", changed);
+    char *pinned = xasprintf("%s/rerun/shmgrade", work),
+         *changed = xasprintf("%s/rerun/other", work);
+    char *use_pinned = xasprintf("--shmgrade=%s", pinned),
+         *use_changed = xasprintf("--shmgrade=%s", changed);
     char *first, *second;
     struct proc *p;
 
     sh(work, "cp '%s' '%s' && cp '%s' '%s' && printf x >> '%s'", shmgrade, pinned, shmgrade,
        changed, changed);
-    copy_solution(format("%s/alice", subs), NULL);
+    copy_solution(xasprintf("%s/alice", subs), NULL);
     copy_solution(bob, "no-nul-terminator");
     p = run_shmclass(subs, out, use_pinned, NULL);
     assert_exit(p, 0);
@@ -1112,7 +961,7 @@ END_TEST
 START_TEST(shmclass_refuses_bad_command_lines)
 {
     char *dir = fresh_folder("usage");
-    char *out = format("%s/out", dir);
+    char *out = xasprintf("%s/out", dir);
     static const char *const cases[][3] = {
         {"--jobs", "0", "--jobs must be a whole number"},
         {"--timeout", "soon", "--timeout must be a whole number"},
@@ -1167,29 +1016,26 @@ static const char FAKE_GRADER[] =
 START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
 {
     char *dir = fresh_folder("faults");
-    char *subs = format("%s/submissions", dir), *out = format("%s/out", dir);
-    char *fake = format("%s/fake-shmgrade", dir), *option = format("--shmgrade=%s", fake);
+    char *subs = xasprintf("%s/submissions", dir), *out = xasprintf("%s/out", dir);
+    char *fake = xasprintf("%s/fake-shmgrade", dir), *option = xasprintf("--shmgrade=%s", fake);
     const char *argv[] = {shmclass, "--lab",    "01", "--jobs", "2",  "--timeout",
                           "10",     "--output", out,  option,   subs, NULL};
     static const char *const names[] = {"crash", "good", "hang", "orphan"};
-    struct proc_opts opts = {.env = root_only_env};
     struct proc *p;
     char *csv, *script;
     char ***rows;
     size_t n_rows;
 
     for (size_t i = 0; i < 4; i++)
-        copy_solution(format("%s/%s", subs, names[i]), NULL);
+        copy_solution(xasprintf("%s/%s", subs, names[i]), NULL);
     sh(dir, "cp \"$(command -v sleep)\" '%s'", process_tag("orphan"));
     sh(dir,
        "'%s' --lab 01 --hidden --submission '%s/good' --format json > good.json || [ $? -eq 1 ]",
        shmgrade, subs);
-    script = format(FAKE_GRADER, dir, process_tag("orphan"), dir);
+    script = xasprintf(FAKE_GRADER, dir, process_tag("orphan"), dir);
     write_text(fake, script);
     sh(dir, "chmod +x fake-shmgrade");
-    p = proc_spawn(argv, &opts);
-    ck_assert_ptr_nonnull(p);
-    ck_assert(proc_wait(p, LONG_MS));
+    p = run_program(NULL, NULL, argv);
     assert_exit(p, 1);
     ck_assert_msg(strstr(p->out.head, "4 submissions: 1 graded, 0 unchanged, 3 could not be "
                                       "graded") != NULL,
@@ -1203,7 +1049,7 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
     proc_free(p);
     /* What the broken ones left behind died with them. */
     ck_assert_msg(!process_named(process_tag("orphan")), "an orphan outlived shmclass");
-    csv = read_file(format("%s/gradebook.csv", out), NULL);
+    csv = read_file(xasprintf("%s/gradebook.csv", out), NULL);
     rows = parse_csv(csv, &n_rows);
     ck_assert_uint_eq(n_rows, 5);
     for (size_t i = 0; i < 4; i++) {
@@ -1232,7 +1078,7 @@ END_TEST
 START_TEST(shmgrade_junit_and_tap_of_a_real_submission_are_valid)
 {
     char *sub = fresh_folder("formats/bob");
-    char *xml = format("%s/formats/bob.xml", work), *tap = format("%s/formats/bob.tap", work);
+    char *xml = xasprintf("%s/formats/bob.xml", work), *tap = xasprintf("%s/formats/bob.tap", work);
     struct proc *p;
     json_t *parsed;
 
@@ -1266,7 +1112,7 @@ END_TEST
 
 static void make_target(const char *target, const char *build)
 {
-    char *build_arg = format("BUILD=%s", build);
+    char *build_arg = xasprintf("BUILD=%s", build);
     struct proc *p =
         RUN_IN(root, NULL, "make", "--no-print-directory", target, "LAB=01", build_arg);
     assert_exit(p, 0);
@@ -1276,12 +1122,12 @@ static void make_target(const char *target, const char *build)
 
 START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
 {
-    char *build = format("%s/gs-build", work);
+    char *build = xasprintf("%s/gs-build", work);
     char *base = fresh_folder("gs/autograder");
-    char *env_base = format("SHMLAB_AUTOGRADER=%s", base);
+    char *env_base = xasprintf("SHMLAB_AUTOGRADER=%s", base);
     const char *env[] = {env_base, "SHMLAB_SKIP_INSTALL=1", NULL};
-    char *results = format("%s/results/results.json", base);
-    char *runner = format("%s/run_autograder", base);
+    char *results = xasprintf("%s/results/results.json", base);
+    char *runner = xasprintf("%s/run_autograder", base);
     struct proc *p;
     json_t *json, *tests;
 
@@ -1292,12 +1138,12 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
        "mkdir source submission results && cd source && unzip -q '%s/gradescope/" LAB01
        "/autograder.zip' && test -x setup.sh && test -x run_autograder",
        build);
-    p = RUN_IN(NULL, env, format("%s/source/setup.sh", base));
+    p = RUN_IN(NULL, env, xasprintf("%s/source/setup.sh", base));
     assert_exit(p, 0);
     proc_free(p);
     sh(base, "cp source/run_autograder run_autograder");
 
-    copy_solution(format("%s/submission", base), "no-nul-terminator");
+    copy_solution(xasprintf("%s/submission", base), "no-nul-terminator");
     p = RUN_IN(base, env, runner);
     assert_exit(p, 0);
     proc_free(p);
@@ -1329,7 +1175,7 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
 
     /* A zip of a folder (from a Mac, too): what is inside the folder is graded. */
     sh(base, "rm -rf results/* submission/* && mkdir submission/__MACOSX");
-    copy_solution(format("%s/submission/my lab", base), NULL);
+    copy_solution(xasprintf("%s/submission/my lab", base), NULL);
     p = RUN_IN(base, env, runner);
     assert_exit(p, 0);
     proc_free(p);
@@ -1347,9 +1193,9 @@ END_TEST
 
 START_TEST(autolab_bundle_prints_the_autoresult_last)
 {
-    char *build = format("%s/al-build", work);
+    char *build = xasprintf("%s/al-build", work);
     char *dir = fresh_folder("al/job");
-    char *src = format("%s/al/handin", work);
+    char *src = xasprintf("%s/al/handin", work);
     const struct lab *lab = lab01();
     struct proc *p;
     json_t *result, *scores;
@@ -1377,7 +1223,7 @@ START_TEST(autolab_bundle_prints_the_autoresult_last)
 
     /* A failing test is status 1 for shmgrade, but the job still ends well;
      * a zip of a folder is a handin too. */
-    copy_solution(format("%s/lab01", src), "no-nul-terminator");
+    copy_solution(xasprintf("%s/lab01", src), "no-nul-terminator");
     sh(src, "rm -f '%s/handin.tar' && zip -q -r '%s/handin.zip' lab01", dir, dir);
     p = RUN_IN(dir, NULL, "sh", "-c", "make HANDIN=handin.zip 2>&1");
     assert_exit(p, 0);
@@ -1422,16 +1268,41 @@ static struct file_list files_under(const char *folder)
     return list;
 }
 
+/* Every corpus entry of every lab, staged as a submission under INTO. */
+static void stage_corpus(const char *into)
+{
+    char *folder = xasprintf("%s/tests/corpus", root);
+    struct names labs = sub_folders(folder);
+
+    for (size_t l = 0; l < labs.n; l++) {
+        char *lab_folder = xasprintf("%s/%s", folder, labs.names[l]);
+        struct names entries = sub_folders(lab_folder);
+        for (size_t e = 0; e < entries.n; e++) {
+            char *entry = xasprintf("%s/%s", lab_folder, entries.names[e]);
+            char *dest = xasprintf("%s/%s/%s", into, labs.names[l], entries.names[e]);
+            stage_submission(labs.names[l], entry, dest);
+            free(dest);
+            free(entry);
+        }
+        names_free(&entries);
+        free(lab_folder);
+    }
+    ck_assert_uint_ge(labs.n, 1);
+    names_free(&labs);
+    free(folder);
+}
+
 START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
 {
-    char *build = format("%s/dist-build", work);
+    char *build = xasprintf("%s/dist-build", work);
     char *pack = fresh_folder("dist");
-    char *tarball = format("%s/shmlab-student.tar.gz", build);
-    char *solutions = format("%s/solutions", root), *corpus = format("%s/tests/corpus", root);
-    char *top = format("%s/shmlab-student", pack);
-    char *build_arg = format("BUILD=%s", build);
+    char *tarball = xasprintf("%s/shmlab-student.tar.gz", build);
+    char *solutions = xasprintf("%s/solutions", root), *corpus = xasprintf("%s/tests/corpus", root);
+    char *staged_corpus = fresh_folder("dist-corpus");
+    char *top = xasprintf("%s/shmlab-student", pack);
+    char *build_arg = xasprintf("BUILD=%s", build);
     struct proc *p;
-    struct file_list shipped, secret[2];
+    struct file_list shipped, secret[3];
     size_t n_labs;
     const struct lab *const *labs = registered_labs(&n_labs);
 
@@ -1459,16 +1330,19 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
     }
     proc_free(p);
 
-    /* The contents: no file is a solution or a corpus entry under another
-     * name, and no hidden test's title appears anywhere. */
+    /* The contents: no file is a solution, a corpus entry's patch or the
+     * submission it makes, under another name, and no hidden test's title
+     * appears anywhere. */
     sh(pack, "tar -xzf '%s'", tarball);
+    stage_corpus(staged_corpus);
     shipped = files_under(top);
     secret[0] = files_under(solutions);
     secret[1] = files_under(corpus);
+    secret[2] = files_under(staged_corpus);
     for (size_t i = 0; i < shipped.n; i++) {
         size_t size;
         char *data = read_file(shipped.paths[i], &size);
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < 3; k++) {
             for (size_t j = 0; j < secret[k].n; j++) {
                 size_t secret_size;
                 char *other = read_file(secret[k].paths[j], &secret_size);
@@ -1490,6 +1364,7 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
         free(data);
     }
     ck_assert_uint_ge(secret[0].n, 2);
+    ck_assert_uint_ge(secret[2].n, secret[0].n);
 
     /* And it works: it builds, lists only visible tests, grades a skeleton. */
     p = RUN_IN(top, NULL, "make", "-s", "--no-print-directory", "build/shmgrade");
@@ -1508,6 +1383,11 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
                                       "hidden tests run at final grading (100 in all)") != NULL,
                   "%s", p->out.head);
     proc_free(p);
+    /* A pack is no place to make packs: it says so. */
+    p = RUN_IN(top, NULL, "make", "--no-print-directory", "dist");
+    assert_exit_saying(p, 2, "made in the shmlab repository");
+    proc_free(p);
+    free(staged_corpus);
     free(build_arg);
     free(top);
     free(corpus);
@@ -1518,16 +1398,58 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
 }
 END_TEST
 
+/*
+ * An instructor tries a solution in a scratch clone, over the skeleton, and
+ * makes the pack and the bundles before putting the skeleton back: what
+ * ships is still the committed skeleton (and no untracked file), and the
+ * build says what it left out. Without the repository's history (a copy
+ * without .git), packing is refused with a reason.
+ */
+START_TEST(packs_and_bundles_hold_committed_files_only)
+{
+    char *base = fresh_folder("scratch"), *scratch = xasprintf("%s/repo", base);
+    char *build_arg = xasprintf("BUILD=%s/out", scratch);
+    static const char *const targets[] = {"dist", "gradescope", "autolab"};
+    struct proc *p;
+
+    sh(work, "git clone -q '%s' '%s'", root, scratch);
+    sh(scratch, "git show HEAD:labs/" LAB01 "/writer.c > skeleton.c && "
+                "cp solutions/" LAB01 "/writer.c labs/" LAB01 "/ && "
+                "! cmp -s skeleton.c labs/" LAB01 "/writer.c && "
+                "echo 'my notes' > labs/" LAB01 "/notes.txt");
+    for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+        p = RUN_IN(scratch, NULL, "make", "--no-print-directory", targets[i], "LAB=01", build_arg);
+        assert_exit_saying(p, 0, "uncommitted changes are left out");
+        ck_assert_msg(strstr(p->err.head, "labs/" LAB01 "/writer.c") != NULL,
+                      "make %s does not name the changed file: %s", targets[i], p->err.head);
+        proc_free(p);
+    }
+    sh(scratch, "tar -xzOf out/shmlab-student.tar.gz shmlab-student/labs/" LAB01 "/writer.c | "
+                "cmp - skeleton.c && "
+                "! tar -tzf out/shmlab-student.tar.gz | grep -q notes.txt && "
+                "unzip -p out/gradescope/" LAB01 "/autograder.zip labs/" LAB01 "/writer.c | "
+                "cmp - skeleton.c && "
+                "tar -xOf out/autolab/" LAB01 "/autograde.tar shmlab/labs/" LAB01 "/writer.c | "
+                "cmp - skeleton.c");
+
+    sh(scratch, "rm -rf .git");
+    p = RUN_IN(scratch, NULL, "scripts/make-dist", "out");
+    assert_exit_saying(p, 2, "is not a git checkout of shmlab");
+    proc_free(p);
+    p = RUN_IN(scratch, NULL, "platforms/make-bundle", "gradescope", "01", "out");
+    assert_exit_saying(p, 2, "is not a git checkout of shmlab");
+    proc_free(p);
+    free(build_arg);
+    free(scratch);
+    free(base);
+}
+END_TEST
+
 /* --- running
  * --------------------------------------------------------------------------------------- */
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* Copy *PROGRAM to WORK/bin/NAME and point *PROGRAM there. */
+/* Copy *PROGRAM to WORK/bin/NAME and point *PROGRAM there. Before any
+ * test runs, so without support.h's asserting helpers. */
 static int pin_program(const char **program, const char *name)
 {
     static char paths[2][PATH_SIZE + 64];
@@ -1557,71 +1479,56 @@ static int pin_program(const char **program, const char *name)
 static Suite *instructor_suite(void)
 {
     Suite *s = suite_create("instructor");
-    TCase *formats = tcase_create("formats");
-    TCase *classes = tcase_create("class");
-    TCase *platforms = tcase_create("platforms");
 
-    tcase_add_test(formats, junit_is_schema_valid_with_hostile_output);
-    tcase_add_test(formats, tap_is_parsed_by_tap_parser);
-    tcase_add_test(formats, gradescope_json_follows_the_specification);
-    tcase_add_test(formats, autolab_prints_the_autoresult_last_and_keeps_hidden_details_back);
-    tcase_add_test(formats, json_report_reads_back_into_the_same_model);
-    tcase_add_test(formats, csv_cells_are_quoted_when_they_must_be);
-    tcase_add_test(formats, shmgrade_junit_and_tap_of_a_real_submission_are_valid);
-    tcase_set_timeout(formats, 300);
-    suite_add_tcase(s, formats);
-    tcase_add_test(classes, a_class_is_graded_into_a_gradebook_reports_and_a_summary);
-    tcase_add_test(classes, unchanged_submissions_are_not_graded_again);
-    tcase_add_test(classes, a_grader_that_hangs_or_crashes_costs_only_that_submission);
-    tcase_add_test(classes, shmclass_refuses_bad_command_lines);
-    tcase_set_timeout(classes, 900);
-    suite_add_tcase(s, classes);
-    tcase_add_test(platforms, gradescope_bundle_grades_in_a_fake_autograder_tree);
-    tcase_add_test(platforms, autolab_bundle_prints_the_autoresult_last);
-    tcase_add_test(platforms, the_student_pack_has_no_solutions_and_no_hidden_tests);
-    tcase_set_timeout(platforms, 900);
-    suite_add_tcase(s, platforms);
+    ADD_TESTS(s, "formats", 300, junit_is_schema_valid_with_hostile_output,
+              tap_is_parsed_by_tap_parser, gradescope_json_follows_the_specification,
+              autolab_prints_the_autoresult_last_and_keeps_hidden_details_back,
+              json_report_reads_back_into_the_same_model, csv_cells_are_quoted_when_they_must_be,
+              shmgrade_junit_and_tap_of_a_real_submission_are_valid);
+    ADD_TESTS(s, "class", 900, a_class_is_graded_into_a_gradebook_reports_and_a_summary,
+              unchanged_submissions_are_not_graded_again,
+              a_grader_that_hangs_or_crashes_costs_only_that_submission,
+              shmclass_refuses_bad_command_lines);
+    ADD_TESTS(s, "platforms", 900, gradescope_bundle_grades_in_a_fake_autograder_tree,
+              autolab_bundle_prints_the_autoresult_last,
+              the_student_pack_has_no_solutions_and_no_hidden_tests,
+              packs_and_bundles_hold_committed_files_only);
     return s;
 }
 
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
-    SRunner *runner;
-    int failed;
+    int status;
 
     /* The simulated platforms run make as a platform would: at the top,
      * not as a sub-make of `make test`. */
     unsetenv("MAKEFLAGS");
     unsetenv("MFLAGS");
     unsetenv("MAKELEVEL");
-    root = getenv("SHMLAB_ROOT");
-    shmgrade = getenv("SHMGRADE");
+    support_init("check_instructor", "instructor-test");
+    root = shmlab_root;
+    shmgrade = shmgrade_path;
     shmclass = getenv("SHMCLASS");
-    if (root == NULL || shmgrade == NULL || shmclass == NULL) {
-        fprintf(stderr, "check_instructor: set SHMLAB_ROOT, SHMGRADE and SHMCLASS "
-                        "(make instructor-test does)\n");
-        return EXIT_FAILURE;
+    if (shmclass == NULL) {
+        fprintf(stderr, "check_instructor: set SHMCLASS (make instructor-test does)\n");
+        return 2;
     }
     snprintf(work, sizeof(work), "%s/shmlab-instructor-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
     if (mkdtemp(work) == NULL) {
         perror("mkdtemp");
         return EXIT_FAILURE;
     }
-    snprintf(env_root, sizeof(env_root), "SHMLAB_ROOT=%s", root);
     /* Our own copies of the programs under test: other work in a shared
      * tree may rebuild build/ while this suite runs. */
     if (pin_program(&shmgrade, "shmgrade") < 0 || pin_program(&shmclass, "shmclass") < 0) {
         perror("check_instructor: cannot copy the programs under test");
         return EXIT_FAILURE;
     }
-    runner = srunner_create(instructor_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    if (failed == 0 || getenv("SHMLAB_KEEP") == NULL)
-        nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    else
+    status = run_suite(instructor_suite());
+    if (status != 0 && getenv("SHMLAB_KEEP") != NULL)
         fprintf(stderr, "check_instructor: the work folder is kept in %s\n", work);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    else if (remove_tree(work, NULL) < 0)
+        perror("check_instructor: cannot remove the work folder");
+    return status;
 }

@@ -259,16 +259,13 @@ static void list_labs(void)
 
     for (size_t i = 0; i < n; i++) {
         const struct lab *lab = lab_with_hidden_tests(all[i]);
-        struct lab_result points;
+        int visible = lab_visible_points(lab);
 
-        lab_result_init(&points, lab);
-        printf("%s: %s \u2014 %d points ", lab->id, lab->title, points.lab_points);
-        if (points.hidden_points > 0)
-            printf("(%d visible, %d hidden)\n", points.lab_points - points.hidden_points,
-                   points.hidden_points);
+        printf("%s: %s \u2014 %d points ", lab->id, lab->title, LAB_POINTS);
+        if (visible < LAB_POINTS)
+            printf("(%d visible, %d hidden)\n", visible, LAB_POINTS - visible);
         else
             printf("(all visible)\n");
-        lab_result_free(&points);
         for (size_t j = 0; j < lab->n_tests; j++) {
             const struct lab_test *t = &lab->tests[j];
             printf("  %-24s %3d  %s%s\n", t->id, t->points, t->title,

@@ -42,7 +42,7 @@ static char *lab_notes(const struct lab_result *lab)
 
     switch (lab->state) {
     case LAB_BAD_SUBMISSION:
-        return xasprintf("%s: not graded: %s\n", lab->id,
+        return xasprintf("%s: could not be graded: %s\n", lab->id,
                          lab->problem ? lab->problem : "the submission could not be staged");
     case LAB_BUILD_FAILED:
         return xasprintf("%s: the build failed, so no test ran. The compiler said:\n%s", lab->id,

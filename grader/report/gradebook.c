@@ -134,7 +134,7 @@ char *class_entry_status(const struct class_entry *entry)
                 strbuf_printf(&status, "%s%s: %s", sep, lab->id,
                               lab->problem ? lab->problem : "the submission could not be used");
             else if (pass == 1 && lab->state == LAB_BUILD_FAILED)
-                strbuf_printf(&status, "%s%s: build failed", sep, lab->id);
+                strbuf_printf(&status, "%s%s: %s", sep, lab->id, lab_state_name(lab->state));
             else
                 continue;
             sep = "; ";

@@ -110,7 +110,7 @@ void report_text(FILE *out, const struct grade_result *grade, const struct text_
         const struct lab_result *lab = &grade->labs[i];
         fprintf(out, "%s== %s: %s ==%s\n", c.bold, lab->id, lab->title, c.reset);
         if (lab->state == LAB_BAD_SUBMISSION)
-            fprintf(out, "  %snot graded%s: %s\n", c.fail, c.reset, lab->problem);
+            fprintf(out, "  %scould not be graded%s: %s\n", c.fail, c.reset, lab->problem);
         report_build(out, lab, &c);
         for (size_t j = 0; j < lab->n_tests; j++)
             report_test(out, &lab->tests[j], style, &c);
@@ -167,7 +167,7 @@ void report_summary(FILE *out, const struct grade_result *grade, const struct te
         } else if (lab->state == LAB_BUILD_FAILED) {
             fprintf(out, "%sdoes not build%s: run make in labs/%s\n", c.fail, c.reset, lab->id);
         } else if (lab->state == LAB_BAD_SUBMISSION) {
-            fprintf(out, "%snot graded%s: %s\n", c.fail, c.reset, lab->problem);
+            fprintf(out, "%scould not be graded%s: %s\n", c.fail, c.reset, lab->problem);
         } else {
             fprintf(out, "next: %s%s%s - %s\n", c.bold, next->id, c.reset, next->title);
             if (next->hint != NULL)

@@ -93,7 +93,7 @@ START_TEST(every_wrong_way_include_is_refused)
                    "grader/report/formats.c:2: report may not include run/grade.h");
     assert_refused("grader/report/result.h", "harness/harness.h", "report may not include");
     assert_refused("grader/core/proc.c", "sandbox/sandbox.h", "core may not include");
-    assert_refused("grader/sandbox/sandbox.c", "run/runner.h", "sandbox may not include");
+    assert_refused("grader/sandbox/policy.c", "run/runner.h", "sandbox may not include");
     assert_refused("grader/harness/follow.c", "report/result.h", "harness may not include");
     assert_refused("grader/run/grade.c", "cli/options.h", "run may not include");
     assert_refused("labs/02-y/tests.c", "sandbox/sandbox.h", "labs may not include");
