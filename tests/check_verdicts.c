@@ -2,14 +2,16 @@
  * check_verdicts.c - the grader's verdicts, asserted end to end.
  *
  * For every lab: its reference solution gets full marks, its skeleton
- * gets 0, and every buggy submission of the corpus fails exactly the tests
- * its EXPECTED file names - no more, no fewer - and keeps the points of
- * all the others.
+ * gets 0, and every submission of the corpus fails exactly the tests its
+ * EXPECTED file names - no more, no fewer - and keeps the points of all
+ * the others.
  *
  * A corpus entry, tests/corpus/LAB/MISTAKE/, holds the student files that
  * differ from the solution and an EXPECTED file:
  *     about: one line on what the submission gets wrong
  *     fails: test-id test-id ...
+ * A correct variant the grader once got wrong (a program that also writes
+ * to stderr, say) says "fails: nothing": it must get full marks.
  *
  * Environment: SHMLAB_ROOT (the checkout), SHMGRADE (the grader binary),
  * SHMLAB_REPEAT (grade each submission this many times; default 1),
@@ -114,7 +116,8 @@ static json_t *grade(const char *lab, const char *submission)
     ck_assert_msg(p != NULL, "cannot run %s", shmgrade);
     ck_assert_msg(proc_wait(p, GRADE_TIMEOUT_MS), "shmgrade did not finish grading %s", lab);
     ck_assert_msg(p->state == PROC_EXITED && (p->exit_code == 0 || p->exit_code == 1),
-                  "shmgrade %s on %s; stderr: %s", proc_describe_end(p), submission, p->err.head);
+                  "shmgrade %s on %s; stderr: %s", proc_describe_end(p).text, submission,
+                  p->err.head);
     report = json_loads(p->out.head, 0, &error);
     ck_assert_msg(report != NULL, "shmgrade printed no JSON (%s): %.300s", error.text, p->out.head);
     proc_free(p);
@@ -241,8 +244,13 @@ static void read_expected(const char *dir, char *about, char *fails, size_t size
     }
     fclose(f);
     ck_assert_msg(about[0] != '\0', "%s has no 'about:' line", path);
-    ck_assert_msg(fails[0] != '\0', "%s has no 'fails:' line: a corpus entry must fail a test",
+    ck_assert_msg(fails[strspn(fails, " \t")] != '\0',
+                  "%s has no 'fails:' line: it names the tests the entry fails, or says "
+                  "'fails: nothing'",
                   path);
+    /* A correct variant: no test may fail. */
+    if (strcmp(fails + strspn(fails, " \t"), "nothing") == 0)
+        fails[0] = '\0';
 }
 
 static int points_of_failed(json_t *report)
