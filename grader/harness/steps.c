@@ -132,6 +132,17 @@ static _Noreturn void out_of_time(struct test_ctx *t, struct proc *p)
 
 /* --- starting programs --------------------------------------------------------- */
 
+/* Does one of ENTRIES set the variable that ENTRY ("NAME=VALUE") sets? */
+static bool env_sets_same_name(const char *const *entries, const char *entry)
+{
+    size_t name_len = strcspn(entry, "=");
+
+    for (size_t i = 0; entries != NULL && entries[i] != NULL; i++)
+        if (strncmp(entries[i], entry, name_len + 1) == 0)
+            return true;
+    return false;
+}
+
 /* The environment of one program: the test's entries, the step's, and
  * TMPDIR under valgrind (it keeps files there; the sandbox allows only
  * the build folder). */
@@ -141,8 +152,11 @@ static void program_env(struct test_ctx *t, const struct step *step,
 {
     size_t n = 0;
 
+    /* A step's ENV() wins over the test's (getenv() would find the
+     * test's first). */
     for (size_t i = 0; i < t->n_env; i++)
-        env[n++] = t->env[i];
+        if (!env_sets_same_name(step->env, t->env[i]))
+            env[n++] = t->env[i];
     for (size_t i = 0; step->env != NULL && step->env[i] != NULL && n < MAX_ENV * 2; i++)
         env[n++] = step->env[i];
     if (harness_options.valgrind)
