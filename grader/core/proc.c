@@ -87,6 +87,27 @@ char *capture_text(const struct capture *c)
     return text;
 }
 
+char *capture_last_bytes(const struct capture *c, size_t *len)
+{
+    /* The end of the head joins the tail when nothing was dropped between. */
+    size_t from_head = c->total - c->head_len == c->tail_len ? c->head_len : 0;
+    char *text;
+
+    if (from_head > CAPTURE_TAIL_CAP - c->tail_len)
+        from_head = CAPTURE_TAIL_CAP - c->tail_len;
+    text = malloc(from_head + c->tail_len + 1);
+    if (text == NULL) {
+        fputs("shmgrade: out of memory\n", stderr);
+        exit(3);
+    }
+    memcpy(text, c->head + c->head_len - from_head, from_head);
+    for (size_t i = 0; i < c->tail_len; i++)
+        text[from_head + i] = c->tail[(c->tail_start + i) % CAPTURE_TAIL_CAP];
+    *len = from_head + c->tail_len;
+    text[*len] = '\0';
+    return text;
+}
+
 bool capture_line_span(const struct capture *c, size_t n, size_t *start, size_t *len)
 {
     size_t pos = 0;
@@ -634,6 +655,7 @@ static bool deliver_lines(char *buf, size_t *len, size_t cap, bool final,
                           bool (*on_line)(const char *line, void *arg), void *arg, bool *any)
 {
     size_t start = 0;
+    bool go_on = true;
 
     for (;;) {
         char *nl = memchr(buf + start, '\n', *len - start);
@@ -646,13 +668,14 @@ static bool deliver_lines(char *buf, size_t *len, size_t cap, bool final,
             break;
         buf[end] = '\0';
         *any = true;
-        if (!on_line(buf + start, arg))
-            return false;
+        go_on = on_line(buf + start, arg);
         start = nl != NULL ? end + 1 : end;
+        if (!go_on)
+            break;
     }
     memmove(buf, buf + start, *len - start);
     *len -= start;
-    return true;
+    return go_on;
 }
 
 /* Read what P's stdout holds now and deliver its lines. */
@@ -671,10 +694,31 @@ static enum follow_end follow_read(struct proc *p, char *buf, size_t *len, size_
             return deliver_lines(buf, len, cap, true, on_line, arg, any) ? FOLLOW_EOF
                                                                          : FOLLOW_STOPPED;
         }
+        /* Kept as any stream is (its head and tail), for the transcript. */
+        capture_append(&p->out, buf + *len, (size_t)n);
         *len += (size_t)n;
         if (!deliver_lines(buf, len, cap, false, on_line, arg, any))
             return FOLLOW_STOPPED;
     }
+}
+
+/* Deliver the lines an earlier wait captured and nobody consumed yet (a
+ * program's output is drained during every wait, followed or not). */
+static enum follow_end follow_captured(struct proc *p, char *buf, size_t *len, size_t cap,
+                                       bool (*on_line)(const char *line, void *arg), void *arg)
+{
+    struct capture *c = &p->out;
+    bool any = false;
+
+    while (c->scanned < c->head_len) {
+        size_t n = c->head_len - c->scanned < cap - *len ? c->head_len - c->scanned : cap - *len;
+        memcpy(buf + *len, c->head + c->scanned, n);
+        c->scanned += n;
+        *len += n;
+        if (!deliver_lines(buf, len, cap, false, on_line, arg, &any))
+            return FOLLOW_STOPPED;
+    }
+    return FOLLOW_STALLED; /* nothing more now */
 }
 
 enum follow_end proc_follow_stdout(struct proc *p, int stall_ms, int total_ms,
@@ -686,7 +730,8 @@ enum follow_end proc_follow_stdout(struct proc *p, int stall_ms, int total_ms,
     enum follow_end end;
 
     p->following = true;
-    for (;;) {
+    end = follow_captured(p, buf, &len, sizeof(buf) - 1, on_line, arg);
+    while (end == FOLLOW_STALLED) {
         bool any = false;
         end = follow_read(p, buf, &len, sizeof(buf) - 1, on_line, arg, &any);
         if (end != FOLLOW_STALLED)
@@ -704,6 +749,9 @@ enum follow_end proc_follow_stdout(struct proc *p, int stall_ms, int total_ms,
         wait_for_event(wake < deadline ? wake : deadline, -1);
     }
     p->following = false;
+    /* A later wait for a line starts after the last line followed (the
+     * LEN bytes read after it are still to come), if that is in the head. */
+    p->out.scanned = p->out.total > p->out.head_len ? p->out.head_len : p->out.head_len - len;
     pump_all();
     return end;
 }

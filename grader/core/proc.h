@@ -117,10 +117,14 @@ char *proc_await_line(struct proc *p, const char *pattern, int timeout_ms);
 char *proc_next_line(struct proc *p, int timeout_ms, bool *newline);
 
 /*
- * Read P's stdout line by line as it is written, without keeping it: for
- * programs that print more than a capture holds. Each line, without its
- * newline, goes to ON_LINE; returning false stops. Every other stream of
- * every live process is drained meanwhile, as by any wait.
+ * Read P's stdout line by line as it is written: for programs that print
+ * more than a capture holds. Each line, without its newline, goes to
+ * ON_LINE; returning false stops. Following starts at the first line no
+ * wait has consumed yet (what earlier waits drained into the head of the
+ * capture comes first), and a later wait starts after the last line
+ * followed. The capture keeps what it keeps of any stream (its head and
+ * tail, for transcripts). Every other stream of every live process is
+ * drained meanwhile, as by any wait.
  */
 enum follow_end {
     FOLLOW_EOF,       /* P closed its stdout (it ended) */
@@ -152,6 +156,11 @@ struct short_text signal_name(int sig);
 /* The kept output of a stream as one string (head, a "[... N bytes cut
  * ...]" marker, tail). The caller frees it. */
 char *capture_text(const struct capture *c);
+
+/* The last bytes a stream carried (at most CAPTURE_TAIL_CAP, across the
+ * end of the head and the tail), NUL-terminated; their number in *LEN.
+ * The caller frees them. */
+char *capture_last_bytes(const struct capture *c, size_t *len);
 
 /* Number of complete or final lines in the head of a capture, and the
  * Nth of them copied into BUF. */

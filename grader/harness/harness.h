@@ -139,6 +139,11 @@ key_t unique_ipc_key(struct test_ctx *t);
  * now on as SHMLAB_KEY (labs/common/shmlab.h: shmlab_key()). */
 key_t use_unique_ipc_key(struct test_ctx *t);
 
+/* Hand KEY (from unique_ipc_key()) to every program the test starts from
+ * now on as SHMLAB_KEY: for tests that run several exchanges at once,
+ * each at a key of its own. */
+void use_ipc_key(struct test_ctx *t, key_t key);
+
 /* "NAME=VALUE" in the environment of every program started from now on
  * (replacing an earlier NAME). */
 void set_program_env(struct test_ctx *t, const char *entry);
@@ -290,10 +295,12 @@ void under_schedules(struct test_ctx *t, int n, int budget_ms,
 bool has_ended(struct proc *p);
 
 /*
- * Read P's stdout line by line as it is written, without keeping it: for
- * programs that print more than a capture holds. Each line, without its
- * newline, goes to ON_LINE; returning false stops. Every other program of
- * the test is drained meanwhile. STALL_MS and TOTAL_MS are scaled.
+ * Read P's stdout line by line as it is written: for programs that print
+ * more than a capture holds. Each line, without its newline, goes to
+ * ON_LINE; returning false stops. Every stream of every program of the
+ * test is drained meanwhile (a program that writes much to stderr never
+ * blocks), and P's transcript still shows its last lines. STALL_MS and
+ * TOTAL_MS are scaled.
  */
 enum follow_end follow_stdout(struct test_ctx *t, struct proc *p, int stall_ms, int total_ms,
                               bool (*on_line)(const char *line, void *arg), void *arg);
@@ -309,7 +316,8 @@ _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format
 
 /* Show how a line differs from the expected one: both in quotes with
  * invisible characters made visible, and a marker under the first
- * difference. */
+ * difference. EXPECTED NULL: the output should have ended before ACTUAL;
+ * ACTUAL NULL: it ended where EXPECTED was due. */
 void show_mismatch(struct test_ctx *t, const char *expected, const char *actual);
 
 /* --- what the grader sees for itself ------------------------------------- */
@@ -380,6 +388,16 @@ void expect_no_sysv_object(struct test_ctx *t, key_t key, const char *when, cons
 /* Remove the System V object of KIND with KEY, which must exist WHEN
  * (else the test fails): the programs using it find it gone. */
 void remove_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, const char *when);
+
+/* The System V object of KIND with KEY as the kernel shows it (its id,
+ * creator, mode...), which must exist WHEN (else the test fails). */
+struct ipc_object existing_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key,
+                                       const char *when);
+
+/* The System V segment ID as IPC_STAT shows it; the test fails if there
+ * is none. WHOSE says where the id comes from ("the id the producer
+ * printed"): a program may print an id and use another key than SHMLAB_KEY. */
+struct ipc_object expect_sysv_segment(struct test_ctx *t, int id, const char *whose);
 
 /* --- several programs, and the semaphores they wait on ----------------------- */
 

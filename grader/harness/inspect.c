@@ -140,9 +140,8 @@ static const char *sysv_kind_name(enum ipc_kind kind)
     return names[kind];
 }
 
-/* The object of KIND with KEY, which must exist WHEN. */
-static struct ipc_object existing_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key,
-                                              const char *when)
+struct ipc_object existing_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key,
+                                       const char *when)
 {
     struct ipc_object obj;
 
@@ -187,4 +186,14 @@ void remove_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, const
         grader_error(t, "internal: the grader could not remove the %s id %d: %s",
                      sysv_kind_name(kind), obj.id, strerror(errno));
     note(t, "the grader removed the %s (id %d) %s", sysv_kind_name(kind), obj.id, when);
+}
+
+struct ipc_object expect_sysv_segment(struct test_ctx *t, int id, const char *whose)
+{
+    struct ipc_object segment;
+    bool found = sysv_shm_stat(id, &segment);
+
+    require(t, found, "the System V segment %d (%s) should exist, but IPC_STAT finds none (%s)", id,
+            whose, strerror(errno));
+    return segment;
 }

@@ -52,7 +52,23 @@ static void show_pair(struct test_ctx *t, const char *expected, size_t expected_
 
 void show_mismatch(struct test_ctx *t, const char *expected, const char *actual)
 {
-    show_pair(t, expected, strlen(expected), actual, strlen(actual));
+    char *shown;
+
+    if (expected != NULL && actual != NULL) {
+        show_pair(t, expected, strlen(expected), actual, strlen(actual));
+        return;
+    }
+    if (expected == NULL && actual == NULL)
+        return;
+    /* A line where the output should have ended, or an end where a line
+     * was due. */
+    shown = text_visible(expected != NULL ? expected : actual,
+                         strlen(expected != NULL ? expected : actual), true);
+    record_append(t->rec, MISMATCH_INDENT "expected: %s\n",
+                  expected != NULL ? shown : "(no more lines)");
+    record_append(t->rec, MISMATCH_INDENT "actual:   %s\n",
+                  actual != NULL ? shown : "(no more lines)");
+    free(shown);
 }
 
 /* A line of the expected text: where it starts and how long it is. */

@@ -239,8 +239,13 @@ key_t unique_ipc_key(struct test_ctx *t)
 key_t use_unique_ipc_key(struct test_ctx *t)
 {
     key_t key = unique_ipc_key(t);
-    set_program_env(t, textf(t, "SHMLAB_KEY=0x%08x", (unsigned)key));
+    use_ipc_key(t, key);
     return key;
+}
+
+void use_ipc_key(struct test_ctx *t, key_t key)
+{
+    set_program_env(t, textf(t, "SHMLAB_KEY=0x%08x", (unsigned)key));
 }
 
 void set_program_env(struct test_ctx *t, const char *entry)

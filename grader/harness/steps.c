@@ -23,27 +23,51 @@
 
 /* --- transcripts ------------------------------------------------------------- */
 
+/* Where the last N lines of TEXT[0..LEN) start (a newline at the very
+ * end closes the last line; it starts none). */
+static size_t last_lines_start(const char *text, size_t len, size_t n)
+{
+    size_t pos = len > 0 && text[len - 1] == '\n' ? len - 1 : len, lines = 0;
+
+    for (; pos > 0; pos--)
+        if (text[pos - 1] == '\n' && ++lines == n)
+            return pos;
+    return 0;
+}
+
+/* The last TRANSCRIPT_LINES lines a stream carried: from its head, or, once
+ * it carried more than the head holds (a program that printed much, or
+ * whose output was followed), from its last bytes. */
 static void show_stream(struct test_ctx *t, const char *label, const struct capture *c)
 {
-    size_t lines = capture_line_count(c),
-           first = lines > TRANSCRIPT_LINES ? lines - TRANSCRIPT_LINES : 0;
-    size_t start, len;
+    bool cut = c->total > c->head_len;
+    size_t len = c->head_len, from;
+    char *last = cut ? capture_last_bytes(c, &len) : NULL;
+    const char *text = cut ? last : c->head;
 
     if (c->total == 0) {
         record_append(t->rec, "    %s: (nothing)\n", label);
         return;
     }
-    record_append(t->rec, "    %s%s:\n", label, first > 0 ? " (its last lines)" : "");
-    for (size_t n = first; capture_line_span(c, n, &start, &len); n++) {
+    from = last_lines_start(text, len, TRANSCRIPT_LINES);
+    if (cut && from == 0 && memchr(text, '\n', len) != NULL)
+        from = (size_t)((const char *)memchr(text, '\n', len) - text) + 1; /* a line cut short */
+    record_append(t->rec, "    %s%s:\n", label, from > 0 ? " (its last lines)" : "");
+    while (from < len) {
+        const char *nl = memchr(text + from, '\n', len - from);
+        size_t end = nl ? (size_t)(nl - text) : len;
         /* Untrusted bytes: every control character is shown, none acts. */
-        char *shown = text_visible(c->head + start, len, false);
+        char *shown = text_visible(text + from, end - from, false);
         record_append(t->rec, "      | %s\n", shown);
         free(shown);
+        from = end + 1;
     }
-    if (c->head_len > 0 && c->head[c->head_len - 1] != '\n')
+    if (len > 0 && text[len - 1] != '\n')
         record_append(t->rec, "      (no newline at the end)\n");
-    if (c->total > c->head_len)
-        record_append(t->rec, "      (%zu bytes in all; the rest is not shown)\n", c->total);
+    if (cut)
+        record_append(t->rec, "      (%zu bytes in all; only the last lines are shown)\n",
+                      c->total);
+    free(last);
 }
 
 void show_transcript(struct test_ctx *t, struct proc *p)
@@ -108,6 +132,17 @@ static _Noreturn void out_of_time(struct test_ctx *t, struct proc *p)
 
 /* --- starting programs --------------------------------------------------------- */
 
+/* Does one of ENTRIES set the variable that ENTRY ("NAME=VALUE") sets? */
+static bool env_sets_same_name(const char *const *entries, const char *entry)
+{
+    size_t name_len = strcspn(entry, "=");
+
+    for (size_t i = 0; entries != NULL && entries[i] != NULL; i++)
+        if (strncmp(entries[i], entry, name_len + 1) == 0)
+            return true;
+    return false;
+}
+
 /* The environment of one program: the test's entries, the step's, and
  * TMPDIR under valgrind (it keeps files there; the sandbox allows only
  * the build folder). */
@@ -117,8 +152,11 @@ static void program_env(struct test_ctx *t, const struct step *step,
 {
     size_t n = 0;
 
+    /* A step's ENV() wins over the test's (getenv() would find the
+     * test's first). */
     for (size_t i = 0; i < t->n_env; i++)
-        env[n++] = t->env[i];
+        if (!env_sets_same_name(step->env, t->env[i]))
+            env[n++] = t->env[i];
     for (size_t i = 0; step->env != NULL && step->env[i] != NULL && n < MAX_ENV * 2; i++)
         env[n++] = step->env[i];
     if (harness_options.valgrind)

@@ -115,6 +115,7 @@ START_TEST(a_flood_of_output_keeps_head_and_tail)
 {
     struct proc *p = sh("head -c 1000000 /dev/zero | tr '\\0' a; echo; echo LAST", NULL);
     char *text;
+    size_t len;
 
     ck_assert(proc_wait(p, 30000));
     ck_assert_uint_eq(p->out.total, 1000000 + 1 + 5);
@@ -122,6 +123,10 @@ START_TEST(a_flood_of_output_keeps_head_and_tail)
     text = capture_text(&p->out);
     ck_assert_ptr_nonnull(strstr(text, "bytes cut"));
     ck_assert_ptr_nonnull(strstr(text, "LAST\n"));
+    free(text);
+    text = capture_last_bytes(&p->out, &len);
+    ck_assert_uint_eq(len, CAPTURE_TAIL_CAP);
+    ck_assert_str_eq(text + len - 7, "a\nLAST\n");
     free(text);
     proc_free(p);
 }
@@ -222,6 +227,76 @@ START_TEST(following_stdout_drains_stderr)
 }
 END_TEST
 
+/* Lines a follower saw, joined by '|'; it stops at the line STOP. */
+struct followed {
+    char seen[256];
+    const char *stop;
+};
+
+static bool note_line(const char *line, void *arg)
+{
+    struct followed *f = arg;
+    size_t used = strlen(f->seen);
+
+    snprintf(f->seen + used, sizeof(f->seen) - used, "%s%s", used > 0 ? "|" : "", line);
+    return f->stop == NULL || strcmp(line, f->stop) != 0;
+}
+
+/* proc_await_line() finds EXPECTED for PATTERN. */
+static void expect_awaited(struct proc *p, const char *pattern, const char *expected)
+{
+    char *line = proc_await_line(p, pattern, 10000);
+
+    ck_assert_ptr_nonnull(line);
+    ck_assert_str_eq(line, expected);
+    free(line);
+}
+
+START_TEST(following_starts_at_the_first_line_not_consumed)
+{
+    struct proc_opts opts = {.keep_stdin_open = true};
+    struct proc *p = sh("echo one; echo two; read x; echo three", &opts);
+    struct proc *other = sh("echo other", NULL);
+    struct followed f = {.stop = NULL};
+
+    expect_awaited(p, "^one$", "one");
+    /* Any wait drains every program: "two" may be captured by now. */
+    ck_assert(proc_wait(other, 10000));
+    ck_assert(proc_write_line(p, "go"));
+    ck_assert_int_eq(proc_follow_stdout(p, 10000, 10000, note_line, &f), FOLLOW_EOF);
+    ck_assert_str_eq(f.seen, "two|three");
+    proc_free(other);
+    proc_free(p);
+}
+END_TEST
+
+START_TEST(a_wait_after_following_starts_after_the_last_line_followed)
+{
+    struct proc *p = sh("echo a; echo b; echo c", NULL);
+    struct followed f = {.stop = "b"};
+
+    ck_assert(proc_wait(p, 10000)); /* everything is captured before the follower starts */
+    ck_assert_int_eq(proc_follow_stdout(p, 10000, 10000, note_line, &f), FOLLOW_STOPPED);
+    ck_assert_str_eq(f.seen, "a|b");
+    expect_awaited(p, ".", "c");
+    /* The transcript still has it all. */
+    ck_assert_str_eq(p->out.head, "a\nb\nc\n");
+    proc_free(p);
+}
+END_TEST
+
+START_TEST(followed_output_is_kept_for_the_transcript)
+{
+    struct proc *p = sh("echo first; echo last", NULL);
+    long lines = 0;
+
+    ck_assert_int_eq(proc_follow_stdout(p, 10000, 10000, count_line, &lines), FOLLOW_EOF);
+    ck_assert_int_eq(lines, 2);
+    ck_assert_str_eq(p->out.head, "first\nlast\n");
+    proc_free(p);
+}
+END_TEST
+
 struct blocked {
     struct proc *p;
     long syscall;
@@ -301,6 +376,9 @@ Suite *proc_suite(void)
     tcase_add_test(tc, escaped_daemons_are_killed_with_the_tree);
     tcase_add_test(tc, every_wait_drains_every_program);
     tcase_add_test(tc, following_stdout_drains_stderr);
+    tcase_add_test(tc, following_starts_at_the_first_line_not_consumed);
+    tcase_add_test(tc, a_wait_after_following_starts_after_the_last_line_followed);
+    tcase_add_test(tc, followed_output_is_kept_for_the_transcript);
     tcase_add_test(tc, a_program_waiting_for_input_is_blocked_a_busy_one_is_not);
     tcase_add_test(tc, programs_start_in_a_session_of_their_own_without_our_descriptors);
     tcase_add_test(tc, a_failed_confinement_never_runs_the_program);
