@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/fs.h"
 #include "core/text.h"
 #include "report/formats.h"
@@ -252,6 +254,33 @@ static char *find_root(const char *given)
 
 /* Every lab, its points in all (visible and hidden: hidden tests the
  * student pack lacks still carry their share), and its tests. */
+/* --list --format json: every lab and test, as the handouts' tables and
+ * other tools read them. */
+static int list_labs_json(void)
+{
+    size_t n;
+    const struct lab *const *all = registered_labs(&n);
+    json_t *labs = json_array();
+
+    for (size_t i = 0; i < n; i++) {
+        const struct lab *lab = lab_with_hidden_tests(all[i]);
+        json_t *tests = json_array();
+        for (size_t j = 0; j < lab->n_tests; j++) {
+            const struct lab_test *t = &lab->tests[j];
+            json_array_append_new(tests, json_pack("{s:s, s:s, s:i, s:b, s:s}", "id", t->id,
+                                                   "title", t->title, "points", t->points, "hidden",
+                                                   (t->flags & TEST_HIDDEN) != 0, "clauses",
+                                                   t->clauses ? t->clauses : ""));
+        }
+        json_array_append_new(labs, json_pack("{s:s, s:s, s:i, s:i, s:o}", "id", lab->id, "title",
+                                              lab->title, "points", LAB_POINTS, "visible_points",
+                                              lab_visible_points(lab), "tests", tests));
+    }
+    int rc = json_dumpf(labs, stdout, JSON_INDENT(2)) == 0 && putchar('\n') != EOF ? 0 : 3;
+    json_decref(labs);
+    return rc;
+}
+
 static void list_labs(void)
 {
     size_t n;
@@ -268,8 +297,8 @@ static void list_labs(void)
             printf("(all visible)\n");
         for (size_t j = 0; j < lab->n_tests; j++) {
             const struct lab_test *t = &lab->tests[j];
-            printf("  %-24s %3d  %s%s\n", t->id, t->points, t->title,
-                   (t->flags & TEST_HIDDEN) ? " (hidden)" : "");
+            printf("  %-24s %3d  %s%s  [%s]\n", t->id, t->points, t->title,
+                   (t->flags & TEST_HIDDEN) ? " (hidden)" : "", t->clauses ? t->clauses : "");
         }
     }
 }
@@ -411,6 +440,8 @@ int main(int argc, char *argv[])
     size_t n_labs;
 
     parse_options(argc, argv, &o);
+    if (o.list && o.format == FORMAT_JSON)
+        return list_labs_json();
     if (o.list) {
         list_labs();
         return 0;
