@@ -17,21 +17,48 @@ LAB      := $(notdir $(CURDIR))
 # VARIANT=...); you can too, to see what its tests see:
 #   sanitize  AddressSanitizer, UndefinedBehaviorSanitizer, LeakSanitizer:
 #             a memory error or leak stops the program with its file and line
+#   threads   the programs as threads of one process under ThreadSanitizer,
+#             which names both lines of a data race between them:
+#               ./threads producer 5 0 --after='Shared memory ID' consumer 5
+#               ./threads counter 2 100 0 -- counter 2 100 0
+#             (see ../common/threads.c)
 VARIANT  ?=
+TARGETS  := $(PROGRAMS)
 ifeq ($(VARIANT),sanitize)
 CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
 LDLIBS   += -fsanitize=address,undefined
 endif
+ifeq ($(VARIANT),threads)
+CFLAGS   += -fsanitize=thread -fno-omit-frame-pointer
+TARGETS  := threads $(addsuffix .so,$(PROGRAMS))
+endif
+
+# The calls threads.c stands in for, so that the programs behave as
+# separate processes: each program's CALL becomes threads.c's __wrap_CALL.
+THREAD_CALLS := shmat shmdt shmctl semop semtimedop semctl exit _exit _Exit getpid \
+                printf vprintf fprintf vfprintf puts putchar putc fputc fputs fwrite fflush \
+                setvbuf setbuf setlinebuf perror write nanosleep clock_nanosleep usleep sleep \
+                sched_yield
+comma    := ,
 
 .PHONY: all clean grade
-all: $(PROGRAMS)
+all: $(TARGETS)
 
 %: %.c $(COMMON)/shmlab.c $(COMMON)/shmlab.h $(EXTRA_HEADERS)
 	$(CC) $(CFLAGS) -o $@ $< $(COMMON)/shmlab.c $(LDLIBS)
 
+# A program as a library for threads: main() exported, its own symbols
+# bound inside it (-Bsymbolic), the shared calls wrapped.
+%.so: %.c $(COMMON)/shmlab.c $(COMMON)/shmlab.h $(EXTRA_HEADERS)
+	$(CC) $(CFLAGS) -fPIC -shared -Wl,-Bsymbolic \
+	    $(addprefix -Wl$(comma)--wrap=,$(THREAD_CALLS)) -o $@ $< $(COMMON)/shmlab.c $(LDLIBS)
+
+threads: $(COMMON)/threads.c
+	$(CC) $(CFLAGS) -O0 -rdynamic -o $@ $< $(LDLIBS) -ldl
+
 clean:
-	rm -f $(PROGRAMS)
+	rm -f $(PROGRAMS) threads $(addsuffix .so,$(PROGRAMS))
 
 # Grade this lab's working copy from inside its folder: the report, and no
 # make noise (a grading that ran succeeds whatever the score; see the top

@@ -8,8 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Defined only where the lab's programs run as threads of one process
+ * (make VARIANT=threads, threads.c): each thread's own program name. */
+const char *shmlab_thread_program_name(void) __attribute__((weak));
+
 const char *program_name(void)
 {
+    if (shmlab_thread_program_name != NULL)
+        return shmlab_thread_program_name();
     return program_invocation_short_name;
 }
 
