@@ -118,6 +118,18 @@ void add_perturb_env(struct test_ctx *t, const struct step *step, const char **e
  * a failure (true) when P's stderr holds a sanitizer's report. */
 extern const char *const SANITIZER_ENV[];
 bool sanitizer_report(struct test_ctx *t, struct proc *p);
+/* The end of the line at LINE of a report that ends at END. */
+const char *report_line_end(const char *line, const char *end);
+
+/* Threads build (thread_sanitizer.c): the same for ThreadSanitizer. */
+extern const char *const THREAD_SANITIZER_ENV[];
+bool thread_sanitizer_report(struct test_ctx *t, struct proc *p);
+
+/* The test's build variant (variants.c): what every program of the test
+ * gets in its environment (NULL-terminated), and a failure (true) when
+ * P's stderr holds a report of the variant's sanitizer. */
+const char *const *variant_env(const struct test_ctx *t);
+bool variant_report(struct test_ctx *t, struct proc *p);
 
 /* Remove what the harness handed out: names, keys (also called by the
  * grader after a test without namespaces). */

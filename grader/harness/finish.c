@@ -129,9 +129,9 @@ _Noreturn void test_end(struct test_ctx *t)
         if (!has_ended(t->programs[i].proc))
             interrupted[n_interrupted++] = t->programs[i].proc->pid;
     check_valgrind_logs(t);
-    for (size_t i = 0; t->test->build == BUILD_SANITIZE && i < t->n_programs; i++)
+    for (size_t i = 0; i < t->n_programs; i++)
         if (!t->programs[i].proc->transcript_shown)
-            sanitizer_report(t, t->programs[i].proc);
+            variant_report(t, t->programs[i].proc);
     for (size_t i = 0; i < t->n_programs; i++)
         proc_kill(t->programs[i].proc, SIGKILL);
     check_no_strays(t);

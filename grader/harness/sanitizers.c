@@ -48,8 +48,7 @@ static const char *report_start(const char *text, size_t len, bool *ubsan)
     return first;
 }
 
-/* The end of the line at LINE in TEXT[0..END). */
-static const char *line_end(const char *line, const char *end)
+const char *report_line_end(const char *line, const char *end)
 {
     if (line >= end)
         return end;
@@ -120,8 +119,8 @@ bool sanitizer_report(struct test_ctx *t, struct proc *p)
     if (start == NULL)
         return false;
     /* The report's headline, the student's frames, its summary. */
-    for (const char *line = start; line < end; line = line_end(line, end) + 1) {
-        const char *e = line_end(line, end);
+    for (const char *line = start; line < end; line = report_line_end(line, end) + 1) {
+        const char *e = report_line_end(line, end);
         char frame[512];
         bool is_frame = student_frame(line, e, t->build_dir, frame, sizeof(frame));
         if (is_frame && where[0] == '\0')
@@ -134,7 +133,7 @@ bool sanitizer_report(struct test_ctx *t, struct proc *p)
     }
     if (ubsan && where[0] == '\0') {
         /* UBSan names the place first: "writer.c:23:5: runtime error". */
-        const char *e = line_end(start, end);
+        const char *e = report_line_end(start, end);
         const char *mark = memmem(start, (size_t)(e - start), ": runtime error", 15);
         size_t dir_len = strlen(t->build_dir);
         const char *file = start;
@@ -142,8 +141,8 @@ bool sanitizer_report(struct test_ctx *t, struct proc *p)
             file += dir_len + 1;
         snprintf(where, sizeof(where), "%.*s", (int)(mark - file), file);
     }
-    check(t, false, "%s in `%s`%s%s", headline(start, line_end(start, end), ubsan), p->command,
-          where[0] ? ", at " : "", where);
+    check(t, false, "%s in `%s`%s%s", headline(start, report_line_end(start, end), ubsan),
+          p->command, where[0] ? ", at " : "", where);
     char *report = strbuf_take(&shown);
     record_append(t->rec, "  the sanitizer's report:\n%s", report);
     free(report);

@@ -88,6 +88,10 @@ void show_transcript(struct test_ctx *t, struct proc *p)
 _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format, ...)
 {
     va_list args;
+
+    /* A program the sanitizer stopped failed for what it reported. */
+    if (!p->transcript_shown && p->state != PROC_RUNNING && variant_report(t, p))
+        test_end(t);
     va_start(args, format);
     record_failure(t, format, args);
     va_end(args);
@@ -161,8 +165,8 @@ static void program_env(struct test_ctx *t, const struct step *step,
         env[n++] = step->env[i];
     if (harness_options.valgrind)
         env[n++] = textf(t, "TMPDIR=%s", t->build_dir);
-    for (size_t i = 0; t->test->build == BUILD_SANITIZE && SANITIZER_ENV[i] != NULL; i++)
-        env[n++] = SANITIZER_ENV[i];
+    for (const char *const *entry = variant_env(t); *entry != NULL; entry++)
+        env[n++] = *entry;
     add_perturb_env(t, step, env, &n);
     env[n] = NULL;
 }
@@ -257,7 +261,7 @@ void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step
     size_t last_len;
 
     await_end(t, p, step->timeout_ms);
-    if (t->test->build == BUILD_SANITIZE && sanitizer_report(t, p))
+    if (variant_report(t, p))
         test_end(t);
     if (step->usage) {
         if (p->state != PROC_EXITED || p->exit_code != 2)
