@@ -310,6 +310,23 @@ static void usage(struct test_ctx *t)
                           "shmget");
 }
 
+/*
+ * The workers as threads of one process under ThreadSanitizer (make
+ * VARIANT=threads, labs/common/threads.c), which takes turns at the
+ * semaphore: two accesses to the segment that no semop orders, an
+ * update outside the critical section, are a data race on every run,
+ * reported with both lines.
+ */
+static void no_data_race(struct test_ctx *t)
+{
+    use_unique_ipc_key(t);
+    struct proc *workers = start(t, ARGS("threads", "counter", "3", "100", "0", "--", "counter",
+                                         "3", "100", "0", "--", "counter", "3", "100", "0"));
+
+    expect_end(t, workers, EXIT(0), WITHIN_MS(RUN_MS));
+    await_line(t, workers, "^\\[counter#[0-9]\\] Process [0-9]+: last out, final count [0-9]+$");
+}
+
 static const struct lab_test tests[] = {
     {.id = "one-worker",
      .clauses = "C2 C8",
@@ -343,7 +360,7 @@ static const struct lab_test tests[] = {
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "four-workers",
      .clauses = "C1 C5 C6 C8",
-     .points = 10,
+     .points = 5,
      .run = four_workers,
      .title = "4 workers started together count every iteration (1 + 3 x 1000)",
      .hint = "Only the creator (IPC_EXCL) initialises the semaphore; the others wait for "
@@ -351,7 +368,7 @@ static const struct lab_test tests[] = {
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "eight-workers",
      .clauses = "C1 C6 C8",
-     .points = 10,
+     .points = 5,
      .run = eight_workers,
      .title = "8 workers started together count every iteration (1 + 7 x 400)",
      .hint = "Count yourself out under the lock, and let only the WORKERS-th to leave remove "
@@ -364,6 +381,17 @@ static const struct lab_test tests[] = {
      .title = "Workers that join after another has left, or while another is inside, all count",
      .hint = "The last out is the WORKERS-th worker to leave, not the one that finds itself "
              "alone: count departures in the segment.",
+     .timeout_ms = TEST_TIMEOUT_MS},
+    {.id = "no-data-race",
+     .clauses = "C6",
+     .points = 10,
+     .run = no_data_race,
+     .build = BUILD_THREADS,
+     .title = "No data race: every access to the segment is inside the critical section "
+              "(ThreadSanitizer, with the workers as threads of one process)",
+     .hint = "`make VARIANT=threads`, then `./threads counter 2 100 0 -- counter 2 100 0` shows "
+             "ThreadSanitizer's two lines. Every read and write of the segment, the departures "
+             "too, goes between taking and giving back the semaphore.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "killed-inside",
      .clauses = "C7",
