@@ -34,7 +34,9 @@
  *    that must wait waits here, in a queue served first come, first
  *    served (as Linux does). Taking a semaphore (an operation that
  *    decrements or waits for zero) acquires, and giving one (an increment,
- *    SETVAL, SETALL, IPC_RMID) releases, on the set: a correct critical
+ *    SETVAL, SETALL, IPC_RMID) releases, on the set; looking at it
+ *    (IPC_STAT, GETVAL) acquires, so what a creator wrote before it
+ *    initialised the set is seen by whoever saw that. A correct critical
  *    section is race-free to ThreadSanitizer, an access outside it is
  *    not. A set's first waiting operations are held until every running
  *    program waits on a semaphore (or keeps polling, or has ended): from
@@ -201,7 +203,9 @@ static long long now_ms(void)
     return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-/* The driver's own failure: it cannot run the programs. */
+/* The driver's own failure: it cannot run the programs. It may come
+ * with the driver's lock held, so nothing is flushed (stderr needs no
+ * flushing) and no exit handler runs. */
 static _Noreturn void driver_fail(const char *format, ...) __attribute__((format(printf, 1, 2)));
 static _Noreturn void driver_fail(const char *format, ...)
 {
@@ -212,7 +216,7 @@ static _Noreturn void driver_fail(const char *format, ...)
     vfprintf(stderr, format, args);
     va_end(args);
     fputc('\n', stderr);
-    exit(3);
+    _exit(3);
 }
 
 /* --- output --------------------------------------------------------------- */
