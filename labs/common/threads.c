@@ -543,6 +543,131 @@ static void start_waiting_programs(const struct program *p, const char *line)
     driver_unlock();
 }
 
+/* --- fences, which ThreadSanitizer does not follow -------------------------- */
+
+/*
+ * A release fence before a relaxed store of a flag, and an acquire fence
+ * after a relaxed load that saw it, order everything around them as a
+ * release store and an acquire load would (C11 7.17.4); but this
+ * ThreadSanitizer takes fences for no-ops, and would report that correct
+ * handshake as a race. So the programs' atomic operations come here
+ * (ThreadSanitizer's __tsan_atomicN_* calls, wrapped like the others):
+ * once a thread has made a release fence, its relaxed stores release;
+ * an acquire fence acquires on every atomic the thread has read since
+ * its last acquire fence.
+ */
+enum { ORDER_RELAXED, ORDER_CONSUME, ORDER_ACQUIRE, ORDER_RELEASE, ORDER_ACQ_REL, ORDER_SEQ_CST };
+
+#define MAX_LOADED 8
+
+static __thread bool release_fenced;
+static __thread const volatile void *loaded[MAX_LOADED];
+static __thread size_t n_loaded;
+
+void __tsan_atomic_thread_fence(int order);
+
+void __wrap___tsan_atomic_thread_fence(int order)
+{
+    if (order != ORDER_RELAXED && order != ORDER_RELEASE) {
+        for (size_t i = 0; i < n_loaded; i++)
+            __tsan_acquire((void *)loaded[i]);
+        n_loaded = 0;
+    }
+    if (order >= ORDER_RELEASE)
+        release_fenced = true;
+    __tsan_atomic_thread_fence(order);
+}
+
+/* A load of ORDER at ADDR, for the next acquire fence to acquire on. */
+static void note_load(const volatile void *addr, int order)
+{
+    if (order != ORDER_RELAXED && order != ORDER_CONSUME)
+        return;
+    for (size_t i = 0; i < n_loaded; i++)
+        if (loaded[i] == addr)
+            return;
+    if (n_loaded == MAX_LOADED)
+        memmove(loaded, loaded + 1, sizeof(loaded[0]) * --n_loaded);
+    loaded[n_loaded++] = addr;
+}
+
+/* The order a store or a read-modify-write has after a release fence. */
+static int fenced_order(int order)
+{
+    if (!release_fenced)
+        return order;
+    if (order == ORDER_RELAXED)
+        return ORDER_RELEASE;
+    return order == ORDER_ACQUIRE || order == ORDER_CONSUME ? ORDER_ACQ_REL : order;
+}
+
+/* The wrappers of one size of atomics. */
+#define FENCED_ATOMICS(bits, type)                                                                 \
+    type __tsan_atomic##bits##_load(const volatile type *a, int order);                            \
+    void __tsan_atomic##bits##_store(volatile type *a, type v, int order);                         \
+    int __tsan_atomic##bits##_compare_exchange_strong(volatile type *a, type *expected, type v,    \
+                                                      int order, int fail_order);                  \
+    int __tsan_atomic##bits##_compare_exchange_weak(volatile type *a, type *expected, type v,      \
+                                                    int order, int fail_order);                    \
+    type __tsan_atomic##bits##_compare_exchange_val(volatile type *a, type expected, type v,       \
+                                                    int order, int fail_order);                    \
+    type __wrap___tsan_atomic##bits##_load(const volatile type *a, int order)                      \
+    {                                                                                              \
+        type v = __tsan_atomic##bits##_load(a, order);                                             \
+        note_load(a, order);                                                                       \
+        return v;                                                                                  \
+    }                                                                                              \
+    void __wrap___tsan_atomic##bits##_store(volatile type *a, type v, int order)                   \
+    {                                                                                              \
+        __tsan_atomic##bits##_store(a, v, fenced_order(order));                                    \
+    }                                                                                              \
+    int __wrap___tsan_atomic##bits##_compare_exchange_strong(volatile type *a, type *expected,     \
+                                                             type v, int order, int fail_order)    \
+    {                                                                                              \
+        int done = __tsan_atomic##bits##_compare_exchange_strong(a, expected, v,                   \
+                                                                 fenced_order(order), fail_order); \
+        note_load(a, done ? order : fail_order);                                                   \
+        return done;                                                                               \
+    }                                                                                              \
+    int __wrap___tsan_atomic##bits##_compare_exchange_weak(volatile type *a, type *expected,       \
+                                                           type v, int order, int fail_order)      \
+    {                                                                                              \
+        int done = __tsan_atomic##bits##_compare_exchange_weak(a, expected, v,                     \
+                                                               fenced_order(order), fail_order);   \
+        note_load(a, done ? order : fail_order);                                                   \
+        return done;                                                                               \
+    }                                                                                              \
+    type __wrap___tsan_atomic##bits##_compare_exchange_val(volatile type *a, type expected,        \
+                                                           type v, int order, int fail_order)      \
+    {                                                                                              \
+        type seen = __tsan_atomic##bits##_compare_exchange_val(a, expected, v,                     \
+                                                               fenced_order(order), fail_order);   \
+        note_load(a, seen == expected ? order : fail_order);                                       \
+        return seen;                                                                               \
+    }                                                                                              \
+    FENCED_RMW(bits, type, exchange)                                                               \
+    FENCED_RMW(bits, type, fetch_add)                                                              \
+    FENCED_RMW(bits, type, fetch_sub)                                                              \
+    FENCED_RMW(bits, type, fetch_and)                                                              \
+    FENCED_RMW(bits, type, fetch_or)                                                               \
+    FENCED_RMW(bits, type, fetch_xor)                                                              \
+    FENCED_RMW(bits, type, fetch_nand)
+
+/* A read-modify-write: it loads and stores. */
+#define FENCED_RMW(bits, type, op)                                                                 \
+    type __tsan_atomic##bits##_##op(volatile type *a, type v, int order);                          \
+    type __wrap___tsan_atomic##bits##_##op(volatile type *a, type v, int order)                    \
+    {                                                                                              \
+        type old = __tsan_atomic##bits##_##op(a, v, fenced_order(order));                          \
+        note_load(a, order);                                                                       \
+        return old;                                                                                \
+    }
+
+FENCED_ATOMICS(8, char)
+FENCED_ATOMICS(16, short)
+FENCED_ATOMICS(32, int)
+FENCED_ATOMICS(64, long)
+
 /* --- System V shared memory: one address per segment -------------------- */
 
 static struct segment *segment_of_id(int shmid)
