@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "harness/harness.h"
 #include "sandbox/sandbox.h"
@@ -43,6 +44,13 @@ struct test_program {
     char *valgrind_log; /* under --valgrind */
 };
 
+/* A file of the build folder as the test found it (channels.c). */
+struct file_mark {
+    char name[256];
+    ino_t ino;
+    struct timespec ctime;
+};
+
 /* A segment the grader made for the programs (make_segment()). */
 struct grader_segment {
     int id;
@@ -66,6 +74,8 @@ struct test_ctx {
     long long deadline; /* steps end by then, so the test can report */
     long schedule_seed; /* under_schedules(): the schedule running, or -1 */
     struct sandbox_exec exec;
+    struct file_mark *build_files; /* harness_mark_build_folder() */
+    size_t n_build_files;
 };
 
 /* Options of the whole grading run. */
@@ -91,6 +101,11 @@ void harness_use_valgrind(bool on);
 void harness_begin(struct test_ctx *t, const struct lab_test *test, const char *build_dir,
                    struct test_record *rec, int timeout_ms);
 
+/* Note the files of the build folder as the test finds them, once it is
+ * isolated (before its first program): expect_only_channel() names what
+ * the programs made or changed since. */
+void harness_mark_build_folder(struct test_ctx *t);
+
 /* Record a failure. */
 void record_failure(struct test_ctx *t, const char *format, va_list args)
     __attribute__((format(printf, 2, 0)));
@@ -104,6 +119,10 @@ void record_append(struct test_record *rec, const char *format, ...)
 
 /* The program P of the test, or NULL. */
 struct test_program *program_of(struct test_ctx *t, const struct proc *p);
+
+/* Valgrind's logs in the build folder begin with this (the harness's
+ * own files: no trace of the programs). */
+#define VALGRIND_LOG_PREFIX ".valgrind-"
 
 /* Valgrind (valgrind.c): the wrapper for one program, and the test's
  * verdict on each program's log. */

@@ -346,6 +346,19 @@ const unsigned char *read_shm_object(struct test_ctx *t, const char *name, size_
                                      const char *when);
 
 /*
+ * The POSIX object NAME is the only way a message could have travelled
+ * between the test's programs up to now: they left no file made or
+ * changed in the working folder, none of their user's in /tmp, /var/tmp,
+ * /dev/shm (other than the objects the test named) or /dev/mqueue, no
+ * System V object, no extended attribute on NAME, and no process still
+ * running that a running program does not account for. WHEN says at what
+ * point ("after the writer ended"). With the grader reading the object
+ * and planting one for the other side, this catches programs that keep a
+ * second copy of the message elsewhere and prefer it.
+ */
+void expect_only_channel(struct test_ctx *t, const char *name, const char *when);
+
+/*
  * A System V segment the grader makes for the student's programs (a
  * server to attach), holding the int VALUE, attached by the grader at
  * *MEM and given to the student's user; removed when the test ends.

@@ -122,7 +122,8 @@ void show_valgrind_fault(struct test_ctx *t, const struct proc *p)
 
 const char *const *valgrind_wrapper(struct test_ctx *t, char **log)
 {
-    *log = xasprintf("%s/.valgrind-%ld-%zu.log", t->build_dir, t->unique_id, t->n_programs);
+    *log = xasprintf("%s/" VALGRIND_LOG_PREFIX "%ld-%zu.log", t->build_dir, t->unique_id,
+                     t->n_programs);
     const char *const wrapper[] = {
         "/usr/bin/valgrind",
         "--tool=memcheck",

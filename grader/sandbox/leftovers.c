@@ -80,15 +80,22 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects)
     return 0;
 }
 
-/* Remove what the sandbox user left in the shared temporary folders; how
- * many entries went. */
-static size_t remove_files_of_sandbox(void)
-{
-    static const char *const folders[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"};
-    size_t removed = 0;
+/* The shared temporary folders: anyone may write there. */
+static const char *const SHARED_FOLDERS[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"};
 
-    for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++) {
-        DIR *dir = opendir(folders[i]);
+int sandbox_user_files(char ***paths)
+{
+    size_t n = 0, room = 16;
+    char **found;
+
+    *paths = NULL;
+    if (!sb.own_user)
+        return -1;
+    found = malloc(room * sizeof(*found));
+    if (found == NULL)
+        return -1;
+    for (size_t i = 0; i < sizeof(SHARED_FOLDERS) / sizeof(SHARED_FOLDERS[0]); i++) {
+        DIR *dir = opendir(SHARED_FOLDERS[i]);
         struct dirent *entry;
         if (dir == NULL)
             continue;
@@ -97,12 +104,39 @@ static size_t remove_files_of_sandbox(void)
             struct stat st;
             if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
                 continue;
-            snprintf(path, sizeof(path), "%s/%s", folders[i], entry->d_name);
-            if (lstat(path, &st) == 0 && st.st_uid == sb.uid)
-                remove_tree(path, &removed);
+            snprintf(path, sizeof(path), "%s/%s", SHARED_FOLDERS[i], entry->d_name);
+            if (lstat(path, &st) < 0 || st.st_uid != sb.uid)
+                continue;
+            if (n + 1 == room) {
+                char **more = realloc(found, (room *= 2) * sizeof(*found));
+                if (more == NULL)
+                    break;
+                found = more;
+            }
+            if ((found[n] = strdup(path)) != NULL)
+                n++;
         }
         closedir(dir);
     }
+    found[n] = NULL;
+    *paths = found;
+    return (int)n;
+}
+
+/* Remove what the sandbox user left in the shared temporary folders; how
+ * many entries went. */
+static size_t remove_files_of_sandbox(void)
+{
+    char **paths;
+    size_t removed = 0;
+
+    if (sandbox_user_files(&paths) < 0)
+        return 0;
+    for (char **path = paths; *path != NULL; path++) {
+        remove_tree(*path, &removed);
+        free(*path);
+    }
+    free(paths);
     return removed;
 }
 

@@ -122,6 +122,15 @@ void sandbox_ipc_mark(void);
 int sandbox_ipc_objects(struct ipc_snapshot *objects);
 
 /*
+ * What the sandbox user has in the folders anyone may write (/tmp,
+ * /var/tmp, /dev/shm, /dev/mqueue): a NULL-terminated array of paths in
+ * *PATHS (the caller frees each and the array) and their count, or -1
+ * when the sandbox user is the grader's own (the grader is not root), so
+ * their files cannot be told from others'.
+ */
+int sandbox_user_files(char ***paths);
+
+/*
  * After a test without namespaces: kill the sandbox user's processes,
  * remove its IPC objects and its files in /tmp, /var/tmp, /dev/shm.
  * Returns how many objects and files it removed.

@@ -97,8 +97,9 @@ static void missing_object(struct test_ctx *t)
 }
 
 /* The message travels through the object, and only through it: the
- * grader finds it there itself, and a reader prints what the grader put
- * there, which no writer ever saw. */
+ * grader finds it there itself, and nothing else the writer left could
+ * carry it; a reader prints what the grader put there, which no writer
+ * ever saw. */
 static void through_shared_memory(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t), *message = "in the object, NUL-terminated";
@@ -106,6 +107,7 @@ static void through_shared_memory(struct test_ctx *t)
     const unsigned char *bytes;
 
     write_message(t, name, message);
+    expect_only_channel(t, name, "after the writer ended");
     bytes = read_shm_object(t, name, &size, "after the writer ended");
     require(t, size >= length + 1 && memcmp(bytes, message, length + 1) == 0,
             "after the writer ended, %s should begin with the message and its NUL, but it begins "
@@ -204,10 +206,11 @@ static const struct lab_test tests[] = {
      .clauses = "C3 C6",
      .points = 10,
      .run = through_shared_memory,
-     .title = "The message travels through the object: the grader finds it there, and the reader "
-              "prints what the grader put there",
-     .hint = "Step 3 and 4: the writer stores the message in the mapping and nowhere else; the "
-             "reader prints what the mapping holds."},
+     .title = "The message travels through the object alone: the grader finds it there and "
+              "nowhere else, and the reader prints what the grader put there",
+     .hint = "Step 3 and 4: the writer stores the message in the mapping and nowhere else (no "
+             "file, no second object, no helper process); the reader prints what the mapping "
+             "holds."},
     {.id = "memory-safety",
      .clauses = "C11",
      .points = 5,

@@ -1,0 +1,250 @@
+/*
+ * channels.c - the message travels through the object the handout names,
+ * and nothing else could have carried it: no file the programs made or
+ * changed, no other IPC object, no extended attribute, no process left
+ * running to hand it over later.
+ *
+ * Reading the object and planting one for the other side proves that
+ * each side can use it; this proves that they had nothing else to use.
+ * Together they catch a writer and a reader that also keep the message in
+ * a file of their own and prefer it.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "core/text.h"
+#include "harness/context.h"
+
+/* Traces listed by name in a failure; the rest are counted. */
+#define MAX_LISTED_TRACES 6
+
+/* --- the build folder, as the test found it ------------------------------------ */
+
+/* Files of the harness's own in the build folder (valgrind's logs). */
+static bool is_harness_file(const char *name)
+{
+    return strncmp(name, VALGRIND_LOG_PREFIX, strlen(VALGRIND_LOG_PREFIX)) == 0;
+}
+
+void harness_mark_build_folder(struct test_ctx *t)
+{
+    DIR *dir = opendir(t->build_dir);
+    struct dirent *entry;
+    size_t room = 0;
+
+    t->n_build_files = 0;
+    if (dir == NULL)
+        grader_error(t, "internal: opendir %s: %s", t->build_dir, strerror(errno));
+    while ((entry = readdir(dir)) != NULL) {
+        struct stat st;
+        if (entry->d_name[0] == '.' &&
+            (entry->d_name[1] == '\0' || strcmp(entry->d_name, "..") == 0))
+            continue;
+        if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (t->n_build_files == room) {
+            struct file_mark *more =
+                realloc(t->build_files, (room = room ? room * 2 : 16) * sizeof(*more));
+            if (more == NULL)
+                grader_error(t, "internal: out of memory");
+            t->build_files = more;
+        }
+        struct file_mark *mark = &t->build_files[t->n_build_files++];
+        snprintf(mark->name, sizeof(mark->name), "%s", entry->d_name);
+        mark->ino = st.st_ino;
+        mark->ctime = st.st_ctim;
+    }
+    closedir(dir);
+}
+
+/* --- traces -------------------------------------------------------------------- */
+
+struct traces {
+    struct test_ctx *t;
+    size_t n;
+    struct strbuf listed;
+};
+
+static void add_trace(struct traces *traces, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_trace(struct traces *traces, const char *format, ...)
+{
+    va_list args;
+    char *text;
+
+    if (traces->n++ >= MAX_LISTED_TRACES)
+        return;
+    va_start(args, format);
+    if (vasprintf(&text, format, args) < 0)
+        text = NULL;
+    va_end(args);
+    strbuf_printf(&traces->listed, "%s%s", traces->n > 1 ? "; " : "", text ? text : "?");
+    free(text);
+}
+
+/* A name made visible for a message: untrusted bytes. */
+static const char *shown(struct test_ctx *t, const char *name)
+{
+    char *visible = text_visible(name, strlen(name), true);
+    const char *kept = textf(t, "%s", visible);
+    free(visible);
+    return kept;
+}
+
+/* Is P a program the test started that has not ended, or one of its
+ * process group? Those may still be at work. */
+static bool of_running_program(struct test_ctx *t, const struct task_info *task)
+{
+    for (size_t i = 0; i < t->n_programs; i++) {
+        struct proc *p = t->programs[i].proc;
+        if (p->state == PROC_RUNNING && !has_ended(p) && task->pgid == p->pid)
+            return true;
+    }
+    return false;
+}
+
+/* Processes still alive that no running program accounts for: a child
+ * left behind can hand the message over later (a socket, a pipe). Looked
+ * at first: once none is left, whatever they wrote is written. */
+static void find_processes(struct traces *traces)
+{
+    struct task_info *tasks;
+    int n = list_descendants(&tasks);
+
+    if (n < 0)
+        grader_error(traces->t, "internal: cannot list the test's processes");
+    for (int i = 0; i < n; i++)
+        if (!tasks[i].zombie && !of_running_program(traces->t, &tasks[i]))
+            add_trace(traces, "a process %s (pid %d) still running",
+                      shown(traces->t, tasks[i].name), (int)tasks[i].pid);
+    free(tasks);
+}
+
+static const struct file_mark *marked(const struct test_ctx *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_build_files; i++)
+        if (strcmp(t->build_files[i].name, name) == 0)
+            return &t->build_files[i];
+    return NULL;
+}
+
+/* Extended attributes on PATH: a place for data that no listing shows. */
+static void find_attributes(struct traces *traces, const char *path, const char *what)
+{
+    ssize_t size = llistxattr(path, NULL, 0);
+
+    if (size > 0)
+        add_trace(traces, "extended attributes on %s", what);
+}
+
+/* Files made or changed in the build folder since the test began (any
+ * change to a file, its data, owner, mode or attributes, moves its
+ * ctime, which no program can set back). */
+static void find_build_files(struct traces *traces)
+{
+    struct test_ctx *t = traces->t;
+    DIR *dir = opendir(t->build_dir);
+    struct dirent *entry;
+
+    if (dir == NULL)
+        grader_error(t, "internal: opendir %s: %s", t->build_dir, strerror(errno));
+    while ((entry = readdir(dir)) != NULL) {
+        const struct file_mark *mark;
+        struct stat st;
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
+            is_harness_file(entry->d_name) ||
+            fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        mark = marked(t, entry->d_name);
+        if (mark == NULL || mark->ino != st.st_ino)
+            add_trace(traces, "a file %s in the working folder", shown(t, entry->d_name));
+        else if (mark->ctime.tv_sec != st.st_ctim.tv_sec ||
+                 mark->ctime.tv_nsec != st.st_ctim.tv_nsec)
+            add_trace(traces, "a change to the file %s in the working folder",
+                      shown(t, entry->d_name));
+    }
+    closedir(dir);
+    find_attributes(traces, t->build_dir, "the working folder");
+}
+
+static bool is_handed_out_name(const struct test_ctx *t, const char *path)
+{
+    size_t folder = strlen(SHM_FOLDER);
+
+    if (strncmp(path, SHM_FOLDER, folder) != 0)
+        return false;
+    for (int i = 0; i < t->rec->n_names; i++)
+        if (strcmp(path + folder, t->rec->names[i]) == 0)
+            return true;
+    return false;
+}
+
+/* What the programs' user has in the folders anyone may write (/tmp,
+ * /dev/shm...), except the objects the test named. */
+static void find_shared_files(struct traces *traces)
+{
+    char **paths;
+
+    if (sandbox_user_files(&paths) < 0)
+        return; /* the programs run as the grader: their files are not theirs alone */
+    for (char **path = paths; *path != NULL; path++) {
+        if (!is_handed_out_name(traces->t, *path))
+            add_trace(traces, "%s", shown(traces->t, *path));
+        free(*path);
+    }
+    free(paths);
+}
+
+/* System V objects: a segment, queue or even a semaphore set holds bytes
+ * as well as the object does. The grader's own segments are not theirs. */
+static void find_sysv_objects(struct traces *traces)
+{
+    struct test_ctx *t = traces->t;
+    struct ipc_snapshot objects;
+
+    if (sandbox_ipc_objects(&objects) < 0)
+        grader_error(t, "internal: cannot list IPC objects: %s", strerror(errno));
+    for (size_t i = 0; i < objects.n; i++) {
+        const struct ipc_object *obj = &objects.objects[i];
+        bool graders = false;
+        char what[512];
+        for (size_t j = 0; j < t->n_segments; j++)
+            graders = graders || (obj->kind == IPC_KIND_SYSV_SHM && obj->id == t->segments[j].id);
+        if (obj->kind == IPC_KIND_POSIX_SHM || graders)
+            continue;
+        ipc_object_describe(obj, what, sizeof(what));
+        add_trace(traces, "%s", what);
+    }
+    ipc_snapshot_free(&objects);
+}
+
+void expect_only_channel(struct test_ctx *t, const char *name, const char *when)
+{
+    struct traces traces = {.t = t};
+
+    find_processes(&traces);
+    find_build_files(&traces);
+    find_shared_files(&traces);
+    find_sysv_objects(&traces);
+    find_attributes(&traces, textf(t, "%s%s", SHM_FOLDER, name), name);
+    if (traces.n == 0)
+        return;
+    char *listed = strbuf_take(&traces.listed);
+    const char *text = textf(t, "%s", listed);
+    free(listed);
+    fail(t,
+         "%s, %s should be the only place the message can be, but the programs also left %s%s: "
+         "the message must travel through the shared memory object alone",
+         when, name, text,
+         traces.n > MAX_LISTED_TRACES ? textf(t, " and %zu more", traces.n - MAX_LISTED_TRACES)
+                                      : "");
+}
