@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/fs.h"
 #include "harness/context.h"
 #include "run/runner.h"
 #include "suites.h"
@@ -113,15 +114,58 @@ static void fails_under_a_schedule(struct test_ctx *t)
     under_schedules(t, 5, 60000, scenario_failing_on_the_third);
 }
 
-static struct test_verdict run_body(void (*body)(struct test_ctx *), int timeout_ms)
+/* The message of the channel tests: an object the test makes, as a
+ * writer would. */
+static const char *object_as_a_writer_leaves_it(struct test_ctx *t)
+{
+    const char *name = unique_shm_name(t);
+    make_shm_object(t, name, "hello", 6, 4096, 0600);
+    return name;
+}
+
+static void leaves_only_the_object(struct test_ctx *t)
+{
+    const char *name = object_as_a_writer_leaves_it(t);
+    expect_run(t, ARGS("sh", "-c", "echo written"), EXIT(0));
+    expect_only_channel(t, name, "after the writer ended");
+}
+
+static void leaves_a_file_too(struct test_ctx *t)
+{
+    const char *name = object_as_a_writer_leaves_it(t);
+    expect_run(t, ARGS("sh", "-c", "echo hello > .copy"), EXIT(0));
+    expect_only_channel(t, name, "after the writer ended");
+}
+
+static void changes_a_file(struct test_ctx *t)
+{
+    const char *name = object_as_a_writer_leaves_it(t);
+    expect_run(t, ARGS("sh", "-c", "echo hello >> sh-notes"), EXIT(0));
+    expect_only_channel(t, name, "after the writer ended");
+}
+
+static void leaves_a_process(struct test_ctx *t)
+{
+    const char *name = object_as_a_writer_leaves_it(t);
+    expect_run(t, ARGS("sh", "-c", "sleep 30 >/dev/null 2>&1 & exit 0"), EXIT(0));
+    expect_only_channel(t, name, "after the writer ended");
+}
+
+static struct test_verdict run_body_in(void (*body)(struct test_ctx *), int timeout_ms,
+                                       const char *build_dir)
 {
     static struct lab_test test;
     struct test_verdict result;
 
     test = (struct lab_test){
         .id = "unit", .title = "unit", .points = 7, .run = body, .timeout_ms = timeout_ms};
-    run_test(&test, "/bin", &result);
+    run_test(&test, build_dir, &result);
     return result;
+}
+
+static struct test_verdict run_body(void (*body)(struct test_ctx *), int timeout_ms)
+{
+    return run_body_in(body, timeout_ms, "/bin");
 }
 
 START_TEST(a_passing_test_gets_its_points)
@@ -277,6 +321,111 @@ START_TEST(names_handed_out_are_removed_after_the_test)
 }
 END_TEST
 
+/* A build folder of its own: the shell (linked) and a file of notes. */
+static void make_build_folder(char *dir)
+{
+    char path[4096];
+    FILE *notes;
+
+    strcpy(dir, "/tmp/shmlab-unit-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/sh", dir);
+    ck_assert_int_eq(symlink("/bin/sh", path), 0);
+    snprintf(path, sizeof(path), "%s/sh-notes", dir);
+    notes = fopen(path, "w");
+    ck_assert_ptr_nonnull(notes);
+    fclose(notes);
+}
+
+static void remove_build_folder(const char *dir)
+{
+    ck_assert_int_eq(remove_tree(dir, NULL), 0);
+}
+
+START_TEST(only_the_object_can_carry_the_message)
+{
+    char dir[64];
+    struct test_verdict r;
+
+    make_build_folder(dir);
+    r = run_body_in(leaves_only_the_object, 0, dir);
+    ck_assert_msg(r.status == STATUS_PASSED, "%s", r.message);
+    r = run_body_in(leaves_a_file_too, 0, dir);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    ck_assert_msg(strstr(r.message, "a file \".copy\" in the working folder") != NULL, "%s",
+                  r.message);
+    r = run_body_in(changes_a_file, 0, dir);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    ck_assert_msg(strstr(r.message, "a change to the file \"sh-notes\"") != NULL, "%s", r.message);
+    r = run_body_in(leaves_a_process, 0, dir);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    /* "sh" or "sleep": the background shell may not have run sleep yet. */
+    ck_assert_msg(strstr(r.message, "a process \"s") != NULL && strstr(r.message, "still running"),
+                  "%s", r.message);
+    remove_build_folder(dir);
+}
+END_TEST
+
+/* A valgrind log, as memcheck writes it, in a file of its own. */
+static void write_log(char *path, const char *text)
+{
+    int fd;
+
+    strcpy(path, "/tmp/shmlab-unit-vg-XXXXXX");
+    fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
+static const char LEAK_LOG[] =
+    "==14662== Memcheck, a memory error detector\n"
+    "==14662== Command: ./reader /lk\n"
+    "==14662== \n"
+    "==14662== HEAP SUMMARY:\n"
+    "==14662==     in use at exit: 6 bytes in 1 blocks\n"
+    "==14662== \n"
+    "==14662== 1,024 bytes in 1 blocks are definitely lost in loss record 1 of 1\n"
+    "==14662==    at 0x48417B4: malloc (vg_replace_malloc.c:381)\n"
+    "==14662==    by 0x109245: main (reader.c:50)\n"
+    "==14662== \n"
+    "==14662== ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)\n";
+
+static const char READ_LOG[] =
+    "==7== Invalid read of size 1\n"
+    "==7==    at 0x484ED16: strlen (vg_replace_strmem.c:494)\n"
+    "==7==    by 0x48E5D30: __vfprintf_internal (vfprintf-internal.c:1688)\n"
+    "==7==    by 0x1092A1: main (reader.c:41)\n"
+    "==7==  Address 0x4a4f0a0 is 0 bytes after a block of size 16 alloc'd\n"
+    "==7== \n"
+    "==7== ERROR SUMMARY: 1 errors from 1 contexts (suppressed: 0 from 0)\n";
+
+START_TEST(a_valgrind_report_shows_the_error_and_the_students_line)
+{
+    struct valgrind_report r;
+    char path[64];
+
+    write_log(path, LEAK_LOG);
+    ck_assert(read_valgrind_log(path, &r));
+    unlink(path);
+    ck_assert_int_eq(r.errors, 1);
+    ck_assert_str_eq(r.first, "1,024 bytes in 1 blocks are definitely lost (allocated, and never "
+                              "freed), at main (reader.c:50)");
+    ck_assert_ptr_nonnull(strstr(r.block, "| by 0x109245: main (reader.c:50)"));
+
+    write_log(path, READ_LOG);
+    ck_assert(read_valgrind_log(path, &r));
+    unlink(path);
+    /* The first frame with a line that is neither valgrind's nor the C
+     * library's own replacement: vfprintf's is the C library's, but it has
+     * a line, so it is named; valgrind's strlen is not. */
+    ck_assert_str_eq(r.first, "Invalid read of size 1, at __vfprintf_internal "
+                              "(vfprintf-internal.c:1688)");
+    ck_assert_ptr_nonnull(strstr(r.log, "| Invalid read of size 1"));
+    ck_assert_ptr_null(strstr(r.log, "ERROR SUMMARY"));
+}
+END_TEST
+
 Suite *runner_suite(void)
 {
     Suite *s = suite_create("runner");
@@ -296,6 +445,8 @@ Suite *runner_suite(void)
     tcase_add_test(tc, a_limit_that_cannot_be_applied_is_a_grader_error);
     tcase_add_test(tc, a_program_stops_itself_where_the_test_asks);
     tcase_add_test(tc, a_failing_schedule_names_its_seed);
+    tcase_add_test(tc, only_the_object_can_carry_the_message);
+    tcase_add_test(tc, a_valgrind_report_shows_the_error_and_the_students_line);
     suite_add_tcase(s, tc);
     return s;
 }
