@@ -124,6 +124,18 @@ struct test_program *program_of(struct test_ctx *t, const struct proc *p);
  * own files: no trace of the programs). */
 #define VALGRIND_LOG_PREFIX ".valgrind-"
 
+/* What a valgrind log says (valgrind.c). */
+struct valgrind_report {
+    int errors;       /* -1: no summary (the process did not finish) */
+    char first[1024]; /* the first error, with its first source line */
+    char fault[512];  /* for a crash: where it happened */
+    char block[2048]; /* the first error's lines, for the output */
+    char log[2048];   /* the log's first lines past its header */
+};
+
+/* Read the log at PATH into R; false if there is none. */
+bool read_valgrind_log(const char *path, struct valgrind_report *r);
+
 /* Valgrind (valgrind.c): the wrapper for one program, and the test's
  * verdict on each program's log. */
 const char *const *valgrind_wrapper(struct test_ctx *t, char **log);

@@ -56,6 +56,26 @@ const char *report_line_end(const char *line, const char *end)
     return nl ? nl : end;
 }
 
+/* Where the report starting at START in TEXT really begins: at the start
+ * of its line ("==5==ERROR: ..."), before the line of '=' and the empty
+ * line AddressSanitizer prints first. */
+static const char *report_preamble(const char *text, const char *start)
+{
+    const char *line;
+
+    while (start > text && start[-1] != '\n')
+        start--;
+    for (int i = 0; i < 2 && start > text; i++) {
+        line = start - 1;
+        while (line > text && line[-1] != '\n')
+            line--;
+        if (strspn(line, "=") != (size_t)(start - 1 - line))
+            break;
+        start = line;
+    }
+    return start;
+}
+
 /* "writer.c:23 (main)" from a frame "#1 0x... in main /x/labs/01/writer.c:23". */
 static bool student_frame(const char *line, const char *end, const char *build_dir, char *out,
                           size_t size)
@@ -148,7 +168,7 @@ bool sanitizer_report(struct test_ctx *t, struct proc *p)
     free(report);
     /* The transcript shows what the program printed before the report,
      * not the report's shadow-memory legend again. */
-    p->err.head_len = (size_t)(start - text);
+    p->err.head_len = (size_t)(report_preamble(text, start) - text);
     p->err.total = p->err.head_len;
     show_transcript(t, p);
     return true;

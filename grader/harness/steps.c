@@ -18,8 +18,9 @@
 
 /* What one stream of a student program may carry before it is stopped. */
 #define RUN_OUTPUT_LIMIT (8 * 1024 * 1024)
-/* Lines of each stream a transcript shows. */
-#define TRANSCRIPT_LINES 15
+/* Lines of each stream a transcript shows, and bytes of each line. */
+#define TRANSCRIPT_LINES      15
+#define TRANSCRIPT_LINE_BYTES 240
 
 /* --- transcripts ------------------------------------------------------------- */
 
@@ -56,9 +57,15 @@ static void show_stream(struct test_ctx *t, const char *label, const struct capt
     while (from < len) {
         const char *nl = memchr(text + from, '\n', len - from);
         size_t end = nl ? (size_t)(nl - text) : len;
+        size_t line_len = end - from;
         /* Untrusted bytes: every control character is shown, none acts. */
-        char *shown = text_visible(text + from, end - from, false);
-        record_append(t->rec, "      | %s\n", shown);
+        char *shown = text_visible(
+            text + from, line_len > TRANSCRIPT_LINE_BYTES ? TRANSCRIPT_LINE_BYTES : line_len,
+            false);
+        if (line_len > TRANSCRIPT_LINE_BYTES)
+            record_append(t->rec, "      | %s... (%zu bytes in this line)\n", shown, line_len);
+        else
+            record_append(t->rec, "      | %s\n", shown);
         free(shown);
         from = end + 1;
     }

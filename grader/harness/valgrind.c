@@ -10,45 +10,85 @@
 #include "core/text.h"
 #include "harness/context.h"
 
+/* How many of a log's lines a failure shows, when it cannot pick out the
+ * first error. */
+#define LOG_LINES_SHOWN 20
+
+/* Is LINE a leak record: "6 bytes in 1 blocks are definitely lost in
+ * loss record 1 of 1" (counts may have thousands separators)? */
+static bool is_leak_record(const char *line)
+{
+    size_t digits = strspn(line, "0123456789,");
+    return digits > 0 && strncmp(line + digits, " bytes in ", 10) == 0 &&
+           strstr(line, " lost in loss record ") != NULL;
+}
+
 /* Does LINE of a valgrind log start an error report? */
 static bool starts_valgrind_error(const char *line)
 {
     static const char *const starts[] = {
-        "Invalid read",     "Invalid write",        "Invalid free",  "Mismatched free",
-        "Conditional jump", "Use of uninitialised", "Syscall param", "Source and destination",
-        "Argument 'size'",  "Process terminating",  "bytes in",      "Invalid memory pool",
+        "Invalid read",     "Invalid write",        "Invalid free",        "Mismatched free",
+        "Conditional jump", "Use of uninitialised", "Syscall param",       "Source and destination",
+        "Argument 'size'",  "Invalid memory pool",  "Process terminating",
     };
     for (size_t i = 0; i < ARRAY_LEN(starts); i++)
         if (strstr(line, starts[i]) == line)
-            return strcmp(starts[i], "bytes in") != 0 || strstr(line, "lost in loss record");
-    /* Leak records start with a byte count: "16 bytes in 1 blocks are ..." */
-    return false;
+            return true;
+    return is_leak_record(line);
 }
 
 /* The first frame of the student's code in a stack line ("main
- * (writer.c:42)"), or NULL. */
+ * (writer.c:42)"), or NULL: a frame with a source line, not in valgrind's
+ * own replacements (vg_replace_malloc.c...). */
 static const char *source_frame(const char *line)
 {
-    const char *colon = strstr(line, ": ");
+    const char *colon = strstr(line, ": "), *paren;
     if ((strstr(line, "at 0x") == NULL && strstr(line, "by 0x") == NULL) || colon == NULL)
         return NULL;
-    if (strstr(line, ".c:") == NULL)
+    paren = strrchr(colon, '(');
+    if (strstr(line, ".c:") == NULL || (paren != NULL && strncmp(paren + 1, "vg_", 3) == 0))
         return NULL;
     return colon + 2;
 }
 
-struct valgrind_report {
-    int errors;       /* -1: no summary (the process did not finish) */
-    char first[1024]; /* the first error, with its first source line */
-    char fault[512];  /* for a crash: where it happened */
-    char block[2048]; /* the first error's lines, for the output */
-};
+/* A line of the log's header or footer ("Memcheck, a memory error
+ * detector", "Command: ./reader /x"...): nothing about the program. */
+static bool is_log_header(const char *line)
+{
+    static const char *const headers[] = {"Memcheck,",  "Copyright",    "Using Valgrind",
+                                          "Command:",   "Parent PID",   "For lists of",
+                                          "For counts", "ERROR SUMMARY"};
+    for (size_t i = 0; i < ARRAY_LEN(headers); i++)
+        if (strncmp(line, headers[i], strlen(headers[i])) == 0)
+            return true;
+    return line[0] == '\0';
+}
 
-static bool read_valgrind_log(const char *path, struct valgrind_report *r)
+/* Append "    | LINE" to BUF (of SIZE bytes), as far as it fits. */
+static void add_shown_line(char *buf, size_t size, const char *line)
+{
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "    | %s\n", line);
+}
+
+/* The first error's headline: a leak record without its place among the
+ * others, and saying what a leak is. */
+static void set_first(struct valgrind_report *r, const char *line)
+{
+    const char *record = strstr(line, " in loss record ");
+
+    snprintf(r->first, sizeof(r->first), "%.*s", record ? (int)(record - line) : 900, line);
+    if (record != NULL)
+        snprintf(r->first + strlen(r->first), sizeof(r->first) - strlen(r->first),
+                 " (allocated, and never freed)");
+}
+
+bool read_valgrind_log(const char *path, struct valgrind_report *r)
 {
     FILE *f = fopen(path, "re");
     char raw[1024];
     bool in_first = false, in_fault = false;
+    int shown = 0;
 
     memset(r, 0, sizeof(*r));
     r->errors = -1;
@@ -64,21 +104,21 @@ static bool read_valgrind_log(const char *path, struct valgrind_report *r)
             line++;
         if (sscanf(line, "ERROR SUMMARY: %d errors", &r->errors) == 1)
             continue;
+        if (!is_log_header(line) && shown++ < LOG_LINES_SHOWN)
+            add_shown_line(r->log, sizeof(r->log), line);
         if (r->first[0] == '\0' && starts_valgrind_error(line) &&
             strstr(line, "Process terminating") != line) {
-            snprintf(r->first, sizeof(r->first), "%s", line);
+            set_first(r, line);
             in_first = true;
         } else if (strstr(line, "Process terminating") == line) {
             in_fault = true;
         } else if (line[0] == '\0') {
             in_first = false;
         }
-        if (in_first) {
-            size_t len = strlen(r->block);
-            snprintf(r->block + len, sizeof(r->block) - len, "    | %s\n", line);
-        }
+        if (in_first)
+            add_shown_line(r->block, sizeof(r->block), line);
         frame = source_frame(line);
-        if (frame != NULL && in_first && strstr(r->first, " at ") == NULL) {
+        if (frame != NULL && in_first && strstr(r->first, ", at ") == NULL) {
             size_t len = strlen(r->first);
             snprintf(r->first + len, sizeof(r->first) - len, ", at %s", frame);
         }
@@ -103,9 +143,11 @@ void check_valgrind_logs(struct test_ctx *t)
             r.errors <= 0)
             continue;
         check(t, false, "valgrind found %d error%s in `%s`: %s", r.errors, r.errors == 1 ? "" : "s",
-              p->command, r.first[0] ? r.first : "(see its log)");
+              p->command, r.first[0] ? r.first : "its log says");
         if (r.block[0] != '\0')
             record_append(t->rec, "  valgrind's first report:\n%s", r.block);
+        else
+            record_append(t->rec, "  valgrind's log:\n%s", r.log);
     }
 }
 
