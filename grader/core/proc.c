@@ -839,7 +839,13 @@ void proc_kill(struct proc *p, int sig)
     if (p->state != PROC_RUNNING)
         return;
     kill(-p->pid, sig);
-    kill(p->pid, sig); /* in case it left its process group */
+    /* The leader gets SIG through its group; only a leader that left the
+     * group (setpgid, setsid) needs it sent apart. Never twice: a second
+     * copy would reach a handler installed with SA_RESETHAND (System V
+     * signal()) as the default action, or not, depending on whether the
+     * first was delivered yet. */
+    if (getpgid(p->pid) != p->pid)
+        kill(p->pid, sig);
     if (sig == SIGKILL) {
         reap(p, true);
         pump(p);
