@@ -294,6 +294,11 @@ void under_schedules(struct test_ctx *t, int n, int budget_ms,
 /* Has P ended (without waiting)? */
 bool has_ended(struct proc *p);
 
+/* Wait up to TIMEOUT_MS (0: the step time; scaled) for P to end, draining
+ * every program: false if it is still running then (it goes on running;
+ * the test decides what that means). */
+bool wait_end(struct test_ctx *t, struct proc *p, int timeout_ms);
+
 /*
  * Read P's stdout line by line as it is written: for programs that print
  * more than a capture holds. Each line, without its newline, goes to
@@ -368,6 +373,28 @@ int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
 /* Detach the grader from its segment ID and remove it: ID is then an id
  * that no segment has. */
 void remove_segment(struct test_ctx *t, int id);
+
+/* No System V segment ID exists any more; WHEN says at what point, WHY
+ * what the handout asks. */
+void expect_no_segment(struct test_ctx *t, int id, const char *when, const char *why);
+
+/* No System V segment that P created is left; WHEN says at what point. */
+void expect_no_segment_made_by(struct test_ctx *t, struct proc *p, const char *when);
+
+/* Is there a segment ID, whoever's it is (also one the grader may not
+ * IPC_STAT)? True when the grader cannot tell. */
+bool segment_exists(int id);
+
+/* How many processes are attached to segment ID; -1 if there is none. */
+long segment_attaches(int id);
+
+/*
+ * The grader plays a program's partner on a segment a program made: it
+ * attaches segment ID, reads the int at its start, stores VALUE there and
+ * detaches. Returns what the segment held. Fails the test if the grader
+ * cannot attach.
+ */
+int exchange_segment_int(struct test_ctx *t, int id, int value);
 
 /* How many processes wait on the semaphores of the set with KEY (GETNCNT
  * and GETZCNT of each): they are asleep in semop() there. 0 if there is

@@ -239,27 +239,33 @@ static bool contains(const char *text, size_t len, const char *needle)
     return memmem(text, len, needle, strlen(needle)) != NULL;
 }
 
-/* Wait for P to end within the step's time; a hang fails the test. */
-static void await_end(struct test_ctx *t, struct proc *p, int timeout_ms)
+bool wait_end(struct test_ctx *t, struct proc *p, int timeout_ms)
 {
     bool cut;
     int budget;
 
     if (has_ended(p))
-        return;
+        return true;
     set_step(t, "waiting for `%s` to end", p->command);
     budget = step_budget(t, timeout_ms, &cut);
-    if (!proc_wait(p, budget)) {
-        if (cut)
-            out_of_time(t, p);
-        p->timed_out = true;
-        proc_kill(p, SIGKILL);
-        fail_about(t, p,
-                   "`%s` did not end within %.1f s (it hangs, or waits for something that never "
-                   "comes)",
-                   p->command, budget / 1000.0);
-    }
+    if (!proc_wait(p, budget) && cut)
+        out_of_time(t, p);
     t->rec->step[0] = '\0';
+    return p->state != PROC_RUNNING;
+}
+
+/* Wait for P to end within the step's time; a hang fails the test. */
+static void await_end(struct test_ctx *t, struct proc *p, int timeout_ms)
+{
+    if (wait_end(t, p, timeout_ms))
+        return;
+    p->timed_out = true;
+    proc_kill(p, SIGKILL);
+    fail_about(t, p,
+               "`%s` did not end within %.1f s (it hangs, or waits for something that never "
+               "comes)",
+               p->command,
+               scaled_timeout_ms(timeout_ms > 0 ? timeout_ms : DEFAULT_STEP_TIMEOUT_MS) / 1000.0);
 }
 
 void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step)
@@ -342,6 +348,29 @@ bool has_ended(struct proc *p)
 
 /* --- while it runs ---------------------------------------------------------- */
 
+/*
+ * Why a line awaited from P, still running, never came, when its output
+ * shows it: nothing reached the pipe (printf output waits in a buffer
+ * until fflush when stdout is no terminal, so an interactive program that
+ * looks fine by hand says nothing to the grader), or its last output is
+ * a line without its newline. "" when neither.
+ */
+static const char *silence_reason(const struct proc *p)
+{
+    const struct capture *out = &p->out;
+
+    if (p->state != PROC_RUNNING)
+        return "";
+    if (out->total == 0)
+        return ". Nothing it printed reached the grader: its stdout is a pipe here, not a "
+               "terminal, so what printf writes waits in a buffer until the program calls "
+               "fflush(stdout) (do so before waiting for input) or exits";
+    if (out->total == out->head_len && out->head[out->head_len - 1] != '\n')
+        return ". Its last output has no newline at the end: a line is complete, and can be "
+               "read, only with its newline";
+    return "";
+}
+
 const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern)
 {
     bool cut;
@@ -356,8 +385,8 @@ const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern)
     if (line == NULL && p->state == PROC_RUNNING)
         fail_about(t, p,
                    "`%s` should print a line matching /%s/ within %.1f s, but it did not (it is "
-                   "still running)",
-                   p->command, pattern, budget / 1000.0);
+                   "still running)%s",
+                   p->command, pattern, budget / 1000.0, silence_reason(p));
     if (line == NULL)
         fail_about(t, p, "`%s` should print a line matching /%s/, but it %s first", p->command,
                    pattern, proc_describe_end(p).text);
@@ -397,11 +426,12 @@ void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected)
         out_of_time(t, p);
     t->rec->step[0] = '\0';
     if (line == NULL)
-        fail_about(t, p, "`%s` should print the line \"%.200s\" next, but it %s", p->command,
+        fail_about(t, p, "`%s` should print the line \"%.200s\" next, but it %s%s", p->command,
                    expected,
                    p->state == PROC_RUNNING
                        ? textf(t, "printed nothing more within %.1f s", budget / 1000.0)
-                       : textf(t, "%s first", proc_describe_end(p).text));
+                       : textf(t, "%s first", proc_describe_end(p).text),
+                   silence_reason(p));
     if (strcmp(line, expected) != 0) {
         check(t, false, "`%s` printed another line than the handout asks", p->command);
         show_mismatch(t, expected, line);
