@@ -124,9 +124,10 @@ _Noreturn void test_end(struct test_ctx *t)
     pid_t interrupted[MAX_PROCS];
     size_t n_interrupted = 0;
 
-    /* Programs that ended on their own have complete valgrind logs. */
+    /* Programs that ended on their own have complete valgrind logs. One
+     * the harness killed for hanging was interrupted too. */
     for (size_t i = 0; i < t->n_programs; i++)
-        if (!has_ended(t->programs[i].proc))
+        if (!has_ended(t->programs[i].proc) || t->programs[i].proc->timed_out)
             interrupted[n_interrupted++] = t->programs[i].proc->pid;
     check_valgrind_logs(t);
     for (size_t i = 0; i < t->n_programs; i++)
