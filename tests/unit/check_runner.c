@@ -151,16 +151,68 @@ static void leaves_a_process(struct test_ctx *t)
     expect_only_channel(t, name, "after the writer ended");
 }
 
-static struct test_verdict run_body_in(void (*body)(struct test_ctx *), int timeout_ms,
-                                       const char *build_dir)
+/* ThreadSanitizer's report on a race in a threads build in /bin (where
+ * the harness finds sh), as the threads driver's programs make it. */
+#define TSAN_REPORT                                                                                \
+    "[consumer] consumer: starting\n"                                                              \
+    "==================\n"                                                                         \
+    "WARNING: ThreadSanitizer: data race (pid=2)\n"                                                \
+    "  Read of size 4 at 0x7f68bcb15104 by thread T2:\n"                                           \
+    "    #0 channel_wait /bin/channel.h:34 (consumer.so+0x1337)\n"                                 \
+    "    #1 main /bin/consumer.c:52 (consumer.so+0x1337)\n"                                        \
+    "    #2 run_program /bin/../common/threads.c:518 (threads+0x5979)\n"                           \
+    "\n"                                                                                           \
+    "  Previous write of size 4 at 0x7f68bcb15104 by thread T1:\n"                                 \
+    "    #0 channel_set /bin/channel.h:40 (producer.so+0x13a1)\n"                                  \
+    "    #1 main /bin/producer.c:78 (producer.so+0x13a1)\n"                                        \
+    "    #2 run_program /bin/../common/threads.c:518 (threads+0x5979)\n"                           \
+    "\n"                                                                                           \
+    "  Thread T2 'consumer' (tid=5, running) created by main thread at:\n"                         \
+    "    #0 pthread_create tsan_interceptors_posix.cpp:1001 (libtsan.so.2+0x5e686)\n"              \
+    "  Thread T1 'producer' (tid=4, running) created by main thread at:\n"                         \
+    "    #0 pthread_create tsan_interceptors_posix.cpp:1001 (libtsan.so.2+0x5e686)\n"              \
+    "\n"                                                                                           \
+    "SUMMARY: ThreadSanitizer: data race /bin/channel.h:34 in channel_wait\n"                      \
+    "==================\n"
+
+static void races(struct test_ctx *t)
+{
+    expect_run(t, ARGS("sh", "-c", "printf '%s' \"$0\" >&2; exit 86", TSAN_REPORT), EXIT(0));
+}
+
+/* The program ends with the report before the line the test waits for. */
+static void races_before_its_line(struct test_ctx *t)
+{
+    await_line(t, start(t, ARGS("sh", "-c", "printf '%s' \"$0\" >&2; exit 86", TSAN_REPORT)),
+               "^never$");
+}
+
+static struct test_verdict run_variant_in(void (*body)(struct test_ctx *), int timeout_ms,
+                                          const char *build_dir, enum build_variant build)
 {
     static struct lab_test test;
     struct test_verdict result;
 
-    test = (struct lab_test){
-        .id = "unit", .title = "unit", .points = 7, .run = body, .timeout_ms = timeout_ms};
+    test = (struct lab_test){.id = "unit",
+                             .title = "unit",
+                             .points = 7,
+                             .run = body,
+                             .timeout_ms = timeout_ms,
+                             .build = build};
     run_test(&test, build_dir, &result);
     return result;
+}
+
+static struct test_verdict run_body_in(void (*body)(struct test_ctx *), int timeout_ms,
+                                       const char *build_dir)
+{
+    return run_variant_in(body, timeout_ms, build_dir, BUILD_NORMAL);
+}
+
+static struct test_verdict run_variant(void (*body)(struct test_ctx *), int timeout_ms,
+                                       enum build_variant build)
+{
+    return run_variant_in(body, timeout_ms, "/bin", build);
 }
 
 static struct test_verdict run_body(void (*body)(struct test_ctx *), int timeout_ms)
@@ -310,6 +362,31 @@ START_TEST(a_failing_schedule_names_its_seed)
 }
 END_TEST
 
+START_TEST(a_data_race_names_both_lines_and_programs)
+{
+    struct test_verdict r = run_variant(races, 0, BUILD_THREADS);
+    ck_assert_int_eq(r.status, STATUS_FAILED);
+    ck_assert_ptr_nonnull(strstr(r.message, "ThreadSanitizer found a data race: a read in "
+                                            "`consumer` at channel.h:34 (channel_wait), called "
+                                            "from consumer.c:52 (main) and a write in `producer` "
+                                            "at channel.h:40 (channel_set), called from "
+                                            "producer.c:78 (main)"));
+    /* The report's lines in the student's files, paths relative to the
+     * lab; not the driver's (../common) or the runtime's. */
+    ck_assert_ptr_nonnull(strstr(r.output, "| SUMMARY: ThreadSanitizer: data race channel.h:34 "
+                                           "in channel_wait\n"));
+    ck_assert_ptr_nonnull(strstr(r.output, "|   Thread T2 'consumer' (tid=5, running)\n"));
+    ck_assert_ptr_null(strstr(r.output, "threads.c"));
+    ck_assert_ptr_null(strstr(r.output, "pthread_create"));
+    /* The transcript shows stderr up to the report, not the report again. */
+    ck_assert_ptr_nonnull(strstr(r.output, "| [consumer] consumer: starting\n"));
+    ck_assert_ptr_null(strstr(r.output, "| =================="));
+    /* A step that fails because the program stopped at the report says so. */
+    r = run_variant(races_before_its_line, 0, BUILD_THREADS);
+    ck_assert_ptr_nonnull(strstr(r.message, "ThreadSanitizer found a data race"));
+}
+END_TEST
+
 START_TEST(names_handed_out_are_removed_after_the_test)
 {
     struct test_verdict r = run_body(leaves_an_object_behind, 0);
@@ -447,6 +524,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, a_failing_schedule_names_its_seed);
     tcase_add_test(tc, only_the_object_can_carry_the_message);
     tcase_add_test(tc, a_valgrind_report_shows_the_error_and_the_students_line);
+    tcase_add_test(tc, a_data_race_names_both_lines_and_programs);
     suite_add_tcase(s, tc);
     return s;
 }
