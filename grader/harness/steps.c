@@ -154,6 +154,14 @@ static bool env_sets_same_name(const char *const *entries, const char *entry)
     return false;
 }
 
+/* Does the test's program run under valgrind? Not a sanitizer build: a
+ * sanitizer checks memory itself, and its runtime cannot run under
+ * valgrind. */
+static bool under_valgrind(const struct test_ctx *t)
+{
+    return harness_options.valgrind && t->test->build == BUILD_NORMAL;
+}
+
 /* The environment of one program: the test's entries, the step's, and
  * TMPDIR under valgrind (it keeps files there; the sandbox allows only
  * the build folder). */
@@ -170,7 +178,7 @@ static void program_env(struct test_ctx *t, const struct step *step,
             env[n++] = t->env[i];
     for (size_t i = 0; step->env != NULL && step->env[i] != NULL && n < MAX_ENV * 2; i++)
         env[n++] = step->env[i];
-    if (harness_options.valgrind)
+    if (under_valgrind(t))
         env[n++] = textf(t, "TMPDIR=%s", t->build_dir);
     for (const char *const *entry = variant_env(t); *entry != NULL; entry++)
         env[n++] = *entry;
@@ -203,7 +211,7 @@ struct proc *step_start(struct test_ctx *t, const struct step *step)
         n++;
     }
     args[n] = NULL;
-    if (harness_options.valgrind)
+    if (under_valgrind(t))
         opts.wrapper = valgrind_wrapper(t, &program->valgrind_log);
     program->proc = proc_spawn(args, &opts);
     if (program->proc == NULL)
