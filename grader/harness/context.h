@@ -151,6 +151,10 @@ extern const char *const SANITIZER_ENV[];
 bool sanitizer_report(struct test_ctx *t, struct proc *p);
 /* The end of the line at LINE of a report that ends at END. */
 const char *report_line_end(const char *line, const char *end);
+/* Where the report starting at START in TEXT really begins: at the start
+ * of its line ("==5==ERROR: ..."), before the line of '=' and the empty
+ * line a sanitizer prints first. */
+const char *report_preamble(const char *text, const char *start);
 
 /* Threads build (thread_sanitizer.c): the same for ThreadSanitizer. */
 extern const char *const THREAD_SANITIZER_ENV[];

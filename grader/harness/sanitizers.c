@@ -56,10 +56,7 @@ const char *report_line_end(const char *line, const char *end)
     return nl ? nl : end;
 }
 
-/* Where the report starting at START in TEXT really begins: at the start
- * of its line ("==5==ERROR: ..."), before the line of '=' and the empty
- * line AddressSanitizer prints first. */
-static const char *report_preamble(const char *text, const char *start)
+const char *report_preamble(const char *text, const char *start)
 {
     const char *line;
 

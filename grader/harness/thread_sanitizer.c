@@ -257,11 +257,7 @@ bool thread_sanitizer_report(struct test_ctx *t, struct proc *p)
                   shown);
     free(shown);
     /* The transcript shows what the programs printed before the report. */
-    while (start > text && start[-1] != '\n')
-        start--;
-    if (start - text >= 19 && memcmp(start - 19, "==================\n", 19) == 0)
-        start -= 19;
-    p->err.head_len = (size_t)(start - text);
+    p->err.head_len = (size_t)(report_preamble(text, start) - text);
     p->err.total = p->err.head_len;
     show_transcript(t, p);
     return true;
