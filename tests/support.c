@@ -35,28 +35,6 @@ void support_init(const char *suite, const char *make_target)
     setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-TCase *add_tests(Suite *suite, const char *name, double timeout, const TTest *const tests[])
-{
-    TCase *tc = tcase_create(name);
-
-    tcase_set_timeout(tc, timeout);
-    for (size_t i = 0; tests != NULL && tests[i] != NULL; i++)
-        tcase_add_test(tc, tests[i]);
-    suite_add_tcase(suite, tc);
-    return tc;
-}
-
-int run_suite(Suite *suite)
-{
-    SRunner *runner = srunner_create(suite);
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
-}
-
 /* PTR, unless an allocation failed. No ck_assert here: a suite's main()
  * uses these too, before any test runs (xasprintf, too, needs none). */
 static void *allocated(void *ptr)

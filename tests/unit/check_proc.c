@@ -171,20 +171,10 @@ END_TEST
 
 Suite *proc_suite(void)
 {
-    Suite *s = suite_create("proc");
-    TCase *tc = tcase_create("core");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, captures_stdout_and_stderr_apart);
-    tcase_add_test(tc, stdin_text_reaches_the_program);
-    tcase_add_test(tc, environment_is_clean_plus_extra);
-    tcase_add_test(tc, expect_line_waits_for_a_match_in_a_dialogue);
-    tcase_add_test(tc, a_hang_is_a_timeout_not_a_wait_forever);
-    tcase_add_test(tc, a_crash_is_named_by_its_signal);
-    tcase_add_test(tc, a_flood_of_output_keeps_head_and_tail);
-    tcase_add_test(tc, a_missing_program_exits_127_and_says_why);
-    tcase_add_test(tc, long_arguments_are_shortened_in_messages);
-    tcase_add_test(tc, escaped_daemons_are_killed_with_the_tree);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("proc", 60, captures_stdout_and_stderr_apart, stdin_text_reaches_the_program,
+                    environment_is_clean_plus_extra, expect_line_waits_for_a_match_in_a_dialogue,
+                    a_hang_is_a_timeout_not_a_wait_forever, a_crash_is_named_by_its_signal,
+                    a_flood_of_output_keeps_head_and_tail, a_missing_program_exits_127_and_says_why,
+                    long_arguments_are_shortened_in_messages,
+                    escaped_daemons_are_killed_with_the_tree);
 }

@@ -136,17 +136,9 @@ END_TEST
 
 Suite *runner_suite(void)
 {
-    Suite *s = suite_create("runner");
-    TCase *tc = tcase_create("core");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, a_passing_test_gets_its_points);
-    tcase_add_test(tc, the_first_failure_is_the_message_all_are_in_the_output);
-    tcase_add_test(tc, require_ends_the_test);
-    tcase_add_test(tc, a_test_past_its_limit_times_out);
-    tcase_add_test(tc, a_test_process_that_dies_fails_with_a_reason);
-    tcase_add_test(tc, a_failed_expectation_shows_the_transcript);
-    tcase_add_test(tc, names_handed_out_are_removed_after_the_test);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("runner", 60, a_passing_test_gets_its_points,
+                    the_first_failure_is_the_message_all_are_in_the_output, require_ends_the_test,
+                    a_test_past_its_limit_times_out, a_test_process_that_dies_fails_with_a_reason,
+                    a_failed_expectation_shows_the_transcript,
+                    names_handed_out_are_removed_after_the_test);
 }
