@@ -190,9 +190,19 @@ json_t *grade_json(const char *lab, const char *submission, const char *const *a
 
 /* --- reading a report -------------------------------------------------------- */
 
+long long json_int(json_t *object, const char *key)
+{
+    return json_integer_value(json_object_get(object, key));
+}
+
+const char *json_str(json_t *object, const char *key)
+{
+    return json_string_value(json_object_get(object, key));
+}
+
 bool test_passed(json_t *test)
 {
-    const char *status = json_string_value(json_object_get(test, "status"));
+    const char *status = json_str(test, "status");
     return status != NULL && strcmp(status, "passed") == 0;
 }
 
@@ -226,7 +236,7 @@ char *failed_ids(json_t *report)
     json_array_foreach(tests, index, test)
     {
         if (!test_passed(test))
-            ids[n++] = json_string_value(json_object_get(test, "id"));
+            ids[n++] = json_str(test, "id");
     }
     joined = join_sorted(ids, n);
     free(ids);
@@ -242,7 +252,7 @@ int points_lost(json_t *report)
     json_array_foreach(json_object_get(report, "tests"), index, test)
     {
         if (!test_passed(test))
-            lost += (int)json_integer_value(json_object_get(test, "max_score"));
+            lost += (int)json_int(test, "max_score");
     }
     return lost;
 }

@@ -74,6 +74,10 @@ json_t *grade_json(const char *lab, const char *submission, const char *const *a
 
 /* --- reading a report -------------------------------------------------------- */
 
+/* OBJECT's member KEY as a number (0 if it is none) or a string (NULL). */
+long long json_int(json_t *object, const char *key);
+const char *json_str(json_t *object, const char *key);
+
 /* Did TEST (an element of a report's "tests") pass? */
 bool test_passed(json_t *test);
 
