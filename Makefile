@@ -73,17 +73,20 @@ progress: $(SHMGRADE)
 
 # --- the project's own tests ---------------------------------------------------
 
-$(BUILD)/check_unit: $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $(UNIT_SRC) $(LAB_OBJ) $(BUILD)/libshmgrade.a \
-	    $(LDLIBS) $(CHECK_LIBS)
+# What the project's suites share: registering suites (tests/suite.h), and
+# for the end-to-end ones, running the grader and staging submissions
+# (tests/support.h).
+SUITE_OBJ   := $(BUILD)/tests/suite.o
+SUPPORT_OBJ := $(BUILD)/tests/support.o $(SUITE_OBJ)
 
-# What the end-to-end suites share (tests/support.h).
-SUPPORT_OBJ := $(BUILD)/tests/support.o
-
-$(SUPPORT_OBJ): tests/support.c tests/support.h $(LIB_HDR)
+$(BUILD)/tests/%.o: tests/%.c tests/suite.h tests/support.h $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -c -o $@ $<
+
+$(BUILD)/check_unit: $(UNIT_SRC) tests/unit/suites.h $(SUITE_OBJ) $(LAB_OBJ) $(BUILD)/libshmgrade.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $(UNIT_SRC) $(SUITE_OBJ) $(LAB_OBJ) \
+	    $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
 $(BUILD)/check_verdicts $(BUILD)/check_cli $(BUILD)/check_hostile: $(BUILD)/%: tests/%.c \
     tests/support.h $(SUPPORT_OBJ) $(BUILD)/libshmgrade.a

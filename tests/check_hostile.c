@@ -114,7 +114,7 @@ static void finish_grading(struct grading *g)
 /* The sandbox user the report names ("... as user N ..."), or 0. */
 static unsigned sandbox_user(json_t *report)
 {
-    const char *isolation = json_string_value(json_object_get(report, "isolation"));
+    const char *isolation = json_str(report, "isolation");
     const char *at = isolation ? strstr(isolation, " as user ") : NULL;
     return at ? (unsigned)strtoul(at + 9, NULL, 10) : 0;
 }
@@ -193,7 +193,7 @@ static void assert_nothing_left(struct grading *g, const char *what)
     unsigned uid = sandbox_user(g->report);
 
     ck_assert_msg(uid != 0, "%s: the report names no sandbox user: %s", what,
-                  json_string_value(json_object_get(g->report, "isolation")));
+                  json_str(g->report, "isolation"));
     ck_assert_msg(processes_of(uid) == 0, "%s: processes of the sandbox user %u survived", what,
                   uid);
     ck_assert_msg(ipc_objects_of(uid) == 0, "%s: IPC objects of the sandbox user %u survived", what,
@@ -219,11 +219,11 @@ static bool report_says(json_t *report, const char *field, const char *text, con
 
     json_array_foreach(json_object_get(report, "tests"), index, test)
     {
-        const char *message = json_string_value(json_object_get(test, "message"));
-        const char *value = json_string_value(json_object_get(test, field));
-        bool passed = strcmp(json_string_value(json_object_get(test, "status")), "passed") == 0;
+        const char *message = json_str(test, "message");
+        const char *value = json_str(test, field);
+        bool passed = strcmp(json_str(test, "status"), "passed") == 0;
         ck_assert_msg(passed || (message && message[0]), "%s: test %s failed without a reason",
-                      what, json_string_value(json_object_get(test, "id")));
+                      what, json_str(test, "id"));
         if (value != NULL && strstr(value, text) != NULL)
             found = true;
     }
@@ -234,7 +234,7 @@ static void check_entry(const char *name, const char *level, struct grading *g,
                         const struct expected *e, const char *tests_before)
 {
     double seconds = json_real_value(json_object_get(g->report, "seconds"));
-    const char *isolation = json_string_value(json_object_get(g->report, "isolation"));
+    const char *isolation = json_str(g->report, "isolation");
     char *what = xasprintf("%s (isolation %s)", name, level), *failed = failed_ids(g->report);
     const char *field = e->fails[0] ? "message" : "output";
     char *tests_after;
@@ -358,7 +358,7 @@ static json_t *grade_input(const char *submission, struct grading *g)
 static const char *lab_problem(json_t *report)
 {
     json_t *lab = json_array_get(json_object_get(report, "labs"), 0);
-    const char *problem = json_string_value(json_object_get(lab, "problem"));
+    const char *problem = json_str(lab, "problem");
     return problem ? problem : "";
 }
 
@@ -374,8 +374,8 @@ static void expect_graded(const char *submission, bool full_marks, const char *p
 {
     struct grading g;
     json_t *report = grade_input(submission, &g);
-    int score = (int)json_integer_value(json_object_get(report, "score"));
-    int max = (int)json_integer_value(json_object_get(report, "max_score"));
+    int score = (int)json_int(report, "score");
+    int max = (int)json_int(report, "max_score");
 
     if (full_marks) {
         ck_assert_msg(score == max && max > 0, "%s scored %d/%d (%s)", submission, score, max,
@@ -521,8 +521,8 @@ START_TEST(valgrind_names_the_error_and_the_faulting_line)
     start_grading(&g, sub.dir, extra);
     finish_grading(&g);
     json_t *test = json_array_get(json_object_get(g.report, "tests"), 0);
-    const char *output = json_string_value(json_object_get(test, "output"));
-    ck_assert_str_eq(json_string_value(json_object_get(test, "status")), "failed");
+    const char *output = json_str(test, "output");
+    ck_assert_str_eq(json_str(test, "status"), "failed");
     ck_assert_msg(strstr(output, "valgrind found") && strstr(output, "Invalid write") &&
                       strstr(output, "(writer.c:"),
                   "the writer's invalid write is not reported: %s", output);

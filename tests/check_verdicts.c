@@ -60,8 +60,8 @@ static void assert_verdict(const char *lab, const char *name, const char *submis
 {
     for (int run = 0; run < repeat; run++) {
         json_t *report = grade_json(lab, submission, NULL);
-        int score = (int)json_integer_value(json_object_get(report, "score"));
-        int max = (int)json_integer_value(json_object_get(report, "max_score"));
+        int score = (int)json_int(report, "score");
+        int max = (int)json_int(report, "max_score");
         char *failed = failed_ids(report);
 
         ck_assert_msg(max > 0, "%s has no points to give", lab);
@@ -95,15 +95,15 @@ START_TEST(skeleton_gets_zero)
     json_t *test;
     size_t index;
 
-    ck_assert_int_eq(json_integer_value(json_object_get(report, "score")), 0);
+    ck_assert_int_eq(json_int(report, "score"), 0);
     json_array_foreach(json_object_get(report, "tests"), index, test)
     {
         /* Zero, but with feedback: a skeleton must build and fail by a
          * stated expectation, not by a build error. */
-        const char *message = json_string_value(json_object_get(test, "message"));
+        const char *message = json_str(test, "message");
         ck_assert_msg(message != NULL && message[0] != '\0', "%s test %s failed without a reason",
-                      lab, json_string_value(json_object_get(test, "id")));
-        ck_assert_str_eq(json_string_value(json_object_get(test, "verdict")), "failed");
+                      lab, json_str(test, "id"));
+        ck_assert_str_eq(json_str(test, "verdict"), "failed");
     }
     json_decref(report);
     free(skeletons);

@@ -35,28 +35,6 @@ void support_init(const char *suite, const char *make_target)
     setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-TCase *add_tests(Suite *suite, const char *name, double timeout, const TTest *const tests[])
-{
-    TCase *tc = tcase_create(name);
-
-    tcase_set_timeout(tc, timeout);
-    for (size_t i = 0; tests != NULL && tests[i] != NULL; i++)
-        tcase_add_test(tc, tests[i]);
-    suite_add_tcase(suite, tc);
-    return tc;
-}
-
-int run_suite(Suite *suite)
-{
-    SRunner *runner = srunner_create(suite);
-    int failed;
-
-    srunner_run_all(runner, CK_NORMAL);
-    failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
-}
-
 /* PTR, unless an allocation failed. No ck_assert here: a suite's main()
  * uses these too, before any test runs (xasprintf, too, needs none). */
 static void *allocated(void *ptr)
@@ -212,9 +190,19 @@ json_t *grade_json(const char *lab, const char *submission, const char *const *a
 
 /* --- reading a report -------------------------------------------------------- */
 
+long long json_int(json_t *object, const char *key)
+{
+    return json_integer_value(json_object_get(object, key));
+}
+
+const char *json_str(json_t *object, const char *key)
+{
+    return json_string_value(json_object_get(object, key));
+}
+
 bool test_passed(json_t *test)
 {
-    const char *status = json_string_value(json_object_get(test, "status"));
+    const char *status = json_str(test, "status");
     return status != NULL && strcmp(status, "passed") == 0;
 }
 
@@ -248,7 +236,7 @@ char *failed_ids(json_t *report)
     json_array_foreach(tests, index, test)
     {
         if (!test_passed(test))
-            ids[n++] = json_string_value(json_object_get(test, "id"));
+            ids[n++] = json_str(test, "id");
     }
     joined = join_sorted(ids, n);
     free(ids);
@@ -264,7 +252,7 @@ int points_lost(json_t *report)
     json_array_foreach(json_object_get(report, "tests"), index, test)
     {
         if (!test_passed(test))
-            lost += (int)json_integer_value(json_object_get(test, "max_score"));
+            lost += (int)json_int(test, "max_score");
     }
     return lost;
 }

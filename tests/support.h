@@ -1,8 +1,8 @@
 /*
  * support.h - what the project's own suites (check_verdicts, check_hostile,
- * check_cli, check_instructor) share: the checkout and the grader under
- * test, running programs and the grader, reading its JSON reports, staging
- * submissions from the corpora, EXPECTED files, files and folders.
+ * check_cli, check_instructor) share: the checkout and the
+ * grader under test, running programs and the grader, reading its JSON reports, staging submissions
+ * from the corpora, EXPECTED files, files and folders.
  *
  * Every helper asserts (Check's ck_assert): a failure ends the test that
  * called it with a message naming what failed, never a crash later on.
@@ -18,6 +18,7 @@
 #include "core/fs.h" /* remove_tree */
 #include "core/proc.h"
 #include "core/text.h" /* xasprintf */
+#include "suite.h"     /* ADD_TESTS, run_suite */
 
 /* The checkout (SHMLAB_ROOT) and the grader under test (SHMGRADE). */
 extern const char *shmlab_root;
@@ -28,15 +29,6 @@ extern const char *shmgrade_path;
  * them (MAKE_TARGET) and exit 2. SUITE names the program in messages.
  */
 void support_init(const char *suite, const char *make_target);
-
-/* Add to SUITE a test case NAME of the NULL-terminated TESTS (or none),
- * each allowed TIMEOUT seconds; the case, for loop tests. */
-TCase *add_tests(Suite *suite, const char *name, double timeout, const TTest *const tests[]);
-#define ADD_TESTS(suite, name, timeout, ...)                                                       \
-    add_tests((suite), (name), (timeout), (const TTest *const[]){__VA_ARGS__, NULL})
-
-/* Run SUITE (freed here); the exit status: 0 when every test passed. */
-int run_suite(Suite *suite);
 
 /* --- running programs ------------------------------------------------------ */
 
@@ -81,6 +73,10 @@ int shmgrade_finish(struct proc *p, const char *what);
 json_t *grade_json(const char *lab, const char *submission, const char *const *args);
 
 /* --- reading a report -------------------------------------------------------- */
+
+/* OBJECT's member KEY as a number (0 if it is none) or a string (NULL). */
+long long json_int(json_t *object, const char *key);
+const char *json_str(json_t *object, const char *key);
 
 /* Did TEST (an element of a report's "tests") pass? */
 bool test_passed(json_t *test);

@@ -98,13 +98,7 @@ END_TEST
 
 Suite *ipc_suite(void)
 {
-    Suite *s = suite_create("ipc");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_test(tc, posix_object_size_and_mode_are_seen);
-    tcase_add_test(tc, names_that_are_not_one_file_are_refused);
-    tcase_add_test(tc, a_snapshot_diff_finds_a_new_segment);
-    tcase_add_test(tc, everything_with_a_key_is_removed);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("ipc", 0, posix_object_size_and_mode_are_seen,
+                    names_that_are_not_one_file_are_refused, a_snapshot_diff_finds_a_new_segment,
+                    everything_with_a_key_is_removed);
 }

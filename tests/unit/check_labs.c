@@ -178,15 +178,9 @@ END_TEST
 
 Suite *labs_suite(void)
 {
-    Suite *s = suite_create("labs");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_test(tc, labs_are_found_by_folder_or_number);
-    tcase_add_test(tc, every_test_has_an_id_title_hint_and_points);
-    tcase_add_test(tc, every_lab_is_worth_lab_points_hidden_tests_included);
-    tcase_add_test(tc, student_files_exist_as_skeleton_and_solution);
-    tcase_add_test(tc, student_files_are_located_in_every_layout);
-    tcase_add_test(tc, every_contract_clause_has_a_test_and_every_test_a_clause);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF(
+        "labs", 0, labs_are_found_by_folder_or_number, every_test_has_an_id_title_hint_and_points,
+        every_lab_is_worth_lab_points_hidden_tests_included,
+        student_files_exist_as_skeleton_and_solution, student_files_are_located_in_every_layout,
+        every_contract_clause_has_a_test_and_every_test_a_clause);
 }

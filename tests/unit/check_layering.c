@@ -104,11 +104,6 @@ END_TEST
 
 Suite *layering_suite(void)
 {
-    Suite *s = suite_create("layering");
-    TCase *tc = tcase_create("check-layering");
-
-    tcase_add_test(tc, a_tree_that_follows_the_layers_passes);
-    tcase_add_test(tc, every_wrong_way_include_is_refused);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("layering", 0, a_tree_that_follows_the_layers_passes,
+                    every_wrong_way_include_is_refused);
 }

@@ -149,14 +149,8 @@ END_TEST
 
 Suite *markup_suite(void)
 {
-    Suite *s = suite_create("markup and files");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_test(tc, markup_escapes_what_markup_means);
-    tcase_add_test(tc, markup_keeps_newlines_and_tabs_as_a_parser_reads_them);
-    tcase_add_test(tc, markup_shows_what_it_cannot_carry);
-    tcase_add_test(tc, markup_of_every_byte_is_well_formed_xml);
-    tcase_add_test(tc, remove_tree_removes_everything_and_follows_no_link);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("markup and files", 0, markup_escapes_what_markup_means,
+                    markup_keeps_newlines_and_tabs_as_a_parser_reads_them,
+                    markup_shows_what_it_cannot_carry, markup_of_every_byte_is_well_formed_xml,
+                    remove_tree_removes_everything_and_follows_no_link);
 }

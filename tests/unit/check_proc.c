@@ -360,28 +360,16 @@ END_TEST
 
 Suite *proc_suite(void)
 {
-    Suite *s = suite_create("proc");
-    TCase *tc = tcase_create("core");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, captures_stdout_and_stderr_apart);
-    tcase_add_test(tc, stdin_text_reaches_the_program);
-    tcase_add_test(tc, environment_is_clean_plus_extra);
-    tcase_add_test(tc, expect_line_waits_for_a_match_in_a_dialogue);
-    tcase_add_test(tc, a_hang_is_a_timeout_not_a_wait_forever);
-    tcase_add_test(tc, a_crash_is_named_by_its_signal);
-    tcase_add_test(tc, a_flood_of_output_keeps_head_and_tail);
-    tcase_add_test(tc, a_missing_program_exits_127_and_says_why);
-    tcase_add_test(tc, long_arguments_are_shortened_in_messages);
-    tcase_add_test(tc, escaped_daemons_are_killed_with_the_tree);
-    tcase_add_test(tc, every_wait_drains_every_program);
-    tcase_add_test(tc, following_stdout_drains_stderr);
-    tcase_add_test(tc, following_starts_at_the_first_line_not_consumed);
-    tcase_add_test(tc, a_wait_after_following_starts_after_the_last_line_followed);
-    tcase_add_test(tc, followed_output_is_kept_for_the_transcript);
-    tcase_add_test(tc, a_program_waiting_for_input_is_blocked_a_busy_one_is_not);
-    tcase_add_test(tc, programs_start_in_a_session_of_their_own_without_our_descriptors);
-    tcase_add_test(tc, a_failed_confinement_never_runs_the_program);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("proc", 60, captures_stdout_and_stderr_apart, stdin_text_reaches_the_program,
+                    environment_is_clean_plus_extra, expect_line_waits_for_a_match_in_a_dialogue,
+                    a_hang_is_a_timeout_not_a_wait_forever, a_crash_is_named_by_its_signal,
+                    a_flood_of_output_keeps_head_and_tail, a_missing_program_exits_127_and_says_why,
+                    long_arguments_are_shortened_in_messages,
+                    escaped_daemons_are_killed_with_the_tree, every_wait_drains_every_program,
+                    following_stdout_drains_stderr, following_starts_at_the_first_line_not_consumed,
+                    a_wait_after_following_starts_after_the_last_line_followed,
+                    followed_output_is_kept_for_the_transcript,
+                    a_program_waiting_for_input_is_blocked_a_busy_one_is_not,
+                    programs_start_in_a_session_of_their_own_without_our_descriptors,
+                    a_failed_confinement_never_runs_the_program);
 }

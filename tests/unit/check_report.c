@@ -281,19 +281,9 @@ END_TEST
 
 Suite *report_suite(void)
 {
-    Suite *s = suite_create("report");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_test(tc, totals_add_up);
-    tcase_add_test(tc, json_has_the_promised_fields);
-    tcase_add_test(tc, text_shows_verdicts_points_and_hints);
-    tcase_add_test(tc, text_says_which_points_were_not_run);
-    tcase_add_test(tc, summary_names_the_next_test_and_its_hint);
-    tcase_add_test(tc, colour_only_when_asked);
-    tcase_add_test(tc, invalid_utf8_becomes_question_marks);
-    tcase_add_test(tc, json_reads_back_without_any_lab_linked_in);
-    tcase_add_test(tc, json_that_is_no_report_is_refused);
-    tcase_add_test(tc, lab_states_have_one_name_each_way);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("report", 0, totals_add_up, json_has_the_promised_fields,
+                    text_shows_verdicts_points_and_hints, text_says_which_points_were_not_run,
+                    summary_names_the_next_test_and_its_hint, colour_only_when_asked,
+                    invalid_utf8_becomes_question_marks, json_reads_back_without_any_lab_linked_in,
+                    json_that_is_no_report_is_refused, lab_states_have_one_name_each_way);
 }

@@ -505,26 +505,15 @@ END_TEST
 
 Suite *runner_suite(void)
 {
-    Suite *s = suite_create("runner");
-    TCase *tc = tcase_create("core");
-
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, a_passing_test_gets_its_points);
-    tcase_add_test(tc, the_first_failure_is_the_message_all_are_in_the_output);
-    tcase_add_test(tc, require_ends_the_test);
-    tcase_add_test(tc, a_test_past_its_limit_times_out);
-    tcase_add_test(tc, a_test_process_that_dies_fails_with_a_reason);
-    tcase_add_test(tc, a_failed_expectation_shows_the_transcript);
-    tcase_add_test(tc, names_handed_out_are_removed_after_the_test);
-    tcase_add_test(tc, a_wrong_line_is_shown_against_the_expected_one);
-    tcase_add_test(tc, untrusted_output_cannot_act_on_a_terminal);
-    tcase_add_test(tc, a_required_error_is_the_last_stderr_line);
-    tcase_add_test(tc, a_limit_that_cannot_be_applied_is_a_grader_error);
-    tcase_add_test(tc, a_program_stops_itself_where_the_test_asks);
-    tcase_add_test(tc, a_failing_schedule_names_its_seed);
-    tcase_add_test(tc, only_the_object_can_carry_the_message);
-    tcase_add_test(tc, a_valgrind_report_shows_the_error_and_the_students_line);
-    tcase_add_test(tc, a_data_race_names_both_lines_and_programs);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF(
+        "runner", 60, a_passing_test_gets_its_points,
+        the_first_failure_is_the_message_all_are_in_the_output, require_ends_the_test,
+        a_test_past_its_limit_times_out, a_test_process_that_dies_fails_with_a_reason,
+        a_failed_expectation_shows_the_transcript, names_handed_out_are_removed_after_the_test,
+        a_wrong_line_is_shown_against_the_expected_one, untrusted_output_cannot_act_on_a_terminal,
+        a_required_error_is_the_last_stderr_line, a_limit_that_cannot_be_applied_is_a_grader_error,
+        a_program_stops_itself_where_the_test_asks, a_failing_schedule_names_its_seed,
+        only_the_object_can_carry_the_message,
+        a_valgrind_report_shows_the_error_and_the_students_line,
+        a_data_race_names_both_lines_and_programs);
 }

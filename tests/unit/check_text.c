@@ -70,14 +70,8 @@ END_TEST
 
 Suite *text_suite(void)
 {
-    Suite *s = suite_create("text");
-    TCase *tc = tcase_create("core");
-
-    tcase_add_test(tc, printable_text_and_utf8_stay_as_they_are);
-    tcase_add_test(tc, control_characters_become_escapes);
-    tcase_add_test(tc, bytes_that_are_not_utf8_or_not_characters_become_escapes);
-    tcase_add_test(tc, widths_count_what_is_shown);
-    tcase_add_test(tc, strings_are_built_on_the_heap);
-    suite_add_tcase(s, tc);
-    return s;
+    return SUITE_OF("text", 0, printable_text_and_utf8_stay_as_they_are,
+                    control_characters_become_escapes,
+                    bytes_that_are_not_utf8_or_not_characters_become_escapes,
+                    widths_count_what_is_shown, strings_are_built_on_the_heap);
 }

@@ -4,6 +4,8 @@
 
 #include <check.h>
 
+#include "../suite.h" /* SUITE_OF */
+
 Suite *proc_suite(void);
 Suite *ipc_suite(void);
 Suite *runner_suite(void);
