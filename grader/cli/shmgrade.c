@@ -26,6 +26,7 @@
 #include "core/fs.h"
 #include "core/text.h"
 #include "report/formats.h"
+#include "core/proc.h"
 #include "run/grade.h"
 #include "run/hidden.h"
 #include "run/inject.h"

@@ -128,8 +128,9 @@ bool stdout_matches(struct test_ctx *t, struct proc *p, const char *expected)
             return false;
         }
         if (!has_got) {
-            check(t, false, "`%s` should print %s on stdout, but %s", p->command,
-                  n == 0 ? "a line" : "more lines",
+            check(t, false, "`%s` should print the line \"%.*s\" on stdout%s, but %s", p->command,
+                  want.len > 200 ? 200 : (int)want.len, want.start,
+                  n == 0 ? "" : textf(t, " (its line %zu)", n + 1),
                   n == 0 ? "it printed nothing"
                          : textf(t, "its stdout ended after %zu line%s", n, n == 1 ? "" : "s"));
             show_line(t, textf(t, "expected line %zu:", n + 1), &want);

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "harness/harness.h"
+#include "harness/lab.h"
 #include "report/result.h"
 
 struct grade_config {

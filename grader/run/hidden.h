@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#include "harness/harness.h"
+#include "harness/lab.h"
 
 struct lab_hidden_tests {
     const char *lab_id; /* the lab they extend: "01-posix-shm" */

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "harness/harness.h"
+#include "harness/lab.h"
 #include "report/result.h"
 
 /* Run TEST against the programs built in BUILD_DIR; fill RESULT. */

@@ -9,7 +9,7 @@
 #ifndef SHMGRADE_VERDICT_H
 #define SHMGRADE_VERDICT_H
 
-#include "harness/harness.h"
+#include "harness/lab.h"
 #include "report/result.h"
 
 /* What every lab is worth in every report, its hidden tests included. */

@@ -4,6 +4,7 @@
  * (shmgrade --hidden); `make dist` leaves this file out of the student pack,
  * and students see the result after the due date.
  */
+#include "harness/harness.h"
 #include "run/hidden.h"
 
 /* The contract takes any MESSAGE up to 4095 bytes: none at all is one. */
