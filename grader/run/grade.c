@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/text.h"
+#include "core/proc.h"
 #include "run/runner.h"
 #include "run/verdict.h"
 #include "sandbox/sandbox.h"
