@@ -102,7 +102,7 @@ void assert_exit(const struct proc *p, int code)
 {
     ck_assert_msg(p->state == PROC_EXITED && p->exit_code == code,
                   "`%.300s` %s, expected exit status %d\nstdout: %.2000s\nstderr: %.3000s",
-                  p->command, proc_describe_end(p), code, p->out.head, p->err.head);
+                  p->command, proc_describe_end(p).text, code, p->out.head, p->err.head);
 }
 
 void assert_exit_saying(const struct proc *p, int code, const char *needle)
@@ -161,7 +161,7 @@ int shmgrade_finish(struct proc *p, const char *what)
 {
     ck_assert_msg(proc_wait(p, SUPPORT_TIMEOUT_MS), "shmgrade did not finish grading %s", what);
     ck_assert_msg(p->state == PROC_EXITED && (p->exit_code == 0 || p->exit_code == 1),
-                  "shmgrade %s grading %s\nstderr: %.3000s", proc_describe_end(p), what,
+                  "shmgrade %s grading %s\nstderr: %.3000s", proc_describe_end(p).text, what,
                   p->err.head);
     return p->exit_code;
 }
