@@ -133,8 +133,9 @@ struct valgrind_report {
     char log[2048];   /* the log's first lines past its header */
 };
 
-/* Read the log at PATH into R; false if there is none. */
-bool read_valgrind_log(const char *path, struct valgrind_report *r);
+/* Read the log at PATH into R, naming places in the student's files
+ * (under BUILD_DIR) first; false if there is none. */
+bool read_valgrind_log(const char *path, const char *build_dir, struct valgrind_report *r);
 
 /* Valgrind (valgrind.c): the wrapper for one program, and the test's
  * verdict on each program's log. */
@@ -152,8 +153,8 @@ bool sanitizer_report(struct test_ctx *t, struct proc *p);
 /* The end of the line at LINE of a report that ends at END. */
 const char *report_line_end(const char *line, const char *end);
 /* Where the report starting at START in TEXT really begins: at the start
- * of its line ("==5==ERROR: ..."), before the line of '=' and the empty
- * line a sanitizer prints first. */
+ * of its line ("==5==ERROR: ..."), before what a sanitizer prints first
+ * (a line of '=', an empty line, "AddressSanitizer:DEADLYSIGNAL"). */
 const char *report_preamble(const char *text, const char *start);
 
 /* Threads build (thread_sanitizer.c): the same for ThreadSanitizer. */

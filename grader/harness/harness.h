@@ -118,6 +118,8 @@ uid_t student_uid(void);
  *                              strerror() of the error (die_errno()'s form;
  *                              informational lines before it are allowed)
  *   ERROR_MENTIONS("4095")     its last line on stderr contains this text
+ *   ERROR_SAID                 it says on stderr what went wrong (its last
+ *                              line, any text: no call failed to name)
  *   USAGE                      a usage error: exit 2, a message as its last
  *                              stderr line, nothing on stdout
  *   WITHIN_MS(n)               the step's time (default 5 s, scaled)
@@ -141,6 +143,7 @@ struct step {
     const char *error_call; /* NULL: any call */
     int error_errno;
     const char *error_mentions;
+    bool error_said;
     bool usage;
     int timeout_ms;
     const char *stop_after, *stop_before;
@@ -170,6 +173,7 @@ struct step {
 #define STOP_AFTER(event)    .stop_after = (event)
 #define STOP_BEFORE(event)   .stop_before = (event)
 #define ERROR_MENTIONS(text) .error_mentions = (text)
+#define ERROR_SAID           .error_said = true
 #define USAGE                .usage = true
 #define WITHIN_MS(ms)        .timeout_ms = (ms)
 
@@ -233,6 +237,15 @@ void resume(struct test_ctx *t, struct proc *p);
  */
 void under_schedules(struct test_ctx *t, int n, int budget_ms,
                      void (*scenario)(struct test_ctx *t));
+
+/*
+ * From now on, every shared mapping a program of T makes where the kernel
+ * chooses the place (mmap of an object, shmat of a segment) is followed by
+ * a page it may not touch (grader/inject/perturb.c): a program that reads
+ * or writes past the end of an object dies of SIGSEGV on every run,
+ * instead of reaching whatever memory happens to lie next to it.
+ */
+void guard_mappings(struct test_ctx *t);
 
 /* Has P ended (without waiting)? */
 bool has_ended(struct proc *p);

@@ -58,15 +58,19 @@ const char *report_line_end(const char *line, const char *end)
 
 const char *report_preamble(const char *text, const char *start)
 {
+    static const char deadly[] = "AddressSanitizer:DEADLYSIGNAL";
     const char *line;
 
     while (start > text && start[-1] != '\n')
         start--;
-    for (int i = 0; i < 2 && start > text; i++) {
+    for (int i = 0; i < 4 && start > text; i++) {
+        size_t len;
         line = start - 1;
         while (line > text && line[-1] != '\n')
             line--;
-        if (strspn(line, "=") != (size_t)(start - 1 - line))
+        len = (size_t)(start - 1 - line);
+        if (strspn(line, "=") != len &&
+            !(len == sizeof(deadly) - 1 && memcmp(line, deadly, len) == 0))
             break;
         start = line;
     }

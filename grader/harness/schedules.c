@@ -108,3 +108,9 @@ void under_schedules(struct test_ctx *t, int n, int budget_ms, void (*scenario)(
     }
     t->schedule_seed = -1;
 }
+
+void guard_mappings(struct test_ctx *t)
+{
+    preload(t);
+    set_program_env(t, "SHMLAB_GUARD_PAGES=1");
+}

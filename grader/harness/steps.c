@@ -330,6 +330,9 @@ void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step
                        p->command, step->error_mentions,
                        visible(t, last, last_len > 300 ? 300 : last_len));
     }
+    if (step->error_said && stderr_lines(p, &last, &last_len) == 0)
+        fail_about(t, p, "`%s` should say on stderr what went wrong, but it printed nothing there",
+                   p->command);
     if (step->no_stdout && p->out.total > 0)
         fail_about(t, p, "`%s` should print nothing on stdout", p->command);
     if (step->stdout_text != NULL && !stdout_matches(t, p, step->stdout_text)) {

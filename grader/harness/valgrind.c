@@ -37,18 +37,29 @@ static bool starts_valgrind_error(const char *line)
     return is_leak_record(line);
 }
 
-/* The first frame of the student's code in a stack line ("main
- * (writer.c:42)"), or NULL: a frame with a source line, not in valgrind's
- * own replacements (vg_replace_malloc.c...). */
-static const char *source_frame(const char *line)
+/* The place a stack line names ("main (reader.c:42)"), or NULL: a frame
+ * with a source line, not in valgrind's own replacements
+ * (vg_replace_malloc.c...). With --fullpath-after= the file is named by
+ * its whole path; *STUDENTS says whether it is in BUILD_DIR, which is then
+ * left out of the place written to PLACE. */
+static bool source_frame(const char *line, const char *build_dir, char *place, size_t size,
+                         bool *students)
 {
     const char *colon = strstr(line, ": "), *paren;
+    size_t dir_len = strlen(build_dir);
+
     if ((strstr(line, "at 0x") == NULL && strstr(line, "by 0x") == NULL) || colon == NULL)
-        return NULL;
+        return false;
     paren = strrchr(colon, '(');
-    if (strstr(line, ".c:") == NULL || (paren != NULL && strncmp(paren + 1, "vg_", 3) == 0))
-        return NULL;
-    return colon + 2;
+    if (paren == NULL || strstr(paren, ".c:") == NULL || strstr(paren, "/vg_replace_") != NULL ||
+        strncmp(paren + 1, "vg_", 3) == 0)
+        return false;
+    *students = strncmp(paren + 1, build_dir, dir_len) == 0 && paren[1 + dir_len] == '/';
+    if (*students)
+        snprintf(place, size, "%.*s(%s", (int)(paren - colon - 2), colon + 2, paren + 2 + dir_len);
+    else
+        snprintf(place, size, "%s", colon + 2);
+    return true;
 }
 
 /* A line of the log's header or footer ("Memcheck, a memory error
@@ -83,11 +94,11 @@ static void set_first(struct valgrind_report *r, const char *line)
                  " (allocated, and never freed)");
 }
 
-bool read_valgrind_log(const char *path, struct valgrind_report *r)
+bool read_valgrind_log(const char *path, const char *build_dir, struct valgrind_report *r)
 {
     FILE *f = fopen(path, "re");
-    char raw[1024];
-    bool in_first = false, in_fault = false;
+    char raw[1024], first_place[512] = "", fault_place[512] = "";
+    bool in_first = false, in_fault = false, first_students = false, fault_students = false;
     int shown = 0;
 
     memset(r, 0, sizeof(*r));
@@ -95,8 +106,8 @@ bool read_valgrind_log(const char *path, struct valgrind_report *r)
     if (f == NULL)
         return false;
     while (fgets(raw, sizeof(raw), f) != NULL) {
-        char *line = raw;
-        const char *frame;
+        char *line = raw, place[512];
+        bool students;
         raw[strcspn(raw, "\n")] = '\0';
         if (strncmp(line, "==", 2) == 0 && strstr(line + 2, "==") != NULL) /* "==123== " */
             line = strstr(line + 2, "==") + 2;
@@ -113,21 +124,29 @@ bool read_valgrind_log(const char *path, struct valgrind_report *r)
         } else if (strstr(line, "Process terminating") == line) {
             in_fault = true;
         } else if (line[0] == '\0') {
-            in_first = false;
+            in_first = in_fault = false;
         }
         if (in_first)
             add_shown_line(r->block, sizeof(r->block), line);
-        frame = source_frame(line);
-        if (frame != NULL && in_first && strstr(r->first, ", at ") == NULL) {
-            size_t len = strlen(r->first);
-            snprintf(r->first + len, sizeof(r->first) - len, ", at %s", frame);
+        if (!source_frame(line, build_dir, place, sizeof(place), &students))
+            continue;
+        /* The first frame in the student's files, else the first with a
+         * line at all. */
+        if (in_first && !first_students && (students || first_place[0] == '\0')) {
+            snprintf(first_place, sizeof(first_place), "%s", place);
+            first_students = students;
         }
-        if (frame != NULL && in_fault && r->fault[0] == '\0') {
-            snprintf(r->fault, sizeof(r->fault), "%s", frame);
-            in_fault = false;
+        if (in_fault && !fault_students && (students || fault_place[0] == '\0')) {
+            snprintf(fault_place, sizeof(fault_place), "%s", place);
+            fault_students = students;
         }
     }
     fclose(f);
+    if (first_place[0] != '\0') {
+        size_t len = strlen(r->first);
+        snprintf(r->first + len, sizeof(r->first) - len, ", at %s", first_place);
+    }
+    snprintf(r->fault, sizeof(r->fault), "%s", fault_place);
     return true;
 }
 
@@ -139,8 +158,8 @@ void check_valgrind_logs(struct test_ctx *t)
         struct proc *p = t->programs[i].proc;
         struct valgrind_report r;
         if (t->programs[i].valgrind_log == NULL || p->state == PROC_RUNNING || p->timed_out ||
-            p->output_limited || !read_valgrind_log(t->programs[i].valgrind_log, &r) ||
-            r.errors <= 0)
+            p->output_limited ||
+            !read_valgrind_log(t->programs[i].valgrind_log, t->build_dir, &r) || r.errors <= 0)
             continue;
         check(t, false, "valgrind found %d error%s in `%s`: %s", r.errors, r.errors == 1 ? "" : "s",
               p->command, r.first[0] ? r.first : "its log says");
@@ -158,7 +177,7 @@ void show_valgrind_fault(struct test_ctx *t, const struct proc *p)
 
     if (p->state != PROC_SIGNALED || program == NULL || program->valgrind_log == NULL)
         return;
-    if (read_valgrind_log(program->valgrind_log, &r) && r.fault[0] != '\0')
+    if (read_valgrind_log(program->valgrind_log, t->build_dir, &r) && r.fault[0] != '\0')
         record_append(t->rec, "    the fault is in %s (valgrind)\n", r.fault);
 }
 
@@ -173,6 +192,8 @@ const char *const *valgrind_wrapper(struct test_ctx *t, char **log)
         "--show-leak-kinds=definite,indirect,possible",
         "--errors-for-leak-kinds=definite,indirect,possible",
         "--track-origins=yes",
+        /* Whole paths: the student's frames are those in the build folder. */
+        "--fullpath-after=",
         "--vgdb=no",
         "--child-silent-after-fork=yes",
         textf(t, "--log-file=%s", *log),

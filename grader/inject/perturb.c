@@ -17,9 +17,16 @@
  *     before it lets it go on (SIGCONT). EVENT is a call's name
  *     ("semget"), or "stdout-line": a whole line written to stdout.
  *
+ * With SHMLAB_GUARD_PAGES=1 it also puts a page no one may touch right
+ * after every shared mapping a program makes (mmap of an object, shmat of
+ * a segment) where the kernel chooses the place: reading or writing past
+ * the end of the object then faults (SIGSEGV) on every run, instead of
+ * reaching whatever memory happens to lie next to it.
+ *
  * Only calls the student's code makes are seen (calls inside the C
  * library do not go through here), which is where the lab's races are.
- * Nothing here changes what a call does.
+ * Nothing here changes what a call does: a guarded mapping holds the same
+ * bytes, and where a guard cannot be placed the call is made as asked.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -37,6 +44,7 @@
 #include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +62,7 @@ static struct {
     long calls_after, calls_before; /* matching events seen */
     long lines_submitted;           /* newlines handed to stdout */
     long lines_written;             /* of them, flushed to the pipe */
+    bool guard_pages;               /* SHMLAB_GUARD_PAGES=1 */
 } perturb;
 
 /* "NAME:N" into NAME and N (default 1). */
@@ -72,11 +81,14 @@ static void parse_event(const char *text, char name[EVENT_NAME_MAX], long *n)
 
 static void set_up(void)
 {
-    const char *seed = getenv("SHMLAB_SEED");
+    const char *seed;
 
-    if (perturb.ready)
+    /* A sanitizer's runtime maps memory before the C library has set up
+     * the environment: read it once it is there, not before. */
+    if (perturb.ready || environ == NULL)
         return;
     perturb.ready = true;
+    seed = getenv("SHMLAB_SEED");
     if (seed != NULL && seed[0] != '\0') {
         perturb.seeded = true;
         /* Mix in the program's name, so two programs with one seed make
@@ -87,6 +99,8 @@ static void set_up(void)
         if (perturb.state == 0)
             perturb.state = 1;
     }
+    perturb.guard_pages =
+        getenv("SHMLAB_GUARD_PAGES") != NULL && strcmp(getenv("SHMLAB_GUARD_PAGES"), "1") == 0;
     parse_event(getenv("SHMLAB_STOP_AFTER"), perturb.stop_after, &perturb.stop_after_n);
     parse_event(getenv("SHMLAB_STOP_BEFORE"), perturb.stop_before, &perturb.stop_before_n);
 }
@@ -200,7 +214,6 @@ static long count_newlines(const char *s, size_t n)
     }
 
 WRAP(int, shmget, (key_t key, size_t size, int flags), (key, size, flags), key_t, size_t, int)
-WRAP(void *, shmat, (int id, const void *at, int flags), (id, at, flags), int, const void *, int)
 WRAP(int, shmdt, (const void *at), (at), const void *)
 WRAP(int, shmctl, (int id, int cmd, struct shmid_ds *buf), (id, cmd, buf), int, int,
      struct shmid_ds *)
@@ -212,8 +225,6 @@ WRAP(int, shm_open, (const char *name, int flags, mode_t mode), (name, flags, mo
      int, mode_t)
 WRAP(int, shm_unlink, (const char *name), (name), const char *)
 WRAP(int, ftruncate, (int fd, off_t length), (fd, length), int, off_t)
-WRAP(void *, mmap, (void *at, size_t length, int prot, int flags, int fd, off_t offset),
-     (at, length, prot, flags, fd, offset), void *, size_t, int, int, int, off_t)
 WRAP(int, munmap, (void *at, size_t length), (at, length), void *, size_t)
 WRAP(int, sem_wait, (sem_t * sem), (sem), sem_t *)
 WRAP(int, sem_trywait, (sem_t * sem), (sem), sem_t *)
@@ -230,6 +241,87 @@ WRAP(int, pause, (void), (), void)
 WRAP(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old), (sig, act, old),
      int, const struct sigaction *, struct sigaction *)
 WRAP(__sighandler_t, signal, (int sig, __sighandler_t handler), (sig, handler), int, __sighandler_t)
+
+/* --- guard pages ------------------------------------------------------------- */
+
+/* LENGTH bytes, rounded up to whole pages, and one page more, reserved
+ * where the kernel chooses and inaccessible; NULL if none. RESERVE is the
+ * C library's mmap. */
+static void *reserve_with_guard(void *(*reserve)(void *, size_t, int, int, int, off_t),
+                                size_t length, size_t *reserved)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    void *place;
+
+    if (length == 0 || length > SIZE_MAX - 2 * page)
+        return NULL;
+    *reserved = (length + page - 1) / page * page + page;
+    place = reserve(NULL, *reserved, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return place == MAP_FAILED ? NULL : place;
+}
+
+/* Give back a reservation whose mapping could not be made (straight to
+ * the kernel: munmap here would count as the program's). */
+static void release(void *place, size_t reserved)
+{
+    int saved = errno;
+    syscall(SYS_munmap, place, reserved);
+    errno = saved;
+}
+
+void *mmap(void *at, size_t length, int prot, int flags, int fd, off_t offset)
+{
+    REAL(void *, "mmap", void *, size_t, int, int, int, off_t)
+    void *result = MAP_FAILED, *place = NULL;
+    size_t reserved = 0;
+    int saved;
+
+    before("mmap");
+    set_up();
+    if (perturb.guard_pages && at == NULL && (flags & MAP_SHARED) && !(flags & MAP_ANONYMOUS) &&
+        !(flags & MAP_FIXED) && fd >= 0)
+        place = reserve_with_guard(real, length, &reserved);
+    if (place != NULL) {
+        result = real(place, length, prot, flags | MAP_FIXED, fd, offset);
+        if (result == MAP_FAILED)
+            release(place, reserved);
+    }
+    if (result == MAP_FAILED) /* unguarded, or the guard could not be placed: as asked */
+        result = real(at, length, prot, flags, fd, offset);
+    saved = errno;
+    after("mmap");
+    errno = saved;
+    return result;
+}
+
+void *shmat(int id, const void *at, int flags)
+{
+    REAL(void *, "shmat", int, const void *, int)
+    static void *(*reserve)(void *, size_t, int, int, int, off_t);
+    void *result = (void *)-1, *place = NULL;
+    struct shmid_ds segment;
+    size_t reserved = 0;
+    int saved;
+
+    before("shmat");
+    set_up();
+    if (reserve == NULL)
+        reserve = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
+    if (perturb.guard_pages && at == NULL && !(flags & SHM_REMAP) && reserve != NULL &&
+        syscall(SYS_shmctl, id, IPC_STAT, &segment) == 0)
+        place = reserve_with_guard(reserve, segment.shm_segsz, &reserved);
+    if (place != NULL) {
+        result = real(id, place, flags | SHM_REMAP);
+        if (result == (void *)-1)
+            release(place, reserved);
+    }
+    if (result == (void *)-1)
+        result = real(id, at, flags);
+    saved = errno;
+    after("shmat");
+    errno = saved;
+    return result;
+}
 
 /* semctl is variadic: its fourth argument is there for some commands. */
 int semctl(int id, int num, int cmd, ...)

@@ -24,17 +24,18 @@ static const char *message_of_length(struct test_ctx *t, size_t length)
     return message;
 }
 
-/* `writer NAME MESSAGE` stores it and says so. */
+/* `writer NAME MESSAGE` stores it and says so. Only round-trip holds it
+ * to that line alone: one stray line costs the points of that promise. */
 static void write_message(struct test_ctx *t, const char *name, const char *message)
 {
     expect_run(t, ARGS("writer", name, message), EXIT(0),
-               STDOUT(textf(t, WRITTEN "%s\n", message)));
+               STDOUT_HAS(textf(t, WRITTEN "%s", message)));
 }
 
-/* `reader NAME` prints exactly MESSAGE. */
+/* `reader NAME` prints MESSAGE. */
 static void read_message(struct test_ctx *t, const char *name, const char *message)
 {
-    expect_run(t, ARGS("reader", name), EXIT(0), STDOUT(textf(t, RECEIVED "%s\n", message)));
+    expect_run(t, ARGS("reader", name), EXIT(0), STDOUT_HAS(textf(t, RECEIVED "%s", message)));
 }
 
 static void round_trip_of(struct test_ctx *t, const char *message)
@@ -44,9 +45,13 @@ static void round_trip_of(struct test_ctx *t, const char *message)
     read_message(t, name, message);
 }
 
+/* Each program prints its one line and nothing else on stdout. */
 static void round_trip(struct test_ctx *t)
 {
-    round_trip_of(t, "hello, shared memory");
+    const char *name = unique_shm_name(t), *message = "hello, shared memory";
+    expect_run(t, ARGS("writer", name, message), EXIT(0),
+               STDOUT(textf(t, WRITTEN "%s\n", message)));
+    expect_run(t, ARGS("reader", name), EXIT(0), STDOUT(textf(t, RECEIVED "%s\n", message)));
 }
 
 static void spaces_and_utf8(struct test_ctx *t)
@@ -96,6 +101,41 @@ static void missing_object(struct test_ctx *t)
                ERROR("shm_open", ENOENT));
 }
 
+/* An object of 4096 bytes and no NUL (a writer that forgot it): the
+ * reader prints them all and not a byte more. A page no one may touch
+ * follows the object, so a reader that reads on faults every run. */
+static void no_nul_object(struct test_ctx *t)
+{
+    const char *name = unique_shm_name(t), *full = message_of_length(t, SHM_SIZE);
+
+    guard_mappings(t);
+    make_shm_object(t, name, full, SHM_SIZE, SHM_SIZE, 0600);
+    read_message(t, name, full);
+}
+
+/* The reader opens read-only: it reads an object it may not write. */
+static void reader_read_only(struct test_ctx *t)
+{
+    const char *name = unique_shm_name(t), *message = "read, but do not touch";
+
+    make_shm_object(t, name, message, strlen(message) + 1, SHM_SIZE, 0400);
+    read_message(t, name, message);
+}
+
+/* Objects the reader cannot use: an empty one (a writer that died before
+ * ftruncate), where a mapping of 4096 bytes has no page behind it, and one
+ * it may not open. Each fails cleanly. */
+static void reader_bad_object(struct test_ctx *t)
+{
+    const char *name = unique_shm_name(t);
+
+    make_shm_object(t, name, "", 0, 0, 0600);
+    expect_run(t, ARGS("reader", name), EXIT(1), NO_STDOUT, ERROR_SAID);
+    name = unique_shm_name(t);
+    make_shm_object(t, name, "not yours", 10, SHM_SIZE, 0000);
+    expect_run(t, ARGS("reader", name), EXIT(1), NO_STDOUT, ERROR("shm_open", EACCES));
+}
+
 /* The message travels through the object, and only through it: the
  * grader finds it there itself, and nothing else the writer left could
  * carry it; a reader prints what the grader put there, which no writer
@@ -120,11 +160,18 @@ static void through_shared_memory(struct test_ctx *t)
 }
 
 /* The sanitizer build: no memory error, undefined behaviour or leak on
- * the longest message and the one just too long. */
+ * the longest message, the one just too long, and an object without a
+ * NUL (guarded, as in no-nul-object: the sanitizers do not watch the
+ * ends of mappings). */
 static void memory_safety(struct test_ctx *t)
 {
+    const char *name = unique_shm_name(t), *full = message_of_length(t, SHM_SIZE);
+
+    guard_mappings(t);
     round_trip_of(t, message_of_length(t, SHM_SIZE - 1));
-    expect_run(t, ARGS("writer", unique_shm_name(t), message_of_length(t, SHM_SIZE)), EXIT(1));
+    expect_run(t, ARGS("writer", unique_shm_name(t), full), EXIT(1));
+    make_shm_object(t, name, full, SHM_SIZE, SHM_SIZE, 0600);
+    read_message(t, name, full);
 }
 
 static void usage(struct test_ctx *t)
@@ -154,7 +201,8 @@ static const struct lab_test tests[] = {
      .clauses = "C4 C6",
      .points = 10,
      .run = round_trip,
-     .title = "A message the writer stores is what the reader prints",
+     .title = "A message the writer stores is what the reader prints; each prints its one line "
+              "and nothing else on stdout",
      .hint = "Steps 2 to 4 of the handout: the writer creates, sizes and maps the object and "
              "copies the message in; the reader maps it and prints it."},
     {.id = "spaces-utf8",
@@ -171,7 +219,7 @@ static const struct lab_test tests[] = {
      .hint = "4095 bytes of text plus its NUL fill the 4096-byte object exactly."},
     {.id = "too-long-refused",
      .clauses = "C5",
-     .points = 10,
+     .points = 5,
      .run = too_long_refused,
      .title =
          "A 4096-byte message is refused (exit 1, naming the 4095-byte limit), nothing left behind",
@@ -192,16 +240,41 @@ static const struct lab_test tests[] = {
              "object?"},
     {.id = "reader-removes",
      .clauses = "C7",
-     .points = 10,
+     .points = 5,
      .run = reader_removes,
      .title = "The reader removes the object (shm_unlink) after reading it",
      .hint = "An object outlives every process until shm_unlink: see 'kernel persistence'."},
     {.id = "missing-object",
      .clauses = "C8 C10",
-     .points = 10,
+     .points = 5,
      .run = missing_object,
      .title = "The reader on a missing object fails cleanly: exit 1, shm_open's error",
      .hint = "Check what shm_open returns, and report its failure with die_errno()."},
+    {.id = "no-nul-object",
+     .clauses = "C6",
+     .points = 5,
+     .run = no_nul_object,
+     .title = "An object of 4096 bytes and no NUL: the reader prints those 4096 bytes and not one "
+              "more",
+     .hint = "Step 4: the object may hold no NUL (a writer that forgot it). A reader that prints "
+             "with %s reads on past the end of the mapping; strnlen() knows where to stop."},
+    {.id = "reader-read-only",
+     .clauses = "C6",
+     .points = 5,
+     .run = reader_read_only,
+     .title = "The reader opens the object read-only: it reads one it may not write (mode 0400)",
+     .hint = "Step 4: a reader needs no write access. Which flag does shm_open need, and which "
+             "protection does mmap?"},
+    {.id = "reader-bad-object",
+     .clauses = "C10",
+     .points = 5,
+     .run = reader_bad_object,
+     .title = "The reader fails cleanly (exit 1, a message on stderr, nothing on stdout) on an "
+              "empty object and on one it may not open",
+     .hint =
+         "An empty object (a writer that died before ftruncate) has no page behind a 4096-byte "
+         "mapping: reading it raises SIGBUS. fstat() tells the object's size before you map it; "
+         "check shm_open() too."},
     {.id = "through-shared-memory",
      .clauses = "C3 C6",
      .points = 10,
@@ -217,7 +290,7 @@ static const struct lab_test tests[] = {
      .run = memory_safety,
      .build = BUILD_SANITIZE,
      .title = "No memory error, undefined behaviour or leak (AddressSanitizer, UBSan) with the "
-              "longest and a too-long message",
+              "longest message, a too-long one, and an object without a NUL",
      .hint = "Run `make VARIANT=sanitize` and your programs on a 4095-byte message: the "
              "sanitizer names the line. Where does a copy of the message go, and how big is it?"},
     {.id = "usage",
