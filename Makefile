@@ -32,7 +32,7 @@ LIB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRC))
 LAB_OBJ  := $(patsubst %.c,$(BUILD)/%.o,$(LAB_TESTS))
 
 SHMGRADE := $(BUILD)/shmgrade
-# Preloaded into student programs by race-prone tests; found next to shmgrade.
+# Preloaded into student programs by race-prone tests; shmgrade carries it.
 PERTURB  := $(BUILD)/libshmlab-perturb.so
 
 .PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check docs docs-check clean
@@ -49,8 +49,12 @@ $(BUILD)/libshmgrade.a: $(LIB_OBJ)
 
 # Lab objects are linked directly (not from the archive): they register
 # themselves, and nothing would otherwise pull them in.
-$(SHMGRADE): $(BUILD)/grader/cli/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a | $(PERTURB)
+$(SHMGRADE): $(BUILD)/grader/cli/shmgrade.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The grader carries the preload library inside itself (.incbin).
+$(BUILD)/grader/run/inject.o: CFLAGS += -DPERTURB_LIBRARY_PATH='"$(PERTURB)"'
+$(BUILD)/grader/run/inject.o: $(PERTURB)
 
 $(PERTURB): grader/inject/perturb.c
 	@mkdir -p $(dir $@)
@@ -96,7 +100,7 @@ $(BUILD)/check_verdicts $(BUILD)/check_cli $(BUILD)/check_hostile: $(BUILD)/%: t
 
 TEST_ENV := SHMLAB_ROOT=$(CURDIR) SHMGRADE=$(abspath $(SHMGRADE)) CK_DEFAULT_TIMEOUT=60
 
-unit-test: $(BUILD)/check_unit $(PERTURB)
+unit-test: $(BUILD)/check_unit
 	$(TEST_ENV) $(BUILD)/check_unit
 
 verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)

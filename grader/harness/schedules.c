@@ -25,7 +25,7 @@ static void preload(struct test_ctx *t)
 {
     if (harness_options.perturb_library == NULL)
         grader_error(t, "internal: this test exposes races with libshmlab-perturb.so, which the "
-                        "grader did not find next to itself (build it with make)");
+                        "grading run has not installed (prepare_injected_library)");
     set_program_env(t, textf(t, "LD_PRELOAD=%s", harness_options.perturb_library));
 }
 

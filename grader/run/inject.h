@@ -9,11 +9,11 @@
 #include <stddef.h>
 
 /*
- * Copy libshmlab-perturb.so, found next to the running grader, into
+ * Write libshmlab-perturb.so, which the grader carries inside itself, into
  * WORK/inject: a folder only the grader can change and student programs
  * can read in every isolation level; then tell the harness where it is.
- * Call after sandbox_setup(). A library that is not there is no error
- * (tests that need it then say so); failing to copy one that is, is.
+ * Call after sandbox_setup(). False, with the reason in WHY, when the
+ * library cannot be written there.
  */
 bool prepare_injected_library(const char *work, char *why, size_t size);
 
