@@ -70,7 +70,7 @@ threads: $(COMMON)/threads.c
 	$(CC) $(CFLAGS) -O0 -rdynamic -o $@ $< $(LDLIBS) -ldl
 
 clean:
-	rm -f $(PROGRAMS) threads $(addsuffix .so,$(PROGRAMS))
+	rm -f $(PROGRAMS) threads $(addsuffix .so,$(PROGRAMS)) $(addsuffix .so.*,$(PROGRAMS))
 
 # Grade this lab's working copy from inside its folder: the report, and no
 # make noise (a grading that ran succeeds whatever the score; see the top
