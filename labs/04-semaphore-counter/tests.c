@@ -186,10 +186,10 @@ static const char *last_out_line(struct test_ctx *t, const struct proc *p, long 
 static void one_worker(struct test_ctx *t)
 {
     key_t key = use_unique_ipc_key(t);
-    struct proc *worker = start_worker(t, 1, 1000);
+    struct proc *worker = start_worker(t, 1, 100);
 
     expect_all_end(t, key, &worker, 1);
-    expect_end(t, worker, STDOUT(last_out_line(t, worker, 1000)));
+    expect_end(t, worker, STDOUT(last_out_line(t, worker, 100)));
 }
 
 static void objects_and_mode(struct test_ctx *t)
@@ -245,22 +245,22 @@ static void count_together(struct test_ctx *t, int workers, long iterations)
 
 static void two_workers(struct test_ctx *t)
 {
-    count_together(t, 2, 500);
+    count_together(t, 2, 200);
 }
 
 static void four_workers(struct test_ctx *t)
 {
-    count_together(t, 4, 200);
+    count_together(t, 4, 100);
 }
 
 static void eight_workers(struct test_ctx *t)
 {
-    count_together(t, 8, 100);
+    count_together(t, 8, 50);
 }
 
 static void staggered(struct test_ctx *t)
 {
-    const long iterations = 200;
+    const long iterations = 100;
     key_t key = use_unique_ipc_key(t);
     struct proc *all[4];
     int value;
@@ -409,7 +409,7 @@ static void killed_inside(struct test_ctx *t)
     struct proc *holder = hold_inside(t, key, 3, 0), *others[2];
 
     for (int i = 0; i < 2; i++)
-        others[i] = start_worker(t, 3, 200);
+        others[i] = start_worker(t, 3, 50);
     await_semaphore_queue(t, key, others, 2, QUEUE_MS, INSIDE);
     send_signal(t, holder, SIGKILL);
     note(t, "killed `%s` (SIGKILL) while it was inside the critical section", holder->command);
@@ -497,7 +497,7 @@ static void memory_safety(struct test_ctx *t)
 
     all[0] = start(t, ARGS("counter", "2", "3", "step"),
                    STDIN(textf(t, "%s\n%s\n%s\n", line, line, line)));
-    all[1] = start_worker(t, 2, 50);
+    all[1] = start_worker(t, 2, 20);
     /* How they end is for the other tests to judge: here, only what the
      * sanitizers find (each end is looked at). */
     await_all_end(t, key, all, 2, RUN_MS, DEADLOCK_CAUSES);
@@ -605,14 +605,14 @@ static const struct lab_test tests[] = {
      .clauses = "C1 C6 C8",
      .points = 5,
      .run = two_workers,
-     .title = "2 workers started together count every iteration (1 + 500)",
+     .title = "2 workers started together count every iteration (1 + 200)",
      .hint = "Every read-modify-write of the count must happen between lock and unlock.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "four-workers",
      .clauses = "C1 C5 C6 C8",
      .points = 5,
      .run = four_workers,
-     .title = "4 workers started together count every iteration (1 + 3 x 200)",
+     .title = "4 workers started together count every iteration (1 + 3 x 100)",
      .hint = "Only the creator (IPC_EXCL) initialises the semaphore; the others wait for "
              "sem_otime.",
      .timeout_ms = TEST_TIMEOUT_MS},
@@ -620,7 +620,7 @@ static const struct lab_test tests[] = {
      .clauses = "C1 C6 C8",
      .points = 5,
      .run = eight_workers,
-     .title = "8 workers started together count every iteration (1 + 7 x 100)",
+     .title = "8 workers started together count every iteration (1 + 7 x 50)",
      .hint = "Count yourself out under the lock, and let only the WORKERS-th to leave remove "
              "the objects.",
      .timeout_ms = TEST_TIMEOUT_MS},
