@@ -116,7 +116,8 @@ uid_t student_uid(void);
  *   NO_STDOUT                  it prints nothing on stdout
  *   ERROR("shm_open", ENOENT)  its last line on stderr names the call and
  *                              strerror() of the error (die_errno()'s form;
- *                              informational lines before it are allowed)
+ *                              informational lines before it are allowed);
+ *                              "semop|semtimedop": any one of these calls
  *   ERROR_MENTIONS("4095")     its last line on stderr contains this text
  *   ERROR_SAID                 it says on stderr what went wrong (its last
  *                              line, any text: no call failed to name)
@@ -140,7 +141,7 @@ struct step {
     const char *const *stdout_has;
     bool no_stdout;
     bool check_error;
-    const char *error_call; /* NULL: any call */
+    const char *error_call; /* NULL: any call; "a|b": a or b */
     int error_errno;
     const char *error_mentions;
     bool error_said;
@@ -438,5 +439,33 @@ bool deadlocked(struct deadlock_watch *watch);
  */
 void await_all_end(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n,
                    int timeout_ms, const char *causes);
+
+/* --- semaphore sets the grader makes ------------------------------------------ */
+
+/*
+ * A System V semaphore set of NSEMS semaphores with KEY and MODE, made by
+ * the grader as a program that has just created it (IPC_CREAT | IPC_EXCL)
+ * and not yet initialised it: its sem_otime is 0, and its values are
+ * what the kernel gave it until set_semaphore_value(). Given to the
+ * student's user; removed with the test's key when the test ends. Its id.
+ */
+int make_semaphore_set(struct test_ctx *t, key_t key, int nsems, unsigned mode);
+
+/* SETVAL semaphore NUM of the set ID to VALUE (sem_otime stays as it is:
+ * only a semop sets it). */
+void set_semaphore_value(struct test_ctx *t, int id, int num, int value);
+
+/* semop DELTA on semaphore NUM of the set ID, without SEM_UNDO and
+ * without waiting (a DELTA that would wait is a grader error); it sets
+ * sem_otime, which is how programs know the set is initialised. */
+void change_semaphore_value(struct test_ctx *t, int id, int num, int delta);
+
+/* The value of semaphore NUM of the set with KEY (GETVAL); -1 if there is
+ * no such set or semaphore. */
+int semaphore_value(key_t key, int num);
+
+/* Has P stopped itself at its stop point (STOP_AFTER, STOP_BEFORE), and
+ * not been resumed? Without waiting: for wait_for() conditions. */
+bool has_stopped(struct proc *p);
 
 #endif

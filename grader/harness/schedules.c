@@ -62,6 +62,11 @@ static bool is_stopped(void *arg)
     return state == 'T';
 }
 
+bool has_stopped(struct proc *p)
+{
+    return p->state == PROC_RUNNING && is_stopped(p);
+}
+
 void wait_stopped(struct test_ctx *t, struct proc *p)
 {
     if (!wait_for(t, is_stopped, p, 0, textf(t, "for `%s` to reach its stop point", p->command)))

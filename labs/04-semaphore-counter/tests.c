@@ -64,14 +64,12 @@ static bool entered_or_stuck(void *arg)
 }
 
 /*
- * Start `counter WORKERS 1 step` at KEY while no other worker runs, and
- * wait until it is inside the critical section, holding the semaphore,
- * having read the count COUNT. It stays there until release().
+ * Wait until HOLDER, a worker in step mode and the only one running at
+ * KEY, is inside the critical section, holding the semaphore, having read
+ * the count COUNT. It stays there until release().
  */
-static struct proc *hold_inside(struct test_ctx *t, key_t key, int workers, long count)
+static void await_inside(struct test_ctx *t, key_t key, struct proc *holder, long count)
 {
-    struct proc *holder =
-        start(t, ARGS("counter", textf(t, "%d", workers), "1", "step"), KEEP_STDIN);
     struct entering e = {holder, {.key = key, .procs = &e.holder, .n = 1}};
     long seen;
 
@@ -97,6 +95,19 @@ static struct proc *hold_inside(struct test_ctx *t, key_t key, int workers, long
                    "the worker inside the critical section should have read the count %ld, but "
                    "it read %ld",
                    count, seen);
+}
+
+/* `counter WORKERS 1 step`: a worker that waits inside the critical
+ * section for the grader's line. */
+#define STEP_WORKER(t, workers) ARGS("counter", textf(t, "%d", workers), "1", "step"), KEEP_STDIN
+
+/* Start a worker in step mode at KEY while no other worker runs, and wait
+ * until it is inside the critical section, having read COUNT. */
+static struct proc *hold_inside(struct test_ctx *t, key_t key, int workers, long count)
+{
+    struct proc *holder = start(t, STEP_WORKER(t, workers));
+
+    await_inside(t, key, holder, count);
     return holder;
 }
 
@@ -166,24 +177,39 @@ static void expect_counted(struct test_ctx *t, key_t key, struct proc *const *wo
 
 /* --- the tests -------------------------------------------------------------- */
 
+/* "Process PID: last out, final count COUNT\n", P's final line. */
+static const char *last_out_line(struct test_ctx *t, const struct proc *p, long count)
+{
+    return textf(t, "Process %d: last out, final count %ld\n", (int)p->pid, count);
+}
+
 static void one_worker(struct test_ctx *t)
 {
     key_t key = use_unique_ipc_key(t);
-    struct proc *worker = start_worker(t, 1, 1000);
+    struct proc *worker = start_worker(t, 1, 100);
 
     expect_all_end(t, key, &worker, 1);
-    expect_end(t, worker,
-               STDOUT_HAS(textf(t, "Process %d: last out, final count 1000", (int)worker->pid)));
+    expect_end(t, worker, STDOUT(last_out_line(t, worker, 100)));
 }
 
 static void objects_and_mode(struct test_ctx *t)
 {
     key_t key = use_unique_ipc_key(t);
     struct proc *holder = hold_inside(t, key, 1, 0);
+    struct ipc_object set = {0};
+    int value;
 
     expect_sysv_object(t, IPC_KIND_SYSV_SHM, key, 0600, INSIDE, "only its owner may use it");
     expect_sysv_object(t, IPC_KIND_SYSV_SEM, key, 0600, INSIDE,
                        "anyone else could lock every worker out");
+    require(t, sysv_find_key(IPC_KIND_SYSV_SEM, key, &set) && set.size == 1,
+            "%s, the semaphore set should have one semaphore, but it has %zu", INSIDE, set.size);
+    value = semaphore_value(key, 0);
+    if (value != 0)
+        fail_about(t, holder,
+                   "%s, its semaphore should be 0 (taken; 1 means free), but it is %d: the worker "
+                   "inside must hold it (semop -1 before reading the count)",
+                   INSIDE, value);
     release(t, holder);
     expect_all_end(t, key, &holder, 1);
 }
@@ -219,28 +245,41 @@ static void count_together(struct test_ctx *t, int workers, long iterations)
 
 static void two_workers(struct test_ctx *t)
 {
-    count_together(t, 2, 2000);
+    count_together(t, 2, 200);
 }
 
 static void four_workers(struct test_ctx *t)
 {
-    count_together(t, 4, 1000);
+    count_together(t, 4, 100);
 }
 
 static void eight_workers(struct test_ctx *t)
 {
-    count_together(t, 8, 400);
+    count_together(t, 8, 50);
 }
 
 static void staggered(struct test_ctx *t)
 {
-    const long iterations = 500;
+    const long iterations = 100;
     key_t key = use_unique_ipc_key(t);
     struct proc *all[4];
+    int value;
 
-    /* The first worker counts alone and leaves; the objects must stay. */
+    /* The first worker counts alone and leaves; the objects must stay,
+     * and the semaphore is free. */
     all[0] = start_worker(t, 4, iterations);
     expect_all_end(t, key, all, 1);
+    value = semaphore_value(key, 0);
+    if (value < 0)
+        fail_about(t, all[0],
+                   "after the first of 4 workers has left, the semaphore set should still be "
+                   "there (only the 4th worker out removes it), but it is gone");
+    if (value != 1)
+        fail_about(t, all[0],
+                   "after the first of 4 workers has left, nobody is inside, so the semaphore "
+                   "should be 1 (free), but it is %d (a SEM_UNDO on the creator's initial +1, "
+                   "undone when it exited?)",
+                   value);
     /* The next ones find its count; two join while another is inside. */
     all[1] = hold_inside(t, key, 4, iterations);
     all[2] = start_worker(t, 4, iterations);
@@ -251,13 +290,126 @@ static void staggered(struct test_ctx *t)
     expect_counted(t, key, all, 4, 3 * iterations + 1);
 }
 
+/* Workers that find the set made by another, not yet initialised. */
+struct joining {
+    key_t key;
+    struct proc *const *procs;
+    size_t n;
+    const char *used; /* what showed that one of them used the set, or NULL */
+};
+
+/* Each joiner has stopped at its stop point (it polls sem_otime), or one
+ * of them has used the set: taken or reset its semaphore, queued on it,
+ * or gone past it to print or end. */
+static bool polling_or_used(void *arg)
+{
+    struct joining *j = arg;
+    size_t stopped = 0;
+
+    if (semaphore_value(j->key, 0) != 1)
+        j->used = "the semaphore's value changed (a semop or SETVAL)";
+    else if (semaphore_waiters(j->key) > 0)
+        j->used = "a worker waits in semop on it";
+    for (size_t i = 0; i < j->n && j->used == NULL; i++) {
+        if (has_unread_line(j->procs[i]))
+            j->used = "a worker printed a line";
+        else if (has_ended(j->procs[i]))
+            j->used = "a worker ended instead of waiting";
+        stopped += has_stopped(j->procs[i]);
+    }
+    return j->used != NULL || stopped == j->n;
+}
+
+/*
+ * Workers that find the set already made wait until its creator has
+ * initialised it. The grader is the creator here: it makes the set and
+ * leaves it as POSIX allows a new set to be, its value undefined (1, as
+ * if free) and its sem_otime 0, for as long as the workers take to show
+ * what they do. A worker that waits polls sem_otime with semctl, and is
+ * stopped at its second semctl; one that does not wait takes the
+ * semaphore, queues on it or runs on. Once the grader has initialised the
+ * set, both get on with their work and end.
+ */
+static void joiners_wait(struct test_ctx *t)
+{
+    const long iterations = 100;
+    key_t key = use_unique_ipc_key(t);
+    int set = make_semaphore_set(t, key, 1, 0600);
+    struct proc *joiners[2];
+    struct joining j = {.key = key, .procs = joiners, .n = 2};
+
+    set_semaphore_value(t, set, 0, 1);
+    for (size_t i = 0; i < 2; i++)
+        joiners[i] = start(t, ARGS("counter", "2", textf(t, "%ld", iterations), PAUSE_US),
+                           STOP_AFTER("semctl:2"));
+    if (!wait_for(t, polling_or_used, &j, QUEUE_MS, "for the workers to poll sem_otime"))
+        j.used = "the workers neither polled sem_otime (semctl IPC_STAT, again and again) nor "
+                 "used the set";
+    if (j.used != NULL) {
+        check(t, false,
+              "the grader made the semaphore set and had not initialised it yet (its sem_otime "
+              "was 0: no semop so far; its value undefined, here 1), and %s: a worker that "
+              "finds the set made by another must not use it until sem_otime is not 0 "
+              "(semctl IPC_STAT, in a loop)",
+              j.used);
+        for (size_t i = 0; i < 2; i++)
+            show_transcript(t, joiners[i]);
+        test_end(t);
+    }
+    /* The rest of the creator's work, as the handout's creator does it. */
+    set_semaphore_value(t, set, 0, 0);
+    change_semaphore_value(t, set, 0, +1);
+    note(t, "the grader initialised the set (SETVAL 0, then semop +1) while both workers polled");
+    for (size_t i = 0; i < 2; i++)
+        resume(t, joiners[i]);
+    expect_all_end(t, key, joiners, 2);
+}
+
+/*
+ * The creator sets the semaphore's value itself, whatever value a new set
+ * has: it is stopped right after its first semget, which made the set,
+ * and the grader gives the new semaphore the value NEW_SET_VALUE, which
+ * POSIX allows. Once the creator is inside, alone, the semaphore must be
+ * 0; a creator that only added its +1 leaves it higher, and that many
+ * more workers could walk in.
+ */
+#define NEW_SET_VALUE 5
+static void creator_initialises(struct test_ctx *t)
+{
+    key_t key = use_unique_ipc_key(t);
+    struct proc *creator = start(t, STEP_WORKER(t, 1), STOP_AFTER("semget"));
+    struct ipc_object set;
+    int value;
+
+    wait_stopped(t, creator);
+    /* A first semget that only looked for the set made nothing to hold. */
+    if (sysv_find_key(IPC_KIND_SYSV_SEM, key, &set)) {
+        set_semaphore_value(t, set.id, 0, NEW_SET_VALUE);
+        note(t,
+             "`%s` was stopped right after semget made the set; the grader gave the new "
+             "semaphore the value %d (POSIX leaves it undefined; Linux starts at 0)",
+             creator->command, NEW_SET_VALUE);
+    }
+    resume(t, creator);
+    await_inside(t, key, creator, 0);
+    value = semaphore_value(key, 0);
+    if (value > 1)
+        fail_about(t, creator,
+                   "the only worker is inside the critical section, so the semaphore should be 0, "
+                   "but it is %d: the creator added to the value the new set came with instead "
+                   "of setting it, and %d more worker(s) could walk in",
+                   value, value);
+    release(t, creator);
+    expect_all_end(t, key, &creator, 1);
+}
+
 static void killed_inside(struct test_ctx *t)
 {
     key_t key = use_unique_ipc_key(t);
     struct proc *holder = hold_inside(t, key, 3, 0), *others[2];
 
     for (int i = 0; i < 2; i++)
-        others[i] = start_worker(t, 3, 200);
+        others[i] = start_worker(t, 3, 50);
     await_semaphore_queue(t, key, others, 2, QUEUE_MS, INSIDE);
     send_signal(t, holder, SIGKILL);
     note(t, "killed `%s` (SIGKILL) while it was inside the critical section", holder->command);
@@ -266,16 +418,35 @@ static void killed_inside(struct test_ctx *t)
     expect_all_end(t, key, others, 2);
 }
 
+static bool stopped_or_ended(void *arg)
+{
+    struct proc *p = arg;
+    return has_stopped(p) || has_ended(p);
+}
+
+/*
+ * The first of two workers leaves the objects; the second, the last out,
+ * removes both before its line says so: it is stopped as soon as its
+ * line has reached its stdout (if it gets there before the program's
+ * end: a flush, or write), and the objects must be gone by then.
+ */
 static void nothing_left(struct test_ctx *t)
 {
     key_t key = use_unique_ipc_key(t);
-    struct proc *all[2];
+    struct proc *first = start_worker(t, 2, 10), *last;
 
-    all[0] = hold_inside(t, key, 2, 0);
-    all[1] = start_worker(t, 2, 100);
-    await_semaphore_queue(t, key, all + 1, 1, QUEUE_MS, INSIDE);
-    release(t, all[0]);
-    expect_all_end(t, key, all, 2);
+    expect_all_end(t, key, &first, 1);
+    expect_end(t, first, STDOUT(textf(t, "Process %d: done\n", (int)first->pid)));
+    last = start(t, ARGS("counter", "2", "10", PAUSE_US), STOP_AFTER("stdout-line:1"));
+    wait_for(t, stopped_or_ended, last, RUN_MS, "for the last out to print its line");
+    if (has_stopped(last)) {
+        if (strstr(await_line(t, last, FINAL_LINE), "last out") != NULL)
+            expect_no_sysv_object(t, key, "when the last out's line had reached its stdout",
+                                  "the last out removes both objects before it prints its line");
+        resume(t, last);
+    }
+    expect_all_end(t, key, &last, 1);
+    expect_end(t, last, STDOUT(last_out_line(t, last, 20)));
     expect_no_sysv_object(t, key, "after the last worker left", "the last out removes it");
 }
 
@@ -289,7 +460,49 @@ static void semaphore_removed(struct test_ctx *t)
     close_stdin(t, worker);
     /* The set is gone before the worker's next semop: EINVAL (EIDRM is
      * for a semop asleep when the set goes). */
-    expect_end(t, worker, EXIT(1), ERROR("semop", EINVAL));
+    expect_end(t, worker, EXIT(1), ERROR("semop|semtimedop", EINVAL));
+}
+
+/* In step mode, the worker waits for a line at each step; once its input
+ * has ended, it goes on without waiting and finishes as usual. */
+static void step_end_of_input(struct test_ctx *t)
+{
+    struct proc *p;
+    const char *inside;
+
+    use_unique_ipc_key(t);
+    p = start(t, ARGS("counter", "1", "3", "step"), KEEP_STDIN);
+    inside = textf(t, "Process %d: in critical section, count", (int)p->pid);
+    expect_next_line(t, p, textf(t, "%s 0", inside));
+    send_line(t, p, "go");
+    expect_next_line(t, p, textf(t, "%s 1", inside));
+    close_stdin(t, p);
+    note(t, "closed the stdin of `%s` (end of input) after its second step", p->command);
+    expect_end(
+        t, p, EXIT(0),
+        STDOUT(textf(t, "%s 0\n%s 1\n%s 2\n%s", inside, inside, inside, last_out_line(t, p, 3))));
+}
+
+/*
+ * The sanitizer build: no memory error, undefined behaviour or leak while
+ * two workers count, one of them in step mode reading a 1000-character
+ * line at each step. Its input is there from the start, so how it reads
+ * (a line at a time or in pieces) does not change what the test sees.
+ */
+static void memory_safety(struct test_ctx *t)
+{
+    key_t key = use_unique_ipc_key(t);
+    const char *line = textf(t, "%0*d", 1000, 0);
+    struct proc *all[2];
+
+    all[0] = start(t, ARGS("counter", "2", "3", "step"),
+                   STDIN(textf(t, "%s\n%s\n%s\n", line, line, line)));
+    all[1] = start_worker(t, 2, 20);
+    /* How they end is for the other tests to judge: here, only what the
+     * sanitizers find (each end is looked at). */
+    await_all_end(t, key, all, 2, RUN_MS, DEADLOCK_CAUSES);
+    for (size_t i = 0; i < 2; i++)
+        expect_end(t, all[i]);
 }
 
 static void usage(struct test_ctx *t)
@@ -308,6 +521,41 @@ static void usage(struct test_ctx *t)
     expect_no_sysv_object(t, key, "after usage errors",
                           "a usage error creates nothing: check the arguments before semget and "
                           "shmget");
+}
+
+/* Each range ends where the handout says: one past either end is a usage
+ * error, the ends themselves are accepted. */
+static void argument_ranges(struct test_ctx *t)
+{
+    key_t key = use_unique_ipc_key(t);
+    struct proc *longest;
+
+    expect_run(t, ARGS("counter", "1001", "10"), USAGE);
+    expect_run(t, ARGS("counter", "4294967297", "10"), USAGE);
+    expect_run(t, ARGS("counter", "2", "0"), USAGE);
+    expect_run(t, ARGS("counter", "2", "100000001"), USAGE);
+    expect_run(t, ARGS("counter", "2", "18446744073709551617"), USAGE);
+    expect_run(t, ARGS("counter", "2", "10", "1000001"), USAGE);
+    expect_no_sysv_object(t, key, "after arguments out of their ranges",
+                          "a usage error creates nothing");
+    /* WORKERS 1000, ITERATIONS 1, PAUSE_US 0: one worker of 1000. */
+    expect_run(t, ARGS("counter", "1000", "1", "0"), EXIT(0));
+    /* ITERATIONS 100000000 and PAUSE_US 1000000 would take years: the
+     * worker is stopped before its shmget, which it reaches only once it
+     * has accepted them. */
+    use_unique_ipc_key(t);
+    longest = start(t, ARGS("counter", "2", "100000000", "1000000"), STOP_BEFORE("shmget"));
+    wait_for(t, stopped_or_ended, longest, LINE_MS, "for the worker to get past its arguments");
+    if (has_ended(longest))
+        fail_about(t, longest,
+                   "ITERATIONS 100000000 and PAUSE_US 1000000 are the largest values the handout "
+                   "allows: `%s` should accept them and go on to create or open the segment, but "
+                   "it %s",
+                   longest->command, proc_describe_end(longest).text);
+    if (!has_stopped(longest))
+        fail_about(t, longest,
+                   "`%s` should go on to create or open the segment (shmget) within %d s",
+                   longest->command, scaled_timeout_ms(LINE_MS) / 1000);
 }
 
 /*
@@ -332,20 +580,22 @@ static const struct lab_test tests[] = {
      .clauses = "C2 C8",
      .points = 5,
      .run = one_worker,
-     .title = "A lone worker (WORKERS 1) counts to ITERATIONS and prints the final count",
+     .title = "A lone worker (WORKERS 1) counts to ITERATIONS and prints only the final count",
      .hint = "Steps 2 to 4: join, loop lock/add/unlock, count yourself out; with WORKERS 1 "
-             "you are the last out.",
+             "you are the last out. Anything else you print goes to stderr.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "objects-0600",
-     .clauses = "C4",
+     .clauses = "C4 C5",
      .points = 5,
      .run = objects_and_mode,
-     .title = "The segment and the semaphore set exist at SHMLAB_KEY with mode 0600",
-     .hint = "Both objects use the key from shmlab_key() and mode 0600, not the seed's 0666.",
+     .title = "The segment and a set of one semaphore exist at SHMLAB_KEY with mode 0600; the "
+              "semaphore is 0 while a worker is inside",
+     .hint = "Both objects use the key from shmlab_key() and mode 0600, not the seed's 0666; "
+             "one semaphore, 1 = free.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "mutual-exclusion",
      .clauses = "C3 C5 C6",
-     .points = 15,
+     .points = 10,
      .run = mutual_exclusion,
      .title = "A second worker waits while the first is inside the critical section",
      .hint = "Take the semaphore before reading the count and give it back after storing it; "
@@ -353,16 +603,16 @@ static const struct lab_test tests[] = {
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "two-workers",
      .clauses = "C1 C6 C8",
-     .points = 10,
+     .points = 5,
      .run = two_workers,
-     .title = "2 workers started together count every iteration (1 + 2000)",
+     .title = "2 workers started together count every iteration (1 + 200)",
      .hint = "Every read-modify-write of the count must happen between lock and unlock.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "four-workers",
      .clauses = "C1 C5 C6 C8",
      .points = 5,
      .run = four_workers,
-     .title = "4 workers started together count every iteration (1 + 3 x 1000)",
+     .title = "4 workers started together count every iteration (1 + 3 x 100)",
      .hint = "Only the creator (IPC_EXCL) initialises the semaphore; the others wait for "
              "sem_otime.",
      .timeout_ms = TEST_TIMEOUT_MS},
@@ -370,13 +620,13 @@ static const struct lab_test tests[] = {
      .clauses = "C1 C6 C8",
      .points = 5,
      .run = eight_workers,
-     .title = "8 workers started together count every iteration (1 + 7 x 400)",
+     .title = "8 workers started together count every iteration (1 + 7 x 50)",
      .hint = "Count yourself out under the lock, and let only the WORKERS-th to leave remove "
              "the objects.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "staggered",
      .clauses = "C1 C5 C8",
-     .points = 10,
+     .points = 5,
      .run = staggered,
      .title = "Workers that join after another has left, or while another is inside, all count",
      .hint = "The last out is the WORKERS-th worker to leave, not the one that finds itself "
@@ -393,28 +643,68 @@ static const struct lab_test tests[] = {
              "ThreadSanitizer's two lines. Every read and write of the segment, the departures "
              "too, goes between taking and giving back the semaphore.",
      .timeout_ms = TEST_TIMEOUT_MS},
+    {.id = "joiners-wait",
+     .clauses = "C5",
+     .points = 5,
+     .run = joiners_wait,
+     .title = "Workers that find the set not yet initialised poll sem_otime and do not touch it "
+              "until it is",
+     .hint = "A worker whose semget with IPC_EXCL fails (EEXIST) opens the set and loops on "
+             "semctl(IPC_STAT) until sem_otime is not 0; sleeping once is not waiting. See "
+             "semget(2), \"Semaphore initialization\".",
+     .timeout_ms = TEST_TIMEOUT_MS},
+    {.id = "creator-initialises",
+     .clauses = "C5",
+     .points = 5,
+     .run = creator_initialises,
+     .title = "The creator sets the new semaphore's value itself, whatever value the set came "
+              "with",
+     .hint = "POSIX leaves a new set's values undefined: the creator sets the value (SETVAL) "
+             "before the semop that announces it, rather than adding to what is there.",
+     .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "killed-inside",
      .clauses = "C7",
-     .points = 15,
+     .points = 10,
      .run = killed_inside,
      .title = "A worker killed inside the critical section does not block the others",
      .hint = "SEM_UNDO on every semop that locks or unlocks (but not on the creator's "
              "initial +1): see semop(2).",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "nothing-left",
-     .clauses = "C9",
-     .points = 10,
+     .clauses = "C1 C8 C9",
+     .points = 5,
      .run = nothing_left,
-     .title = "The last out removes the segment and the semaphore set",
-     .hint = "IPC_RMID for both objects, in the last out, after everyone has counted out.",
+     .title = "The last out removes the segment and the semaphore set before it prints its line",
+     .hint = "IPC_RMID for both objects, in the last out, after everyone has counted out and "
+             "before its final line.",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "semaphore-removed",
      .clauses = "C11",
      .points = 5,
      .run = semaphore_removed,
-     .title = "A failing semop is reported (exit 1, naming semop), never ignored",
+     .title = "A failing semop is reported (exit 1, naming the call), never ignored",
      .hint = "Check what every semop returns and report a failure with die_errno(); the seed "
              "ignores it.",
+     .timeout_ms = TEST_TIMEOUT_MS},
+    {.id = "step-end-of-input",
+     .clauses = "C3 C8",
+     .points = 5,
+     .run = step_end_of_input,
+     .title = "In step mode, at the end of its input a worker goes on without waiting and "
+              "finishes",
+     .hint = "Your line reader returns EOF at the end of input, every time: treat it as the "
+             "line you were waiting for, not as an error, and do not read again and again.",
+     .timeout_ms = TEST_TIMEOUT_MS},
+    {.id = "memory-safety",
+     .clauses = "C12",
+     .points = 5,
+     .run = memory_safety,
+     .build = BUILD_SANITIZE,
+     .title = "No memory error, undefined behaviour or leak (AddressSanitizer, UBSan) with long "
+              "lines in step mode",
+     .hint = "Run `make VARIANT=sanitize` and `./counter 1 2 step`, and type a line of a "
+             "thousand characters: the sanitizer names the line. How big is the buffer you "
+             "read it into, and is what you allocate freed?",
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "usage",
      .clauses = "C1 C2 C10",
@@ -423,6 +713,15 @@ static const struct lab_test tests[] = {
      .title = "Bad arguments print a usage line, exit 2 and create nothing",
      .hint = "parse_long() each number with its range before semget; PAUSE_US may also be "
              "the word step.",
+     .timeout_ms = TEST_TIMEOUT_MS},
+    {.id = "argument-ranges",
+     .clauses = "C1 C2 C10",
+     .points = 5,
+     .run = argument_ranges,
+     .title = "One past either end of a range is a usage error; the ends themselves (1000 "
+              "workers, 1 to 100000000 iterations, a pause of 0 to 1000000 us) are accepted",
+     .hint = "The ranges of the contract include both ends; parse into a long (atoi and int "
+             "wrap large numbers around) and compare with the limits.",
      .timeout_ms = TEST_TIMEOUT_MS},
 };
 

@@ -53,16 +53,24 @@ all: $(TARGETS)
 	$(CC) $(CFLAGS) -o $@ $< $(COMMON)/shmlab.c $(LDLIBS)
 
 # A program as a library for threads: main() exported, its own symbols
-# bound inside it (-Bsymbolic), the shared calls wrapped.
+# bound inside it (-Bsymbolic), the shared calls wrapped. Code that turns
+# ThreadSanitizer off, or stands in for its functions or threads.c's, is
+# refused: the race test would see nothing.
 %.so: %.c $(COMMON)/shmlab.c $(COMMON)/shmlab.h $(EXTRA_HEADERS)
+	@if grep -l 'no_sanitize' $< $(EXTRA_HEADERS); then \
+	    echo "$@: no_sanitize is not allowed: the threads build must see every access" >&2; \
+	    exit 1; fi
 	$(CC) $(CFLAGS) -fPIC -shared -Wl,-Bsymbolic \
 	    $(addprefix -Wl$(comma)--wrap=,$(THREAD_CALLS)) -o $@ $< $(COMMON)/shmlab.c $(LDLIBS)
+	@if nm $@ | grep -E ' [TtWwDdBbRr] (__tsan_|__wrap_|Annotate)'; then \
+	    echo "$@: defines functions of ThreadSanitizer or threads.c (above)" >&2; \
+	    rm -f $@; exit 1; fi
 
 threads: $(COMMON)/threads.c
 	$(CC) $(CFLAGS) -O0 -rdynamic -o $@ $< $(LDLIBS) -ldl
 
 clean:
-	rm -f $(PROGRAMS) threads $(addsuffix .so,$(PROGRAMS))
+	rm -f $(PROGRAMS) threads $(addsuffix .so,$(PROGRAMS)) $(addsuffix .so.*,$(PROGRAMS))
 
 # Grade this lab's working copy from inside its folder: the report, and no
 # make noise (a grading that ran succeeds whatever the score; see the top

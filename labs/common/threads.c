@@ -56,6 +56,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -1068,6 +1069,54 @@ static void parse_programs(int argc, char *argv[])
         usage("no program to run");
 }
 
+/*
+ * The file to load copy COPY (1, 2...) of the library PATH from. dlopen
+ * loads a file only once, however often it is asked, so later copies of
+ * a program would share the first one's global variables, which separate
+ * processes never do (a correct program with a global semaphore id would
+ * race with itself). Each later copy is loaded from a file of its own,
+ * PATH.COPY, made afresh from PATH: written under a name of this run, then
+ * renamed, so a run beside this one never loads half a file.
+ */
+static char *library_for_copy(const char *path, int copy)
+{
+    char *copy_path, *part, buf[1 << 16];
+    ssize_t n;
+    int in, out;
+
+    if (copy <= 1) {
+        if ((copy_path = strdup(path)) == NULL)
+            driver_fail("out of memory");
+        return copy_path;
+    }
+    if (asprintf(&copy_path, "%s.%d", path, copy) < 0 ||
+        asprintf(&part, "%s.%d.%d", path, copy, (int)getpid()) < 0)
+        driver_fail("out of memory");
+    in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        driver_fail("cannot read %s (make VARIANT=threads builds it): %s", path, strerror(errno));
+    out = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+    if (out < 0)
+        driver_fail("cannot write %s: %s", part, strerror(errno));
+    while ((n = read(in, buf, sizeof(buf))) > 0) {
+        for (ssize_t done = 0, w; done < n; done += w) {
+            w = write(out, buf + done, (size_t)(n - done));
+            if (w < 0 && errno != EINTR)
+                driver_fail("write %s: %s", part, strerror(errno));
+            w = w < 0 ? 0 : w;
+        }
+    }
+    if (n < 0)
+        driver_fail("read %s: %s", path, strerror(errno));
+    if (close(out) != 0)
+        driver_fail("close %s: %s", part, strerror(errno));
+    if (rename(part, copy_path) != 0)
+        driver_fail("rename %s: %s", part, strerror(errno));
+    close(in);
+    free(part);
+    return copy_path;
+}
+
 /* Labels, streams, and main() from PROGRAM.so beside this executable. */
 static void load_programs(const char *self)
 {
@@ -1091,9 +1140,11 @@ static void load_programs(const char *self)
         char *path;
         if (asprintf(&path, "%.*s/%s.so", dir_len, dir, p->name) < 0)
             driver_fail("out of memory");
-        void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        char *file = library_for_copy(path, copy);
+        void *lib = dlopen(file, RTLD_NOW | RTLD_LOCAL);
         if (lib == NULL)
-            driver_fail("cannot load %s (make VARIANT=threads builds it): %s", path, dlerror());
+            driver_fail("cannot load %s (make VARIANT=threads builds it): %s", file, dlerror());
+        free(file);
         p->main = (int (*)(int, char **, char **))dlsym(lib, "main");
         if (p->main == NULL)
             driver_fail("%s has no main()", path);

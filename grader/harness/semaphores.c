@@ -1,0 +1,66 @@
+/*
+ * semaphores.c - System V semaphore sets the grader makes and sets itself,
+ * to put the student's programs at a moment that friendly timing rarely
+ * produces: a set that exists but that its creator has not initialised
+ * yet (semget(2), "Semaphore initialization").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/sem.h>
+
+#include "harness/context.h"
+
+/* The caller of semctl defines this union (SUSv3). */
+union semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+};
+
+int make_semaphore_set(struct test_ctx *t, key_t key, int nsems, unsigned mode)
+{
+    struct semid_ds ds;
+    union semun arg = {.buf = &ds};
+    int id = semget(key, nsems, IPC_CREAT | IPC_EXCL | (int)mode);
+
+    if (id == -1)
+        grader_error(t, "internal: the grader's semget of key 0x%08x: %s", (unsigned)key,
+                     strerror(errno));
+    /* Given to the student's user, who may then use and remove it. */
+    if (semctl(id, 0, IPC_STAT, arg) == -1)
+        grader_error(t, "internal: IPC_STAT on the grader's semaphore set: %s", strerror(errno));
+    ds.sem_perm.uid = student_uid();
+    ds.sem_perm.gid = student_uid();
+    if (semctl(id, 0, IPC_SET, arg) == -1)
+        grader_error(t, "internal: IPC_SET on the grader's semaphore set: %s", strerror(errno));
+    return id;
+}
+
+void set_semaphore_value(struct test_ctx *t, int id, int num, int value)
+{
+    union semun arg = {.val = value};
+
+    if (semctl(id, num, SETVAL, arg) == -1)
+        grader_error(t, "internal: the grader's SETVAL on semaphore set %d: %s", id,
+                     strerror(errno));
+}
+
+void change_semaphore_value(struct test_ctx *t, int id, int num, int delta)
+{
+    struct sembuf op = {
+        .sem_num = (unsigned short)num, .sem_op = (short)delta, .sem_flg = IPC_NOWAIT};
+
+    if (semop(id, &op, 1) == -1)
+        grader_error(t, "internal: the grader's semop on semaphore set %d: %s", id,
+                     strerror(errno));
+}
+
+int semaphore_value(key_t key, int num)
+{
+    struct ipc_object set;
+
+    if (!sysv_find_key(IPC_KIND_SYSV_SEM, key, &set) || (size_t)num >= set.size)
+        return -1;
+    return semctl(set.id, num, GETVAL);
+}
