@@ -38,6 +38,10 @@ struct lab_test {
     /* The clauses of the handout's contract it checks ("C1 C4"): every
      * clause has a test (tests/unit/check_labs.c sees to it). */
     const char *clauses;
+    /* Tests this one builds on (ids, space-separated): when one of them
+     * fails in the same grading, this one scores 0 too and says which to
+     * fix first (a program that does nothing has nothing to be safe with). */
+    const char *needs;
 };
 
 /* A lab: its folder, the files a student edits, and its tests. */

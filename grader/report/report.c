@@ -42,8 +42,8 @@ static void print_indented(FILE *out, const char *indent, const char *text)
     }
 }
 
-static void report_test(FILE *out, const struct test_verdict *test, const struct text_style *style,
-                        const struct palette *c)
+static void report_test(FILE *out, const struct lab_result *lab, const struct test_verdict *test,
+                        const struct text_style *style, const struct palette *c)
 {
     bool passed = test->status == STATUS_PASSED;
 
@@ -51,9 +51,14 @@ static void report_test(FILE *out, const struct test_verdict *test, const struct
             passed ? "PASS" : "FAIL", c->reset, test->id, test->title, c->bold, test->score,
             test->max_score, c->reset);
     /* Tests of a lab that did not build or stage have nothing to add to
-     * what the lab's own lines already said. */
-    if ((passed && !style->verbose) || test->status == STATUS_NOT_RUN)
+     * what the lab's own lines already said; one not counted because a
+     * test it builds on failed says which. */
+    if ((passed && !style->verbose) || (test->status == STATUS_NOT_RUN && lab->state != LAB_GRADED))
         return;
+    if (test->status == STATUS_NOT_RUN) {
+        print_indented(out, "        ", test->message);
+        return;
+    }
     /* The output holds every failed expectation with the transcripts
      * behind it; the message is its first line, so it is not repeated. */
     if (test->output[0] != '\0')
@@ -113,7 +118,7 @@ void report_text(FILE *out, const struct grade_result *grade, const struct text_
             fprintf(out, "  %scould not be graded%s: %s\n", c.fail, c.reset, lab->problem);
         report_build(out, lab, &c);
         for (size_t j = 0; j < lab->n_tests; j++)
-            report_test(out, &lab->tests[j], style, &c);
+            report_test(out, lab, &lab->tests[j], style, &c);
         fprintf(out, "  ");
         report_score(out, "score", lab->score, lab->max_score, lab->lab_points,
                      lab_result_hidden_points_not_run(lab), &c);

@@ -422,6 +422,43 @@ static void stage_and_start(const struct lab *lab, const struct grade_config *co
         start_build(b, variant_name(b->variant));
 }
 
+/* The verdict of the test ID in RESULT, or NULL if it did not run here. */
+static struct test_verdict *verdict_named(struct lab_result *result, const char *id, size_t len)
+{
+    for (size_t i = 0; i < result->n_tests; i++)
+        if (strlen(result->tests[i].id) == len && strncmp(result->tests[i].id, id, len) == 0)
+            return &result->tests[i];
+    return NULL;
+}
+
+/* A test whose prerequisite (lab_test.needs) failed scores 0 and says so. */
+static void apply_needs(const struct lab *lab, struct lab_result *result)
+{
+    for (size_t i = 0; i < result->n_tests; i++) {
+        struct test_verdict *v = &result->tests[i];
+        const char *needs = NULL;
+        for (size_t j = 0; j < lab->n_tests; j++)
+            if (strcmp(lab->tests[j].id, v->id) == 0)
+                needs = lab->tests[j].needs;
+        for (const char *id = needs; id != NULL && *id != '\0';) {
+            size_t len = strcspn(id, " ");
+            struct test_verdict *needed = len ? verdict_named(result, id, len) : NULL;
+            if (needed != NULL && needed->status != STATUS_PASSED && v->status == STATUS_PASSED) {
+                char *why = xasprintf("not counted: it builds on %s, which failed: make %s pass "
+                                      "first",
+                                      needed->id, needed->id);
+                free(v->message);
+                v->message = report_text_copy(why);
+                free(why);
+                v->status = STATUS_NOT_RUN;
+                v->score = 0;
+            }
+            id += len;
+            id += strspn(id, " ");
+        }
+    }
+}
+
 void grade_lab(const struct lab *lab, const struct grade_config *config, bool flat_ok,
                struct lab_result *result)
 {
@@ -485,6 +522,8 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
         jobs[n_jobs++] = (struct test_job){test, b->dir, &result->tests[n++]};
     }
     run_tests(jobs, n_jobs, test_parallelism());
+    result->n_tests = n;
+    apply_needs(lab, result);
     free(jobs);
     kill_all_descendants();
     for (int v = BUILD_NORMAL; v <= BUILD_THREADS; v++) {
