@@ -81,6 +81,10 @@ static void assert_xpath(const char *file, const char *expr, const char *expecte
     free(value);
 }
 
+/* What the grader preloads into student programs; it looks for it next
+ * to itself. */
+#define PERTURB_LIBRARY "libshmlab-perturb.so"
+
 static const struct lab *lab01(void)
 {
     const struct lab *lab = find_lab("01");
@@ -194,14 +198,18 @@ START_TEST(junit_is_schema_valid_with_hostile_output)
     struct grade_result grade;
     char *file, *text;
 
+    char *n_tests = xasprintf("%zu", lab->n_tests);
+    /* The first and the third test fail. */
+    char *score = xasprintf("%d", 100 - lab->tests[0].points - lab->tests[2].points);
+
     sample(&grade, lab, 0x5, LAB_GRADED, false);
     file = render("failing.xml", write_junit_report, &grade);
     assert_junit_valid(file);
-    assert_xpath(file, "count(//testcase)", "11");
+    assert_xpath(file, "count(//testcase)", n_tests);
     assert_xpath(file, "count(//failure)", "2");
-    assert_xpath(file, "string(/testsuites/@tests)", "11");
+    assert_xpath(file, "string(/testsuites/@tests)", n_tests);
     assert_xpath(file, "string(/testsuites/@failures)", "2");
-    assert_xpath(file, "string(//property[@name='score']/@value)", "80");
+    assert_xpath(file, "string(//property[@name='score']/@value)", score);
     assert_xpath(file, "string(//property[@name='max_score']/@value)", "100");
     assert_xpath(file, "string(//testcase[1]/@classname)", LAB01);
     /* The hostile text survives, escaped: what a reader gets back is it. */
@@ -220,13 +228,15 @@ START_TEST(junit_is_schema_valid_with_hostile_output)
     sample(&grade, lab, 0, LAB_BUILD_FAILED, false);
     file = render("unbuilt.xml", write_junit_report, &grade);
     assert_junit_valid(file);
-    assert_xpath(file, "count(//error)", "11");
+    assert_xpath(file, "count(//error)", n_tests);
     assert_xpath(file, "count(//failure)", "0");
-    assert_xpath(file, "string(/testsuites/@errors)", "11");
+    assert_xpath(file, "string(/testsuites/@errors)", n_tests);
     text = xpath(file, "string(/testsuites/testsuite/system-out)");
     ck_assert_msg(strstr(text, "build failed") != NULL, "system-out: %s", text);
     free(text);
     free(file);
+    free(n_tests);
+    free(score);
     grade_result_free(&grade);
 }
 END_TEST
@@ -261,9 +271,9 @@ START_TEST(tap_is_parsed_by_tap_parser)
     tap = parse_tap(file);
     tests = json_object_get(tap, "tests");
     ck_assert_int_eq(json_integer_value(json_object_get(tap, "version")), 13);
-    ck_assert_int_eq(json_integer_value(json_object_get(tap, "planned")), 11);
+    ck_assert_int_eq(json_integer_value(json_object_get(tap, "planned")), (int)lab->n_tests);
     ck_assert_uint_eq(json_array_size(json_object_get(tap, "parse_errors")), 0);
-    ck_assert_uint_eq(json_array_size(tests), 11);
+    ck_assert_uint_eq(json_array_size(tests), lab->n_tests);
     ck_assert_int_eq(json_integer_value(json_object_get(tap, "failed")), 2);
     ck_assert(json_is_true(json_object_get(json_array_get(tests, 0), "ok")));
     second = json_array_get(tests, 1);
@@ -668,7 +678,7 @@ static const struct {
     {"bob", 90, "graded"},
     {"carol", 0, "01-posix-shm: build failed"}, /* code that does not build is graded: 0 */
     {"dave", NOT_GRADED, "could not be graded: 01-posix-shm: reader.c is missing"},
-    {"eve", 10, "graded"}, /* her lingering process fails every test that runs the writer */
+    {"eve", 20, "graded"}, /* her lingering process fails every test that runs the writer */
     {"frank", 100, "graded"},
     {"grace", 100, "graded"}, /* tar -C grace -czf grace.tar.gz .: members start with ./ */
     {"ivan", NOT_GRADED, "could not be graded: 01-posix-shm: the archive"},
@@ -905,8 +915,10 @@ START_TEST(unchanged_submissions_are_not_graded_again)
     char *first, *second;
     struct proc *p;
 
-    sh(work, "cp '%s' '%s' && cp '%s' '%s' && printf x >> '%s'", shmgrade, pinned, shmgrade,
-       changed, changed);
+    sh(work,
+       "cp '%s' '%s' && cp '%s' '%s' && printf x >> '%s' && cp '%s/bin/" PERTURB_LIBRARY
+       "' '%s/rerun/'",
+       shmgrade, pinned, shmgrade, changed, changed, work, work);
     copy_solution(xasprintf("%s/alice", subs), NULL);
     copy_solution(bob, "no-nul-terminator");
     p = run_shmclass(subs, out, use_pinned, NULL);
@@ -1099,7 +1111,7 @@ START_TEST(shmgrade_junit_and_tap_of_a_real_submission_are_valid)
     parsed = parse_tap(tap);
     ck_assert_uint_eq(json_array_size(json_object_get(parsed, "parse_errors")), 0);
     ck_assert_int_eq(json_integer_value(json_object_get(parsed, "failed")), 1);
-    ck_assert_int_eq(json_integer_value(json_object_get(parsed, "planned")), 11);
+    ck_assert_int_eq(json_integer_value(json_object_get(parsed, "planned")), (int)lab01()->n_tests);
     json_decref(parsed);
     free(tap);
     free(xml);
@@ -1151,7 +1163,7 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
     assert_gradescope_results(json);
     tests = json_object_get(json, "tests");
     ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 90);
-    ck_assert_uint_eq(json_array_size(tests), 11);
+    ck_assert_uint_eq(json_array_size(tests), lab01()->n_tests);
     ck_assert_str_eq(
         json_string_value(json_object_get(test_named(tests, "no-stale-tail"), "status")), "failed");
     ck_assert_str_eq(
@@ -1448,23 +1460,20 @@ END_TEST
 /* --- running
  * --------------------------------------------------------------------------------------- */
 
-/* Copy *PROGRAM to WORK/bin/NAME and point *PROGRAM there. Before any
- * test runs, so without support.h's asserting helpers. */
-static int pin_program(const char **program, const char *name)
+/* Copy FROM to WORK/bin/NAME (made executable) and say where: TO.
+ * Before any test runs, so without support.h's asserting helpers. */
+static int copy_to_bin(const char *from, const char *name, char *to, size_t size)
 {
-    static char paths[2][PATH_SIZE + 64];
-    static int used;
-    char *bin = paths[used++];
     char buf[65536];
     ssize_t n = 0;
     int in, out;
 
-    snprintf(bin, PATH_SIZE + 64, "%s/bin", work);
-    if (mkdir(bin, 0755) < 0 && errno != EEXIST)
+    snprintf(to, size, "%s/bin", work);
+    if (mkdir(to, 0755) < 0 && errno != EEXIST)
         return -1;
-    snprintf(bin, PATH_SIZE + 64, "%s/bin/%s", work, name);
-    in = open(*program, O_RDONLY | O_CLOEXEC);
-    out = open(bin, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    snprintf(to, size, "%s/bin/%s", work, name);
+    in = open(from, O_RDONLY | O_CLOEXEC);
+    out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
     if (in < 0 || out < 0)
         return -1;
     while ((n = read(in, buf, sizeof(buf))) > 0)
@@ -1472,8 +1481,32 @@ static int pin_program(const char **program, const char *name)
             return -1;
     if (n < 0 || close(in) < 0 || close(out) < 0)
         return -1;
+    return 0;
+}
+
+/* Copy *PROGRAM to WORK/bin/NAME and point *PROGRAM there. */
+static int pin_program(const char **program, const char *name)
+{
+    static char paths[2][PATH_SIZE + 64];
+    static int used;
+    char *bin = paths[used++];
+
+    if (copy_to_bin(*program, name, bin, PATH_SIZE + 64) < 0)
+        return -1;
     *program = bin;
     return 0;
+}
+
+/* The library the grader preloads into student programs, found next to
+ * it: into WORK/bin, next to the pinned grader. */
+static int pin_preload_library(const char *grader)
+{
+    char from[PATH_SIZE + 64], to[PATH_SIZE + 64];
+    const char *slash = strrchr(grader, '/');
+
+    snprintf(from, sizeof(from), "%.*s/" PERTURB_LIBRARY, slash ? (int)(slash - grader) : 1,
+             slash ? grader : ".");
+    return copy_to_bin(from, PERTURB_LIBRARY, to, sizeof(to));
 }
 
 static Suite *instructor_suite(void)
@@ -1521,7 +1554,8 @@ int main(void)
     }
     /* Our own copies of the programs under test: other work in a shared
      * tree may rebuild build/ while this suite runs. */
-    if (pin_program(&shmgrade, "shmgrade") < 0 || pin_program(&shmclass, "shmclass") < 0) {
+    if (pin_preload_library(shmgrade) < 0 || pin_program(&shmgrade, "shmgrade") < 0 ||
+        pin_program(&shmclass, "shmclass") < 0) {
         perror("check_instructor: cannot copy the programs under test");
         return EXIT_FAILURE;
     }
