@@ -81,6 +81,10 @@ static void assert_xpath(const char *file, const char *expr, const char *expecte
     free(value);
 }
 
+/* What the grader preloads into student programs; it looks for it next
+ * to itself. */
+#define PERTURB_LIBRARY "libshmlab-perturb.so"
+
 static const struct lab *lab01(void)
 {
     const struct lab *lab = find_lab("01");
@@ -200,6 +204,10 @@ START_TEST(junit_is_schema_valid_with_hostile_output)
     struct grade_result grade;
     char *file, *text, *n_tests = lab01_tests_text();
     /* Tests 1 and 3 (mask 0x5) fail. */
+    char *score = xasprintf("%d", 100 - lab->tests[0].points - lab->tests[2].points);
+
+    char *n_tests = xasprintf("%zu", lab->n_tests);
+    /* The first and the third test fail. */
     char *score = xasprintf("%d", 100 - lab->tests[0].points - lab->tests[2].points);
 
     sample(&grade, lab, 0x5, LAB_GRADED, false);
@@ -922,8 +930,10 @@ START_TEST(unchanged_submissions_are_not_graded_again)
     char *first, *second;
     struct proc *p;
 
-    sh(work, "cp '%s' '%s' && cp '%s' '%s' && printf x >> '%s'", shmgrade, pinned, shmgrade,
-       changed, changed);
+    sh(work,
+       "cp '%s' '%s' && cp '%s' '%s' && printf x >> '%s' && cp '%s/bin/" PERTURB_LIBRARY
+       "' '%s/rerun/'",
+       shmgrade, pinned, shmgrade, changed, changed, work, work);
     copy_solution(xasprintf("%s/alice", subs), NULL);
     copy_solution(bob, "no-nul-terminator");
     p = run_shmclass(subs, out, use_pinned, NULL);
@@ -1467,23 +1477,20 @@ END_TEST
 /* --- running
  * --------------------------------------------------------------------------------------- */
 
-/* Copy *PROGRAM to WORK/bin/NAME and point *PROGRAM there. Before any
- * test runs, so without support.h's asserting helpers. */
-static int pin_program(const char **program, const char *name)
+/* Copy FROM to WORK/bin/NAME (made executable) and say where: TO.
+ * Before any test runs, so without support.h's asserting helpers. */
+static int copy_to_bin(const char *from, const char *name, char *to, size_t size)
 {
-    static char paths[2][PATH_SIZE + 64];
-    static int used;
-    char *bin = paths[used++];
     char buf[65536];
     ssize_t n = 0;
     int in, out;
 
-    snprintf(bin, PATH_SIZE + 64, "%s/bin", work);
-    if (mkdir(bin, 0755) < 0 && errno != EEXIST)
+    snprintf(to, size, "%s/bin", work);
+    if (mkdir(to, 0755) < 0 && errno != EEXIST)
         return -1;
-    snprintf(bin, PATH_SIZE + 64, "%s/bin/%s", work, name);
-    in = open(*program, O_RDONLY | O_CLOEXEC);
-    out = open(bin, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    snprintf(to, size, "%s/bin/%s", work, name);
+    in = open(from, O_RDONLY | O_CLOEXEC);
+    out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
     if (in < 0 || out < 0)
         return -1;
     while ((n = read(in, buf, sizeof(buf))) > 0)
@@ -1491,8 +1498,32 @@ static int pin_program(const char **program, const char *name)
             return -1;
     if (n < 0 || close(in) < 0 || close(out) < 0)
         return -1;
+    return 0;
+}
+
+/* Copy *PROGRAM to WORK/bin/NAME and point *PROGRAM there. */
+static int pin_program(const char **program, const char *name)
+{
+    static char paths[2][PATH_SIZE + 64];
+    static int used;
+    char *bin = paths[used++];
+
+    if (copy_to_bin(*program, name, bin, PATH_SIZE + 64) < 0)
+        return -1;
     *program = bin;
     return 0;
+}
+
+/* The library the grader preloads into student programs, found next to
+ * it: into WORK/bin, next to the pinned grader. */
+static int pin_preload_library(const char *grader)
+{
+    char from[PATH_SIZE + 64], to[PATH_SIZE + 64];
+    const char *slash = strrchr(grader, '/');
+
+    snprintf(from, sizeof(from), "%.*s/" PERTURB_LIBRARY, slash ? (int)(slash - grader) : 1,
+             slash ? grader : ".");
+    return copy_to_bin(from, PERTURB_LIBRARY, to, sizeof(to));
 }
 
 static Suite *instructor_suite(void)
@@ -1540,7 +1571,8 @@ int main(void)
     }
     /* Our own copies of the programs under test: other work in a shared
      * tree may rebuild build/ while this suite runs. */
-    if (pin_program(&shmgrade, "shmgrade") < 0 || pin_program(&shmclass, "shmclass") < 0) {
+    if (pin_preload_library(shmgrade) < 0 || pin_program(&shmgrade, "shmgrade") < 0 ||
+        pin_program(&shmclass, "shmclass") < 0) {
         perror("check_instructor: cannot copy the programs under test");
         return EXIT_FAILURE;
     }

@@ -26,7 +26,7 @@
 /* Traces listed by name in a failure; the rest are counted. */
 #define MAX_LISTED_TRACES 6
 
-/* --- the build folder, as the test found it ------------------------------------ */
+/* --- the files, as the test found them ------------------------------------------ */
 
 /* Files of the harness's own in the build folder (valgrind's logs). */
 static bool is_harness_file(const char *name)
@@ -34,35 +34,92 @@ static bool is_harness_file(const char *name)
     return strncmp(name, VALGRIND_LOG_PREFIX, strlen(VALGRIND_LOG_PREFIX)) == 0;
 }
 
-void harness_mark_build_folder(struct test_ctx *t)
+static void add_mark(struct test_ctx *t, struct file_marks *marks, const char *name,
+                     const struct stat *st)
+{
+    if (marks->n == marks->room) {
+        size_t room = marks->room ? marks->room * 2 : 16;
+        struct file_mark *more = realloc(marks->marks, room * sizeof(*more));
+        if (more == NULL)
+            grader_error(t, "internal: out of memory");
+        marks->marks = more;
+        marks->room = room;
+    }
+    struct file_mark *mark = &marks->marks[marks->n++];
+    snprintf(mark->name, sizeof(mark->name), "%s", name);
+    mark->ino = st->st_ino;
+    mark->ctime = st->st_ctim;
+}
+
+/* Is NAME as MARKS found it? Any change to a file, its data, owner, mode
+ * or attributes, moves its ctime, which no program can set back. */
+static bool as_found(const struct file_marks *marks, const char *name, const struct stat *st,
+                     bool *found)
+{
+    for (size_t i = 0; i < marks->n; i++) {
+        const struct file_mark *mark = &marks->marks[i];
+        if (strcmp(mark->name, name) != 0)
+            continue;
+        *found = mark->ino == st->st_ino;
+        return *found && mark->ctime.tv_sec == st->st_ctim.tv_sec &&
+               mark->ctime.tv_nsec == st->st_ctim.tv_nsec;
+    }
+    *found = false;
+    return false;
+}
+
+/* Call FN for each entry of the build folder but the harness's own. */
+static void each_build_file(struct test_ctx *t,
+                            void (*fn)(struct test_ctx *t, const char *name, const struct stat *st,
+                                       void *arg),
+                            void *arg)
 {
     DIR *dir = opendir(t->build_dir);
     struct dirent *entry;
-    size_t room = 0;
 
-    t->n_build_files = 0;
     if (dir == NULL)
         grader_error(t, "internal: opendir %s: %s", t->build_dir, strerror(errno));
     while ((entry = readdir(dir)) != NULL) {
         struct stat st;
-        if (entry->d_name[0] == '.' &&
-            (entry->d_name[1] == '\0' || strcmp(entry->d_name, "..") == 0))
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
+            is_harness_file(entry->d_name) ||
+            fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (t->n_build_files == room) {
-            struct file_mark *more =
-                realloc(t->build_files, (room = room ? room * 2 : 16) * sizeof(*more));
-            if (more == NULL)
-                grader_error(t, "internal: out of memory");
-            t->build_files = more;
-        }
-        struct file_mark *mark = &t->build_files[t->n_build_files++];
-        snprintf(mark->name, sizeof(mark->name), "%s", entry->d_name);
-        mark->ino = st.st_ino;
-        mark->ctime = st.st_ctim;
+        fn(t, entry->d_name, &st, arg);
     }
     closedir(dir);
+}
+
+/* Call FN for each entry the programs may have in the folders anyone may
+ * write (sandbox_user_files()); nothing where that cannot be told. */
+static void each_shared_file(struct test_ctx *t,
+                             void (*fn)(struct test_ctx *t, const char *path, const struct stat *st,
+                                        void *arg),
+                             void *arg)
+{
+    char **paths;
+    struct stat st;
+
+    if (sandbox_user_files(&paths) < 0)
+        return;
+    for (char **path = paths; *path != NULL; path++) {
+        if (lstat(*path, &st) == 0)
+            fn(t, *path, &st, arg);
+        free(*path);
+    }
+    free(paths);
+}
+
+static void mark_file(struct test_ctx *t, const char *name, const struct stat *st, void *marks)
+{
+    add_mark(t, marks, name, st);
+}
+
+void harness_mark_files(struct test_ctx *t)
+{
+    t->build_files.n = t->shared_files.n = 0;
+    each_build_file(t, mark_file, &t->build_files);
+    each_shared_file(t, mark_file, &t->shared_files);
 }
 
 /* --- traces -------------------------------------------------------------------- */
@@ -129,14 +186,6 @@ static void find_processes(struct traces *traces)
     free(tasks);
 }
 
-static const struct file_mark *marked(const struct test_ctx *t, const char *name)
-{
-    for (size_t i = 0; i < t->n_build_files; i++)
-        if (strcmp(t->build_files[i].name, name) == 0)
-            return &t->build_files[i];
-    return NULL;
-}
-
 /* Extended attributes on PATH: a place for data that no listing shows. */
 static void find_attributes(struct traces *traces, const char *path, const char *what)
 {
@@ -146,34 +195,17 @@ static void find_attributes(struct traces *traces, const char *path, const char 
         add_trace(traces, "extended attributes on %s", what);
 }
 
-/* Files made or changed in the build folder since the test began (any
- * change to a file, its data, owner, mode or attributes, moves its
- * ctime, which no program can set back). */
-static void find_build_files(struct traces *traces)
+static void check_build_file(struct test_ctx *t, const char *name, const struct stat *st,
+                             void *traces)
 {
-    struct test_ctx *t = traces->t;
-    DIR *dir = opendir(t->build_dir);
-    struct dirent *entry;
+    bool found;
 
-    if (dir == NULL)
-        grader_error(t, "internal: opendir %s: %s", t->build_dir, strerror(errno));
-    while ((entry = readdir(dir)) != NULL) {
-        const struct file_mark *mark;
-        struct stat st;
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
-            is_harness_file(entry->d_name) ||
-            fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        mark = marked(t, entry->d_name);
-        if (mark == NULL || mark->ino != st.st_ino)
-            add_trace(traces, "a file %s in the working folder", shown(t, entry->d_name));
-        else if (mark->ctime.tv_sec != st.st_ctim.tv_sec ||
-                 mark->ctime.tv_nsec != st.st_ctim.tv_nsec)
-            add_trace(traces, "a change to the file %s in the working folder",
-                      shown(t, entry->d_name));
-    }
-    closedir(dir);
-    find_attributes(traces, t->build_dir, "the working folder");
+    if (as_found(&t->build_files, name, st, &found))
+        return;
+    add_trace(traces,
+              found ? "a change to the file %s in the working folder"
+                    : "a file %s in the working folder",
+              shown(t, name));
 }
 
 static bool is_handed_out_name(const struct test_ctx *t, const char *path)
@@ -188,20 +220,15 @@ static bool is_handed_out_name(const struct test_ctx *t, const char *path)
     return false;
 }
 
-/* What the programs' user has in the folders anyone may write (/tmp,
- * /dev/shm...), except the objects the test named. */
-static void find_shared_files(struct traces *traces)
+/* In /tmp, /dev/shm...: what is new or changed, except the objects the
+ * test named. */
+static void check_shared_file(struct test_ctx *t, const char *path, const struct stat *st,
+                              void *traces)
 {
-    char **paths;
+    bool found;
 
-    if (sandbox_user_files(&paths) < 0)
-        return; /* the programs run as the grader: their files are not theirs alone */
-    for (char **path = paths; *path != NULL; path++) {
-        if (!is_handed_out_name(traces->t, *path))
-            add_trace(traces, "%s", shown(traces->t, *path));
-        free(*path);
-    }
-    free(paths);
+    if (!is_handed_out_name(t, path) && !as_found(&t->shared_files, path, st, &found))
+        add_trace(traces, "%s", shown(t, path));
 }
 
 /* System V objects: a segment, queue or even a semaphore set holds bytes
@@ -236,8 +263,9 @@ void expect_only_channel(struct test_ctx *t, const char *name, const char *when)
     struct traces traces = {.t = t};
 
     find_processes(&traces);
-    find_build_files(&traces);
-    find_shared_files(&traces);
+    each_build_file(t, check_build_file, &traces);
+    find_attributes(&traces, t->build_dir, "the working folder");
+    each_shared_file(t, check_shared_file, &traces);
     find_sysv_objects(&traces);
     find_attributes(&traces, textf(t, "%s%s", SHM_FOLDER, name), name);
     if (traces.n == 0)

@@ -44,11 +44,18 @@ struct test_program {
     char *valgrind_log; /* under --valgrind */
 };
 
-/* A file of the build folder as the test found it (channels.c). */
+/* A file as the test found it (channels.c): in the build folder, by its
+ * name; in the folders anyone may write, by its path. */
 struct file_mark {
-    char name[256];
+    char name[288];
     ino_t ino;
     struct timespec ctime;
+};
+
+/* The files a test found. */
+struct file_marks {
+    struct file_mark *marks;
+    size_t n, room;
 };
 
 /* A segment the grader made for the programs (make_segment()). */
@@ -74,8 +81,7 @@ struct test_ctx {
     long long deadline; /* steps end by then, so the test can report */
     long schedule_seed; /* under_schedules(): the schedule running, or -1 */
     struct sandbox_exec exec;
-    struct file_mark *build_files; /* harness_mark_build_folder() */
-    size_t n_build_files;
+    struct file_marks build_files, shared_files; /* harness_mark_files() */
 };
 
 /* Options of the whole grading run. */
@@ -101,10 +107,10 @@ void harness_use_valgrind(bool on);
 void harness_begin(struct test_ctx *t, const struct lab_test *test, const char *build_dir,
                    struct test_record *rec, int timeout_ms);
 
-/* Note the files of the build folder as the test finds them, once it is
- * isolated (before its first program): expect_only_channel() names what
- * the programs made or changed since. */
-void harness_mark_build_folder(struct test_ctx *t);
+/* Note the files of the build folder and the folders anyone may write as
+ * the test finds them, once it is isolated (before its first program):
+ * expect_only_channel() names what the programs made or changed since. */
+void harness_mark_files(struct test_ctx *t);
 
 /* Record a failure. */
 void record_failure(struct test_ctx *t, const char *format, va_list args)

@@ -60,7 +60,7 @@ static _Noreturn void test_process(const struct lab_test *test, const char *buil
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     sandbox_ipc_mark();
-    harness_mark_build_folder(&t);
+    harness_mark_files(&t);
     test->run(&t);
     test_end(&t);
 }

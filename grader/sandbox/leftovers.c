@@ -89,7 +89,9 @@ int sandbox_user_files(char ***paths)
     char **found;
 
     *paths = NULL;
-    if (!sb.own_user)
+    /* In a test's namespaces the folders are the test's own; outside, only
+     * a user of their own tells the programs' files from others'. */
+    if (!sb.own_user && !sb.inside)
         return -1;
     found = malloc(room * sizeof(*found));
     if (found == NULL)
@@ -105,7 +107,7 @@ int sandbox_user_files(char ***paths)
             if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
                 continue;
             snprintf(path, sizeof(path), "%s/%s", SHARED_FOLDERS[i], entry->d_name);
-            if (lstat(path, &st) < 0 || st.st_uid != sb.uid)
+            if (lstat(path, &st) < 0 || (!sb.inside && st.st_uid != sb.uid))
                 continue;
             if (n + 1 == room) {
                 char **more = realloc(found, (room *= 2) * sizeof(*found));

@@ -122,11 +122,12 @@ void sandbox_ipc_mark(void);
 int sandbox_ipc_objects(struct ipc_snapshot *objects);
 
 /*
- * What the sandbox user has in the folders anyone may write (/tmp,
- * /var/tmp, /dev/shm, /dev/mqueue): a NULL-terminated array of paths in
+ * What the student's programs have in the folders anyone may write (/tmp,
+ * /var/tmp, /dev/shm, /dev/mqueue): in a test's namespaces everything in
+ * them, else the sandbox user's. A NULL-terminated array of paths in
  * *PATHS (the caller frees each and the array) and their count, or -1
- * when the sandbox user is the grader's own (the grader is not root), so
- * their files cannot be told from others'.
+ * without namespaces when the sandbox user is the grader's own (the
+ * grader is not root), so their files cannot be told from others'.
  */
 int sandbox_user_files(char ***paths);
 

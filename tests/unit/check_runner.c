@@ -124,31 +124,13 @@ static const char *object_as_a_writer_leaves_it(struct test_ctx *t)
     return name;
 }
 
-static void leaves_only_the_object(struct test_ctx *t)
-{
-    const char *name = object_as_a_writer_leaves_it(t);
-    expect_run(t, ARGS("sh", "-c", "echo written"), EXIT(0));
-    expect_only_channel(t, name, "after the writer ended");
-}
+/* What the "writer" of the channel tests does, besides leaving the object. */
+static const char *writer_script;
 
-static void leaves_a_file_too(struct test_ctx *t)
+static void writes_then_checks_channels(struct test_ctx *t)
 {
     const char *name = object_as_a_writer_leaves_it(t);
-    expect_run(t, ARGS("sh", "-c", "echo hello > .copy"), EXIT(0));
-    expect_only_channel(t, name, "after the writer ended");
-}
-
-static void changes_a_file(struct test_ctx *t)
-{
-    const char *name = object_as_a_writer_leaves_it(t);
-    expect_run(t, ARGS("sh", "-c", "echo hello >> sh-notes"), EXIT(0));
-    expect_only_channel(t, name, "after the writer ended");
-}
-
-static void leaves_a_process(struct test_ctx *t)
-{
-    const char *name = object_as_a_writer_leaves_it(t);
-    expect_run(t, ARGS("sh", "-c", "sleep 30 >/dev/null 2>&1 & exit 0"), EXIT(0));
+    expect_run(t, ARGS("sh", "-c", writer_script), EXIT(0));
     expect_only_channel(t, name, "after the writer ended");
 }
 
@@ -420,22 +402,29 @@ static void remove_build_folder(const char *dir)
     ck_assert_int_eq(remove_tree(dir, NULL), 0);
 }
 
+/* The verdict of the channel check on a writer that runs SCRIPT. */
+static struct test_verdict channels_after(const char *script, const char *dir)
+{
+    writer_script = script;
+    return run_body_in(writes_then_checks_channels, 0, dir);
+}
+
 START_TEST(only_the_object_can_carry_the_message)
 {
     char dir[64];
     struct test_verdict r;
 
     make_build_folder(dir);
-    r = run_body_in(leaves_only_the_object, 0, dir);
+    r = channels_after("echo written", dir);
     ck_assert_msg(r.status == STATUS_PASSED, "%s", r.message);
-    r = run_body_in(leaves_a_file_too, 0, dir);
+    r = channels_after("echo hello > .copy", dir);
     ck_assert_int_eq(r.status, STATUS_FAILED);
     ck_assert_msg(strstr(r.message, "a file \".copy\" in the working folder") != NULL, "%s",
                   r.message);
-    r = run_body_in(changes_a_file, 0, dir);
+    r = channels_after("echo hello >> sh-notes", dir);
     ck_assert_int_eq(r.status, STATUS_FAILED);
     ck_assert_msg(strstr(r.message, "a change to the file \"sh-notes\"") != NULL, "%s", r.message);
-    r = run_body_in(leaves_a_process, 0, dir);
+    r = channels_after("sleep 30 >/dev/null 2>&1 & exit 0", dir);
     ck_assert_int_eq(r.status, STATUS_FAILED);
     /* "sh" or "sleep": the background shell may not have run sleep yet. */
     ck_assert_msg(strstr(r.message, "a process \"s") != NULL && strstr(r.message, "still running"),
