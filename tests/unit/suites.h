@@ -13,5 +13,6 @@ Suite *report_suite(void);
 Suite *labs_suite(void);
 Suite *markup_suite(void);
 Suite *layering_suite(void);
+Suite *preflight_suite(void);
 
 #endif
