@@ -142,6 +142,13 @@ local function include(block)
   return { source_note(path), block }
 end
 
+-- A paragraph that is one figure, centred (the HTML decks' CSS centres
+-- images already).
+local function centered(para)
+  if not is_latex then return para end
+  return { pandoc.RawBlock('latex', '\\begin{center}'), para, pandoc.RawBlock('latex', '\\end{center}') }
+end
+
 local function diagram(block)
   local kind = is_latex and 'pdf' or 'svg'
   local name = 'dot-' .. pandoc.sha1(block.text) .. '.' .. kind
@@ -160,12 +167,18 @@ local function diagram(block)
   end
   local attributes = {}
   for key, value in pairs(block.attributes) do attributes[key] = value end
-  return pandoc.Para { pandoc.Image({}, figure_source(name), '', pandoc.Attr('', {}, attributes)) }
+  return centered(pandoc.Para {
+    pandoc.Image({}, figure_source(name), '', pandoc.Attr('', {}, attributes)) })
 end
 
 function CodeBlock(block)
   if block.classes:includes('dot') then return diagram(block) end
   if block.attributes.include then return include(block) end
+  return nil
+end
+
+function Para(para)
+  if #para.content == 1 and para.content[1].t == 'Image' then return centered(para) end
   return nil
 end
 
