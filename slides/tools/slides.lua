@@ -6,7 +6,8 @@ it; slides/README.md shows the syntax).
   ```
       An empty code block becomes the lines of a file of the repository,
       from the one line holding FROM through the first line after it
-      holding TO (or the whole file), dedented. A file, FROM or TO that is
+      holding TO (or starting with it, for TO="^..."), or the whole file,
+      dedented. A file, FROM or TO that is
       missing, or a FROM that is not unique, fails the build: renaming or
       deleting the code breaks the deck instead of leaving a stale copy.
       A student deck may not include from solutions/.
@@ -129,8 +130,13 @@ local function include(block)
   if from then first = unique_line(lines, from, path) end
   if to then
     last = nil
-    for i = first, #lines do
-      if lines[i]:find(to, 1, true) then last = i; break end
+    -- to="^}": a line that starts with "}" (the end of a function).
+    local prefix = to:match('^%^(.*)$')
+    for i = first + 1, #lines do
+      if (prefix and lines[i]:sub(1, #prefix) == prefix) or (not prefix and lines[i]:find(to, 1, true)) then
+        last = i
+        break
+      end
     end
     if not last then fail('%s has no line holding to="%s" after from="%s"', path, to, from or '') end
   end
