@@ -63,6 +63,9 @@ FORCE:
 -include $(wildcard $(SLIDES_OUT)/deps/*.d)
 
 # Every deck as a reader sees it: rendered pages, text inside the pages,
-# nothing from the network (scripts/check-slides).
+# nothing from the network (scripts/check-slides); then proof that the
+# build and those checks catch broken decks, and that the student pack
+# builds its decks alone (scripts/test-slides).
 slides-check: slides
 	scripts/check-slides $(SLIDES_OUT) $(ALL_DECKS)
+	scripts/test-slides $(SLIDES_OUT)
