@@ -34,6 +34,8 @@ local audience = os.getenv('SLIDES_AUDIENCE')
 local deck = os.getenv('SLIDES_DECK') or 'the deck'
 local depfile = os.getenv('SLIDES_DEPFILE')
 local is_latex = FORMAT == 'beamer' or FORMAT == 'latex'
+-- The output's name (00-introduction.pdf), for files this build alone writes.
+local target_name = (os.getenv('SLIDES_TARGET') or 'deck'):match('([^/]*)$')
 local read_files = {}
 local diagrams = 0
 
@@ -161,15 +163,18 @@ local function diagram(block)
   local file = out .. '/figures/' .. name
   diagrams = diagrams + 1
   if not exists(file) then
-    -- dot writes what it can before it fails: never leave that as the figure.
-    local ok, err = pcall(pandoc.pipe, 'dot', { '-T' .. kind, '-o', file .. '.part' }, block.text)
+    -- dot writes what it can before it fails: never leave that as the
+    -- figure. The part file is this build's own (make -j builds decks
+    -- side by side, and two decks may draw the same diagram).
+    local part = file .. '.' .. target_name .. '.part'
+    local ok, err = pcall(pandoc.pipe, 'dot', { '-T' .. kind, '-o', part }, block.text)
     if not ok then
-      os.remove(file .. '.part')
+      os.remove(part)
       fail('graphviz diagram %d does not draw (dot: %s); it starts: %s', diagrams,
         type(err) == 'table' and ('exit ' .. tostring(err.error_code)) or tostring(err),
         block.text:match('^[^\n]*'))
     end
-    os.rename(file .. '.part', file)
+    os.rename(part, file)
   end
   local attributes = {}
   for key, value in pairs(block.attributes) do attributes[key] = value end
@@ -195,7 +200,7 @@ function Image(image)
   if not exists(file) then fail('figure %s is not in %s/figures (make slides makes it)', name, out) end
   read_files[#read_files + 1] = file
   if is_latex and name:match('%.svg$') then
-    local pdf = name:gsub('%.svg$', '.svg.pdf')
+    local pdf = name:gsub('%.svg$', '.' .. target_name .. '.pdf')
     local ok = pcall(pandoc.pipe, 'rsvg-convert', { '-f', 'pdf', '-o', out .. '/figures/' .. pdf, file }, '')
     if not ok then fail('rsvg-convert cannot convert %s to PDF', file) end
     name = pdf
