@@ -1,13 +1,18 @@
 /*
  * preflight.c - see preflight.h.
  */
+#define _GNU_SOURCE
 #include "run/preflight.h"
 
 #include <errno.h>
+#include <linux/capability.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sandbox/sandbox.h"
 
@@ -69,8 +74,48 @@ bool preflight_shared_memory(const char *dir, char *why, size_t size)
                               (unsigned long long)fs.f_bavail * fs.f_frsize, why, size);
 }
 
+/* Is CAPABILITY in this process's effective set? -1, with errno, if the
+ * kernel cannot say. (glibc has no capget(); libcap is not needed for one
+ * bit.) */
+static int has_effective_capability(unsigned capability)
+{
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+    if (syscall(SYS_capget, &header, data) < 0)
+        return -1;
+    return (data[capability / 32].effective & (UINT32_C(1) << (capability % 32))) != 0;
+}
+
+bool preflight_students_objects(uid_t grader, uid_t students, char *why, size_t size)
+{
+    if (grader == students)
+        return true; /* their objects are the grader's own */
+    int inspect = has_effective_capability(CAP_IPC_OWNER);
+    int remove = has_effective_capability(CAP_SYS_ADMIN);
+    if (inspect < 0 || remove < 0) {
+        snprintf(why, size, "capget: %s", strerror(errno));
+        return false;
+    }
+    if (inspect && remove)
+        return true;
+    snprintf(why, size,
+             "student programs run as user %u, not as the grader (user %u), and the grader "
+             "lacks %s%s%s (containers drop them): it could not %s the System V objects they "
+             "make, and would fail tests they pass; in Docker, add --cap-add IPC_OWNER "
+             "--cap-add SYS_ADMIN, or run the grader as an ordinary user (see docker/README.md)",
+             (unsigned)students, (unsigned)grader, inspect ? "" : "CAP_IPC_OWNER",
+             !inspect && !remove ? " and " : "", remove ? "" : "CAP_SYS_ADMIN",
+             !inspect && !remove ? "inspect or remove"
+             : inspect           ? "remove"
+                                 : "inspect");
+    return false;
+}
+
 bool preflight_check(char *why, size_t size)
 {
+    if (!preflight_students_objects(geteuid(), sandbox_uid(), why, size))
+        return false;
     /* With namespaces each test mounts a /dev/shm of its own. */
     if (sandbox_uses_namespaces())
         return true;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Without namespaces, every test's POSIX shared memory objects live in the
@@ -31,6 +32,18 @@ bool preflight_shm_room(const char *dir, unsigned long long total, unsigned long
 /* DIR exists, is a folder anyone may create objects in (mode 1777, as
  * shm_open needs), and has room enough. */
 bool preflight_shared_memory(const char *dir, char *why, size_t size);
+
+/*
+ * The grader inspects the System V objects student programs make (IPC_STAT,
+ * shmat, semctl) and removes them (IPC_RMID: a test's own cleanup, and the
+ * leftovers after each test). When they run as another user (STUDENTS, not
+ * the GRADER's own), their mode 0600 lets the grader do neither without
+ * CAP_IPC_OWNER (to inspect) and CAP_SYS_ADMIN (to remove), and containers
+ * drop both (Docker does by default): the grader would fail tests the
+ * programs pass and leave their objects behind. False, with the remedy in
+ * WHY, in that case.
+ */
+bool preflight_students_objects(uid_t grader, uid_t students, char *why, size_t size);
 
 /* Every check the grading run needs, for the isolation level sandbox_setup()
  * chose: call it after that. False, with the reason in WHY, if grading here

@@ -1,13 +1,16 @@
 /* check_preflight.c - what a grading run checks before any test
- * (run/preflight.h): the room /dev/shm gives without namespaces. */
+ * (run/preflight.h): the room /dev/shm gives without namespaces, and the
+ * capabilities to inspect and remove student programs' System V objects. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,9 +108,61 @@ START_TEST(a_real_tmpfs_is_measured_as_mounted)
 }
 END_TEST
 
+/* In a child: drop CAPABILITY from the effective set, as containers do,
+ * then check the objects of user 1600000000 and of the grader's own. */
+static int refused_without(unsigned capability, const char *expected)
+{
+    pid_t pid = fork();
+    int status;
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+        char why[1024] = "";
+        if (syscall(SYS_capget, &header, data) < 0)
+            _exit(2);
+        data[capability / 32].effective &= ~(1u << (capability % 32));
+        if (syscall(SYS_capset, &header, data) < 0)
+            _exit(2);
+        bool refused = !preflight_students_objects(0, 1600000000, why, sizeof(why));
+        if (!refused || strstr(why, expected) == NULL ||
+            strstr(why, "--cap-add IPC_OWNER --cap-add SYS_ADMIN") == NULL ||
+            strstr(why, "user 1600000000") == NULL) {
+            fprintf(stderr, "without capability %u: %s\n", capability, refused ? why : "accepted");
+            _exit(1);
+        }
+        _exit(preflight_students_objects(0, 0, why, sizeof(why)) ? 0 : 1);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* As root: another user's objects need both capabilities, the grader's own
+ * neither. */
+START_TEST(without_ipc_owner_or_sys_admin_another_users_objects_are_refused_naming_it)
+{
+    char why[1024] = "";
+
+    if (geteuid() != 0) {
+        fprintf(stderr, "preflight: not root, the capabilities are not tested\n");
+        return;
+    }
+    ck_assert(preflight_students_objects(0, 1600000000, why, sizeof(why)));
+    ck_assert(preflight_students_objects(1000, 1000, why, sizeof(why)));
+    ck_assert_int_eq(refused_without(CAP_IPC_OWNER, "lacks CAP_IPC_OWNER (containers drop them): "
+                                                    "it could not inspect"),
+                     0);
+    ck_assert_int_eq(refused_without(CAP_SYS_ADMIN, "lacks CAP_SYS_ADMIN (containers drop them): "
+                                                    "it could not remove"),
+                     0);
+}
+END_TEST
+
 Suite *preflight_suite(void)
 {
     return SUITE_OF(
         "preflight", 0, docker_default_shm_is_room_enough_and_less_is_refused_with_the_remedy,
-        a_missing_or_closed_shm_folder_is_refused_naming_it, a_real_tmpfs_is_measured_as_mounted);
+        a_missing_or_closed_shm_folder_is_refused_naming_it, a_real_tmpfs_is_measured_as_mounted,
+        without_ipc_owner_or_sys_admin_another_users_objects_are_refused_naming_it);
 }
