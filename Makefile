@@ -2,6 +2,7 @@
 #
 #   make grade [LAB=01] [SUBMISSION=DIR] [FORMAT=json]   grade labs
 #   make test                                             the project's own tests
+#   make slides | slides-check                           the decks (slides/README.md)
 #   make coverage | memcheck | format | format-check | clean
 #
 # See README.md.
@@ -212,3 +213,8 @@ instructor-test: $(BUILD)/check_instructor $(SHMGRADE) $(SHMCLASS)
 	$(TEST_ENV) SHMCLASS=$(abspath $(SHMCLASS)) $(BUILD)/check_instructor
 
 .PHONY: gradescope autolab dist instructor-test
+
+# --- slides: make slides, make slides-check (slides/tools/slides.mk) ----------
+
+# -include: a platform bundle has the Makefile but no slides.
+-include slides/tools/slides.mk

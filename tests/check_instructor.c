@@ -1,7 +1,8 @@
 /*
  * check_instructor.c - instructor workflows: every report format as a view
  * of one result model, class grading, the Gradescope and Autolab bundles in
- * simulated runs, and the student pack.
+ * simulated runs, and the student pack (no solutions, no hidden tests, no
+ * instructor slides).
  *
  * Formats are checked by independent readers: xmllint with a JUnit schema,
  * Perl's TAP::Parser, jansson against Gradescope's and Autolab's
@@ -1418,6 +1419,181 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
 }
 END_TEST
 
+/* --- the student pack's slides ---------------------------------------------------------------- */
+
+/* A set of lines, each trimmed of the blanks around it. */
+struct line_set {
+    char **lines;
+    size_t n;
+};
+
+/* A line is worth looking for once it is long enough to be code of its own
+ * rather than a brace, an include or an idiom every deck teaches
+ * (die_errno("shmat");). */
+#define DISTINCTIVE_LINE 30
+
+static bool line_set_has(const struct line_set *set, const char *line, size_t len)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strlen(set->lines[i]) == len && memcmp(set->lines[i], line, len) == 0)
+            return true;
+    return false;
+}
+
+/* Call EACH(line, length, set) for each trimmed line of TEXT of
+ * DISTINCTIVE_LINE characters or more. */
+static void for_each_distinctive_line(const char *text, struct line_set *set,
+                                      void (*each)(const char *, size_t, struct line_set *))
+{
+    for (const char *line = text; *line != '\0'; line += strcspn(line, "\n") + 1) {
+        size_t len = strcspn(line, "\n");
+        const char *start = line;
+        while (len > 0 && (*start == ' ' || *start == '\t'))
+            start++, len--;
+        while (len > 0 && strchr(" \t\r", start[len - 1]) != NULL)
+            len--;
+        if (len >= DISTINCTIVE_LINE)
+            each(start, len, set);
+        if (line[strcspn(line, "\n")] == '\0')
+            break;
+    }
+}
+
+static void add_line(const char *line, size_t len, struct line_set *set)
+{
+    if (line_set_has(set, line, len))
+        return;
+    set->lines = realloc(set->lines, (set->n + 1) * sizeof(char *));
+    set->lines[set->n++] = strndup(line, len);
+}
+
+static void add_lines_of_files(struct line_set *set, const char *folder)
+{
+    struct file_list files = files_under(folder);
+    for (size_t i = 0; i < files.n; i++) {
+        char *text = read_file(files.paths[i], NULL);
+        for_each_distinctive_line(text, set, add_line);
+        free(text);
+    }
+}
+
+/*
+ * The lines only a solution has: every distinctive line of solutions/LAB/
+ * that no file of the lab's skeleton folder (labs/LAB/, labs/common/)
+ * holds. A student may read the skeleton; none of these.
+ */
+static struct line_set solution_only_lines(void)
+{
+    char *solutions = xasprintf("%s/solutions", root), *common = xasprintf("%s/labs/common", root);
+    struct names labs = sub_folders(solutions);
+    struct line_set only = {0};
+
+    for (size_t l = 0; l < labs.n; l++) {
+        char *solution = xasprintf("%s/%s", solutions, labs.names[l]);
+        char *skeleton = xasprintf("%s/labs/%s", root, labs.names[l]);
+        struct line_set given = {0}, all = {0};
+        add_lines_of_files(&given, skeleton);
+        add_lines_of_files(&given, common);
+        add_lines_of_files(&all, solution);
+        for (size_t i = 0; i < all.n; i++)
+            if (!line_set_has(&given, all.lines[i], strlen(all.lines[i])))
+                add_line(all.lines[i], strlen(all.lines[i]), &only);
+        free(skeleton);
+        free(solution);
+    }
+    names_free(&labs);
+    free(common);
+    free(solutions);
+    return only;
+}
+
+/* Set by found_line: the first line of a text that is in the set asked about. */
+static const char *leaked;
+
+static void found_line(const char *line, size_t len, struct line_set *set)
+{
+    if (leaked == NULL && line_set_has(set, line, len))
+        leaked = strndup(line, len);
+}
+
+/* The first line of TEXT that a solution alone has, or NULL. */
+static const char *solution_line_in(const char *text, struct line_set *secret)
+{
+    leaked = NULL;
+    for_each_distinctive_line(text, secret, found_line);
+    return leaked;
+}
+
+/*
+ * Students never see solutions through slides: the pack ships the student
+ * decks and what builds them, never slides/instructor/ (whose decks the
+ * repository has, and which include solution code), and no slide file in
+ * it includes from solutions/ or holds a line of code only a solution has.
+ */
+START_TEST(the_student_pack_ships_student_decks_only)
+{
+    char *build = xasprintf("%s/slides-dist", work), *build_arg = xasprintf("BUILD=%s", build);
+    char *pack = fresh_folder("slides-pack");
+    char *slides = xasprintf("%s/shmlab-student/slides", pack);
+    char *instructor = xasprintf("%s/slides/instructor", root);
+    char *planted = xasprintf("%s/planted.md", pack);
+    struct line_set secret = solution_only_lines();
+    struct file_list decks, instructor_decks;
+    struct proc *p;
+
+    p = RUN_IN(root, NULL, "make", "--no-print-directory", "dist", build_arg);
+    assert_exit(p, 0);
+    proc_free(p);
+    sh(pack, "tar -xzf '%s/shmlab-student.tar.gz'", build);
+
+    /* The repository has instructor decks, each showing solution code... */
+    instructor_decks = files_under(instructor);
+    ck_assert_uint_ge(instructor_decks.n, 4);
+    for (size_t i = 0; i < instructor_decks.n; i++) {
+        char *text = read_file(instructor_decks.paths[i], NULL);
+        ck_assert_msg(strstr(text, "include=\"solutions/") != NULL, "%s shows no solution code",
+                      instructor_decks.paths[i]);
+        free(text);
+    }
+    /* ...the pack has the student decks and their tools, and none of them. */
+    sh(slides, "test -f 00-introduction.md && test -f " LAB01 ".md && test -f README.md && "
+               "test -x tools/build-deck && test -f tools/slides.lua && test ! -e instructor");
+    decks = files_under(slides);
+    ck_assert_uint_ge(decks.n, 10);
+    ck_assert_uint_ge(secret.n, 100);
+    for (size_t i = 0; i < decks.n; i++) {
+        char *text = read_file(decks.paths[i], NULL);
+        const char *line = solution_line_in(text, &secret);
+        const char *name = strrchr(decks.paths[i], '/') + 1;
+        bool is_deck = strlen(name) > 3 && strcmp(name + strlen(name) - 3, ".md") == 0 &&
+                       strcmp(name, "README.md") != 0;
+        ck_assert_msg(strstr(text, "include=\"solutions/") == NULL, "%s includes solution code",
+                      decks.paths[i]);
+        ck_assert_msg(!is_deck || strstr(text, "INSTRUCTOR") == NULL, "%s is for instructors",
+                      decks.paths[i]);
+        ck_assert_msg(line == NULL, "%s holds solution code: %s", decks.paths[i], line);
+        free(text);
+    }
+
+    /* The search sees what it looks for: a deck with one solution line. */
+    sh(pack,
+       "cp '%s/" LAB01 ".md' '%s' && sed -n '/shm_open(name, O_RDONLY, 0)/p' "
+       "'%s/solutions/" LAB01 "/reader.c' >> '%s'",
+       slides, planted, root, planted);
+    {
+        char *text = read_file(planted, NULL);
+        ck_assert_ptr_nonnull(solution_line_in(text, &secret));
+        free(text);
+    }
+    free(planted);
+    free(instructor);
+    free(slides);
+    free(pack);
+    free(build_arg);
+    free(build);
+}
+END_TEST
+
 /*
  * An instructor tries a solution in a scratch clone, over the skeleton, and
  * makes the pack and the bundles before putting the skeleton back: what
@@ -1533,6 +1709,7 @@ static Suite *instructor_suite(void)
     ADD_TESTS(s, "platforms", 900, gradescope_bundle_grades_in_a_fake_autograder_tree,
               autolab_bundle_prints_the_autoresult_last,
               the_student_pack_has_no_solutions_and_no_hidden_tests,
+              the_student_pack_ships_student_decks_only,
               packs_and_bundles_hold_committed_files_only);
     return s;
 }

@@ -31,6 +31,7 @@
 #include "run/hidden.h"
 #include "run/inject.h"
 #include "report/report.h"
+#include "run/preflight.h"
 #include "run/runner.h"
 #include "sandbox/sandbox.h"
 #include "run/unpack.h"
@@ -478,6 +479,11 @@ int main(int argc, char *argv[])
         fprintf(stderr, "shmgrade: %s\n", why);
         remove_work_folder(work);
         return 2;
+    }
+    if (!preflight_check(why, sizeof(why))) {
+        fprintf(stderr, "shmgrade: cannot grade here: %s\n", why);
+        remove_work_folder(work);
+        return 3;
     }
     runner_use_valgrind(o.valgrind);
     if (!prepare_injected_library(work, why, sizeof(why))) {

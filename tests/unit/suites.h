@@ -14,5 +14,6 @@ Suite *labs_suite(void);
 Suite *text_suite(void);
 Suite *markup_suite(void);
 Suite *layering_suite(void);
+Suite *preflight_suite(void);
 
 #endif
