@@ -1339,6 +1339,10 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
     ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/writer.c\n"));
     ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/labs/" LAB01 "/tests.c\n"));
     ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/slides/"));
+    /* What the README's Docker commands and the dev container need. */
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/docker/Dockerfile\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/docker/entrypoint\n"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "shmlab-student/.devcontainer/devcontainer.json\n"));
     for (const char *line = p->out.head; *line != '\0'; line += strcspn(line, "\n") + 1) {
         int len = (int)strcspn(line, "\n");
         ck_assert_msg(strncmp(line, "shmlab-student/", 15) == 0, "%.*s is outside the pack", len,
