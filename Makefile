@@ -123,7 +123,38 @@ test: format-check layering-check
 	$(MAKE) --no-print-directory verdict-test
 	$(MAKE) --no-print-directory hostile-test
 	$(MAKE) --no-print-directory instructor-test
+	$(MAKE) --no-print-directory stability-short
+	$(MAKE) --no-print-directory slides-if-installed
 	@echo "make test: all suites passed"
+
+# The stability target: every solution, corpus entry and correct variant
+# (and the hostile corpus) graded ROUNDS times with both cores loaded, other
+# seeded schedules each round, both isolation levels; any verdict other than
+# EXPECTED's, any change between rounds, anything left behind fails it.
+ROUNDS ?= 4
+stability: $(SHMGRADE)
+	scripts/soak $(ROUNDS)
+
+# Its short version, part of make test: one more round of the labs' corpus,
+# without namespaces and under other schedules than verdict-test's.
+stability-short: $(SHMGRADE)
+	scripts/soak --short
+
+# The slides need TeX and pandoc (scripts/install-deps --slides): make test
+# builds and checks them where those are installed, and says loudly when it
+# skips them; CI sets SHMLAB_REQUIRE_SLIDES=1, which makes them mandatory.
+slides-if-installed:
+	@if command -v pandoc >/dev/null && command -v pdflatex >/dev/null; then \
+	    $(MAKE) --no-print-directory -j2 slides-check; \
+	elif [ -n "$$SHMLAB_REQUIRE_SLIDES" ]; then \
+	    echo "make test: SHMLAB_REQUIRE_SLIDES is set, but pandoc or pdflatex is missing" \
+	         "(scripts/install-deps --slides)" >&2; exit 1; \
+	else \
+	    echo "make test: SKIPPED the slides: pandoc or pdflatex is not installed" \
+	         "(scripts/install-deps --slides installs them)"; \
+	fi
+
+.PHONY: stability stability-short slides-if-installed
 
 # Line coverage of the grader (library and command line) from the whole
 # test suite, measured by gcovr.

@@ -57,7 +57,8 @@ struct options {
     bool hidden, list, verbose, keep, summary;
     enum sandbox_level isolation;
     bool valgrind;
-    long seed; /* --seed, or -1 */
+    long seed;            /* --seed, or -1 */
+    long schedule_offset; /* $SHMGRADE_SCHEDULE_OFFSET */
 };
 
 static void usage(FILE *out)
@@ -137,6 +138,14 @@ static void parse_options(int argc, char *argv[], struct options *o)
 
     if (isolation != NULL && isolation[0] != '\0' && !sandbox_parse_level(isolation, &o->isolation))
         usage_error("SHMGRADE_ISOLATION='%s': use namespaces, none or auto", isolation);
+    const char *offset = getenv("SHMGRADE_SCHEDULE_OFFSET");
+    if (offset != NULL && offset[0] != '\0') {
+        char *end;
+        errno = 0;
+        o->schedule_offset = strtol(offset, &end, 10);
+        if (errno != 0 || *end != '\0' || o->schedule_offset < 0)
+            usage_error("SHMGRADE_SCHEDULE_OFFSET='%s': use a whole number", offset);
+    }
     while ((c = getopt_long(argc, argv, "l:s:f:o:t:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
@@ -493,6 +502,7 @@ int main(int argc, char *argv[])
     }
     if (o.seed >= 0)
         runner_use_seed(o.seed);
+    runner_use_schedule_offset(o.schedule_offset);
 
     /* An archive is unpacked, checked entry by entry, into the work folder. */
     char unpacked[PATH_MAX + 64], submission_root[PATH_MAX + 64];

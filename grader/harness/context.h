@@ -91,7 +91,8 @@ struct harness_options {
     /* libshmlab-perturb.so where student programs can read it, or NULL:
      * then race-prone tests cannot run (a grader error). */
     const char *perturb_library;
-    long only_seed; /* --seed: run just this schedule; -1 for all */
+    long only_seed;       /* --seed: run just this schedule; -1 for all */
+    long schedule_offset; /* added to every test's first seed (stability runs) */
 };
 extern struct harness_options harness_options;
 
@@ -99,6 +100,8 @@ extern struct harness_options harness_options;
 void harness_use_perturb_library(const char *path);
 /* Run only this schedule of race-prone tests (--seed). */
 void harness_use_seed(long seed);
+/* Shift every test's schedules by OFFSET: a stability run tries others. */
+void harness_use_schedule_offset(long offset);
 
 /* Run every student program under valgrind's memcheck. */
 void harness_use_valgrind(bool on);

@@ -20,6 +20,11 @@ void harness_use_seed(long seed)
     harness_options.only_seed = seed;
 }
 
+void harness_use_schedule_offset(long offset)
+{
+    harness_options.schedule_offset = offset;
+}
+
 /* The library every program of T must preload from now on. */
 static void preload(struct test_ctx *t)
 {
@@ -100,7 +105,7 @@ void under_schedules(struct test_ctx *t, int n, int budget_ms, void (*scenario)(
 
     preload(t);
     for (int i = 0; i < n; i++) {
-        long seed = base_seed(t->test) + i;
+        long seed = base_seed(t->test) + harness_options.schedule_offset * n + i;
         if (harness_options.only_seed >= 0) {
             seed = harness_options.only_seed;
             i = n; /* just this one */

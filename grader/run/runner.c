@@ -35,6 +35,11 @@ void runner_use_seed(long seed)
     harness_use_seed(seed);
 }
 
+void runner_use_schedule_offset(long offset)
+{
+    harness_use_schedule_offset(offset);
+}
+
 /* --- running a test ------------------------------------------------------- */
 
 static _Noreturn void test_process(const struct lab_test *test, const char *build_dir,

@@ -37,4 +37,8 @@ void runner_use_valgrind(bool on);
 /* Race-prone tests run only schedule SEED (--seed), to replay a failure. */
 void runner_use_seed(long seed);
 
+/* Shift every race-prone test's schedules by OFFSET (a stability run tries
+ * others than the usual ones; $SHMGRADE_SCHEDULE_OFFSET). */
+void runner_use_schedule_offset(long offset);
+
 #endif
