@@ -9,7 +9,7 @@
 
 BUILD    ?= build
 CC       := cc
-PKGS     := jansson libarchive
+PKGS     := jansson libarchive libseccomp
 CFLAGS   := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 -g \
             $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
 LDLIBS   := $(shell pkg-config --libs $(PKGS)) $(EXTRA_LDLIBS)

@@ -125,17 +125,23 @@ int sandbox_student_exec(void *arg, char *why, size_t size)
         return refuse(why, size, "keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
 
     /* 3. No privilege to gain by exec (set-user-ID programs, file
-     *    capabilities); Landlock needs it too. */
+     *    capabilities); seccomp and Landlock need it too. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return refuse(why, size, "prctl(PR_SET_NO_NEW_PRIVS)");
 
-    /* 4. Files: the system read-only, the build folder and /dev/shm
+    /* 4. No keyring at all (the user keyring is shared by every program
+     *    of the user: a channel no check sees), no terminal input. After
+     *    step 2, whose keyctl it would refuse. */
+    if (refuse_system_calls(why, size) < 0)
+        return -1;
+
+    /* 5. Files: the system read-only, the build folder and /dev/shm
      *    writable, nothing else (where the kernel has Landlock; the
      *    report says when it does not). */
     if (restrict_files(e->dir, e->stage) < 0)
         return refuse(why, size, "landlock");
 
-    /* 5. The sandbox user, last: it can no longer undo any of the above.
+    /* 6. The sandbox user, last: it can no longer undo any of the above.
      *    Then check that no way back is left. Without root, the program
      *    stays root of the test's user namespace, stripped of every
      *    capability, now and across exec. */

@@ -98,7 +98,8 @@ struct sandbox_exec {
 
 /*
  * proc_opts.before_exec for a student program (in a test process): the
- * limits, a fresh keyring, no new privileges, Landlock, the sandbox user;
+ * limits, a fresh keyring, no new privileges, a seccomp filter (no keyring
+ * call, no terminal input), Landlock, the sandbox user;
  * each step checked. Returns 0, or -1 with the reason in WHY: then the
  * program must not run (the grader fails closed).
  */

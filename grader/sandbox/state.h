@@ -54,6 +54,10 @@ int as_sandbox_user(int (*fn)(const void *), const void *arg);
  * (or NULL) read-only; nothing else. 0, or -1 with errno. */
 int restrict_files(const char *writable, const char *readable);
 
+/* seccomp: no keyring call, no terminal input (syscalls.c); checked in
+ * force. 0, or -1 with the reason in WHY. Needs no_new_privs first. */
+int refuse_system_calls(char *why, size_t size);
+
 /* Mounts for a private view of the system (namespaces.c). */
 bool private_read_only_system(char *why, size_t size);
 bool hide_private_folders(char *why, size_t size);

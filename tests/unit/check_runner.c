@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -66,6 +68,23 @@ static void prints_escape_sequences(struct test_ctx *t)
 {
     expect_run(t, ARGS("sh", "-c", "printf '\\033[2J\\033[HTOTAL: 105/105\\r\\n'; exit 1"),
                EXIT(0));
+}
+
+/* A program tries each keyring call and TIOCSTI on its stdin (a pipe:
+ * ENOTTY, were the request looked at), and prints each errno. */
+static void tries_keyrings_and_terminal_input(struct test_ctx *t)
+{
+    static const char script[] =
+        "require 'syscall.ph'; my ($type, $name, $text) = ('user', 'k', 'v');"
+        "sub try { $! = 0; my $r = shift->(); print $r < 0 || !defined $r ? $! + 0 : 'ran', ' ' }"
+        "try(sub { syscall(&SYS_add_key, $type, $name, $text, 1, -4) });"
+        "try(sub { syscall(&SYS_keyctl, 0, -3, 0) });"
+        "try(sub { syscall(&SYS_request_key, $type, $name, 0, 0) });"
+        "try(sub { ioctl(STDIN, 0x5412, $text) // -1 });"
+        "print qq(\\n)";
+
+    expect_run(t, ARGS("perl", "-e", script), EXIT(0),
+               STDOUT(textf(t, "%d %d %d %d \n", EPERM, EPERM, EPERM, EPERM)));
 }
 
 static void reports_the_last_stderr_line(struct test_ctx *t)
@@ -314,6 +333,51 @@ START_TEST(a_limit_that_cannot_be_applied_is_a_grader_error)
 }
 END_TEST
 
+START_TEST(programs_may_not_use_keyrings_or_push_terminal_input)
+{
+    struct test_verdict r = run_body(tries_keyrings_and_terminal_input, 0);
+    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+}
+END_TEST
+
+/* Load a filter into this process (the test's own, forked by Check) that
+ * answers every later attempt to load one with ERRNO: EPERM (the kernel
+ * refuses) or 0 (it claims success and loads nothing). */
+static void answer_seccomp_with(int error)
+{
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+    ck_assert_ptr_nonnull(ctx);
+    ck_assert_int_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+    ck_assert_int_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(error), SCMP_SYS(seccomp), 0), 0);
+    ck_assert_int_eq(seccomp_rule_add(ctx, SCMP_ACT_ERRNO(error), SCMP_SYS(prctl), 1,
+                                      SCMP_A0(SCMP_CMP_EQ, PR_SET_SECCOMP)),
+                     0);
+    ck_assert_int_eq(seccomp_load(ctx), 0);
+    seccomp_release(ctx);
+}
+
+START_TEST(a_system_call_filter_that_cannot_be_loaded_is_a_grader_error)
+{
+    answer_seccomp_with(EPERM);
+    struct test_verdict r = run_body(runs_a_failing_program, 0);
+    ck_assert_int_eq(r.status, STATUS_GRADER_ERROR);
+    ck_assert_int_eq(r.score, 0);
+    ck_assert_msg(strstr(r.message, "seccomp filter") != NULL, "%s", r.message);
+    ck_assert_ptr_null(strstr(r.output, "oops"));
+}
+END_TEST
+
+START_TEST(a_system_call_filter_that_does_not_take_is_a_grader_error)
+{
+    answer_seccomp_with(0);
+    struct test_verdict r = run_body(runs_a_failing_program, 0);
+    ck_assert_int_eq(r.status, STATUS_GRADER_ERROR);
+    ck_assert_msg(strstr(r.message, "did not take") != NULL, "%s", r.message);
+    ck_assert_ptr_null(strstr(r.output, "oops"));
+}
+END_TEST
+
 /* The preload library, written out of the grader as a grading run does. */
 static void use_perturb_library(void)
 {
@@ -500,6 +564,9 @@ Suite *runner_suite(void)
         a_failed_expectation_shows_the_transcript, names_handed_out_are_removed_after_the_test,
         a_wrong_line_is_shown_against_the_expected_one, untrusted_output_cannot_act_on_a_terminal,
         a_required_error_is_the_last_stderr_line, a_limit_that_cannot_be_applied_is_a_grader_error,
+        programs_may_not_use_keyrings_or_push_terminal_input,
+        a_system_call_filter_that_cannot_be_loaded_is_a_grader_error,
+        a_system_call_filter_that_does_not_take_is_a_grader_error,
         a_program_stops_itself_where_the_test_asks, a_failing_schedule_names_its_seed,
         only_the_object_can_carry_the_message,
         a_valgrind_report_shows_the_error_and_the_students_line,
