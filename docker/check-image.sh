@@ -382,7 +382,7 @@ else
     fail "student image: the README's command gives a solved working copy full marks (exit $status)" "$(tail -n 5 <<<"$out")"
 fi
 check "student image: grading ran as the user 'student', with the fallback isolation (none)" \
-    grep -q "isolation: none (namespaces unavailable here).*student programs as the grader's own user" <<<"$out"
+    grep -q "isolation: none (namespaces unavailable: .*).*student programs as the grader's own user" <<<"$out"
 
 # The ids of LAB's tests in a `shmgrade --list` (a header line per lab, a
 # line per test under it).
@@ -466,7 +466,7 @@ $(jq -r '.tests[] | select(.status != "passed") | "\(.lab)/\(.id): \(.message)"'
 $(head -c 600 "$work/report.err")"
     fi
 }
-ordinary_user="^none (namespaces unavailable here).*student programs as the grader's own user"
+ordinary_user="^none (namespaces unavailable: .*).*student programs as the grader's own user"
 solutions_graded_in "default container: the solutions in full, graded as an ordinary user (none)" \
     "$ordinary_user"
 root_namespaces=(--cap-add SYS_ADMIN --cap-add IPC_OWNER --security-opt apparmor=unconfined)

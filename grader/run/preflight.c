@@ -74,25 +74,12 @@ bool preflight_shared_memory(const char *dir, char *why, size_t size)
                               (unsigned long long)fs.f_bavail * fs.f_frsize, why, size);
 }
 
-/* Is CAPABILITY in this process's effective set? -1, with errno, if the
- * kernel cannot say. (glibc has no capget(); libcap is not needed for one
- * bit.) */
-static int has_effective_capability(unsigned capability)
-{
-    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3};
-    struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-    if (syscall(SYS_capget, &header, data) < 0)
-        return -1;
-    return (data[capability / 32].effective & (UINT32_C(1) << (capability % 32))) != 0;
-}
-
 bool preflight_students_objects(uid_t grader, uid_t students, char *why, size_t size)
 {
     if (grader == students)
         return true; /* their objects are the grader's own */
-    int inspect = has_effective_capability(CAP_IPC_OWNER);
-    int remove = has_effective_capability(CAP_SYS_ADMIN);
+    int inspect = sandbox_has_capability(CAP_IPC_OWNER);
+    int remove = sandbox_has_capability(CAP_SYS_ADMIN);
     if (inspect < 0 || remove < 0) {
         snprintf(why, size, "capget: %s", strerror(errno));
         return false;

@@ -167,13 +167,48 @@ static bool choose_sandbox_uid(char *why, size_t size)
     return false;
 }
 
+/* Fill sb.description: which isolation is in force, and what it gives.
+ * UNAVAILABLE: why namespaces could not be made, or NULL. */
+static void describe_level(const char *unavailable)
+{
+    char user[64] = "the grader's own user", reason[768] = "";
+
+    if (sb.own_user)
+        snprintf(user, sizeof(user), "user %u", (unsigned)sb.uid);
+    if (sb.level == SANDBOX_NAMESPACES && sb.rootless)
+        snprintf(sb.description, sizeof(sb.description),
+                 "namespaces (user namespaces, without root): each test in new user, PID, IPC, "
+                 "mount and network namespaces, private /dev/shm and /tmp, System V IPC capped, "
+                 "read-only system, checkout hidden; student programs as the grader's own user "
+                 "without any privilege, unable to see or signal anything outside their test%s; "
+                 "no keyrings; resource limits",
+                 sb.landlock_abi > 0 ? ", Landlock" : "");
+    else if (sb.level == SANDBOX_NAMESPACES)
+        snprintf(sb.description, sizeof(sb.description),
+                 "namespaces: each test in new PID, IPC, mount and network namespaces, private "
+                 "/dev/shm and /tmp, System V IPC capped, read-only system, checkout hidden; "
+                 "student programs as %s%s; no keyrings; resource limits",
+                 user, sb.landlock_abi > 0 ? ", Landlock" : "");
+    else {
+        if (unavailable != NULL)
+            snprintf(reason, sizeof(reason), " (namespaces unavailable: %s)", unavailable);
+        else
+            snprintf(reason, sizeof(reason), " (as asked)");
+        snprintf(sb.description, sizeof(sb.description),
+                 "none%s: unique names and keys, leftovers removed after each test by owner%s; "
+                 "student programs as %s%s; no keyrings; resource limits",
+                 reason, sb.own_user ? "" : " and snapshot", user,
+                 sb.landlock_abi > 0 ? ", Landlock (checkout unreadable)"
+                                     : "; files NOT confined (no Landlock)");
+    }
+}
+
 bool sandbox_setup(enum sandbox_level level, const char *root, const char *work, char *why,
                    size_t size)
 {
     bool can_namespace;
     long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    char user[64] = "the grader's own user";
-    const char *reason = "";
+    char unavailable[768] = "";
 
     snprintf(sb.root, sizeof(sb.root), "%s", root ? root : "");
     snprintf(sb.work, sizeof(sb.work), "%s", work ? work : "");
@@ -182,52 +217,27 @@ bool sandbox_setup(enum sandbox_level level, const char *root, const char *work,
     sb.rootless = !sb.own_user;
     sb.outer_uid = geteuid();
     sb.outer_gid = getegid();
-    can_namespace = namespaces_work();
+    can_namespace = namespaces_work(unavailable, sizeof(unavailable));
     if (!choose_sandbox_uid(why, size))
         return false;
     if (level == SANDBOX_NAMESPACES && !can_namespace) {
         snprintf(why, size,
-                 "--isolation namespaces: this grader cannot create PID, IPC, mount and network "
-                 "namespaces here (as root, or as an ordinary user where the kernel allows user "
-                 "namespaces; try --isolation none)");
+                 "--isolation namespaces: the grader cannot make a test's namespaces here: %s "
+                 "(--isolation none grades without them)",
+                 unavailable);
         return false;
     }
     if (level == SANDBOX_AUTO)
         level = can_namespace ? SANDBOX_NAMESPACES : SANDBOX_NONE;
-    if (level == SANDBOX_NONE)
-        reason = can_namespace ? " (as asked)" : " (namespaces unavailable here)";
     sb.level = level;
-    if (sb.own_user) {
-        snprintf(user, sizeof(user), "user %u", (unsigned)sb.uid);
-        if (level == SANDBOX_NONE && work != NULL && as_sandbox_user(can_reach, work) != 0) {
-            snprintf(why, size,
-                     "the sandbox user cannot reach the work folder %s: make the folders above "
-                     "it searchable by others (chmod o+x), or set TMPDIR",
-                     work);
-            return false;
-        }
+    if (sb.own_user && level == SANDBOX_NONE && work != NULL &&
+        as_sandbox_user(can_reach, work) != 0) {
+        snprintf(why, size,
+                 "the sandbox user cannot reach the work folder %s: make the folders above "
+                 "it searchable by others (chmod o+x), or set TMPDIR",
+                 work);
+        return false;
     }
-    if (level == SANDBOX_NAMESPACES && sb.rootless)
-        snprintf(sb.description, sizeof(sb.description),
-                 "namespaces (user namespaces, without root): each test in new user, PID, IPC, "
-                 "mount and network namespaces, private /dev/shm and /tmp, System V IPC capped, "
-                 "read-only system, checkout hidden; student programs as the grader's own user "
-                 "without any privilege, unable to see or signal anything outside their test%s; "
-                 "resource limits",
-                 sb.landlock_abi > 0 ? ", Landlock" : "");
-    else if (level == SANDBOX_NAMESPACES)
-        snprintf(sb.description, sizeof(sb.description),
-                 "namespaces: each test in new PID, IPC, mount and network namespaces, private "
-                 "/dev/shm and /tmp, System V IPC capped, read-only system, checkout hidden; "
-                 "student programs as %s%s; "
-                 "resource limits",
-                 user, sb.landlock_abi > 0 ? ", Landlock" : "");
-    else
-        snprintf(sb.description, sizeof(sb.description),
-                 "none%s: unique names and keys, leftovers removed after each test by owner%s; "
-                 "student programs as %s%s; resource limits",
-                 reason, sb.own_user ? "" : " and snapshot", user,
-                 sb.landlock_abi > 0 ? ", Landlock (checkout unreadable)"
-                                     : "; files NOT confined (no Landlock)");
+    describe_level(can_namespace ? NULL : unavailable);
     return true;
 }

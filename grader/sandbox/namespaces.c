@@ -261,33 +261,86 @@ int unshare_namespaces(int flags)
     return write_file("/proc/self/gid_map", map);
 }
 
-/* Can this process make the namespaces a test needs? Tried in a child. */
-bool namespaces_work(void)
+/* In the probe's child: say which step failed (to FD) and end. */
+static _Noreturn void probe_failed(int fd, const char *step)
+{
+    char message[256];
+    int n = snprintf(message, sizeof(message), "%s: %s", step, strerror(errno));
+
+    if (n > 0 &&
+        write(fd, message, (size_t)n < sizeof(message) ? (size_t)n : sizeof(message) - 1) < 0) {
+        /* The parent says "no reason given". */
+    }
+    _exit(1);
+}
+
+/* The probe's pid 1: what every test's pid 1 mounts. */
+static _Noreturn void probe_mounts(int fd)
+{
+    char why[256];
+
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        probe_failed(fd, "mount proc on /proc");
+    if (!private_read_only_system(why, sizeof(why)) ||
+        !mount_tmpfs("/dev/shm", SHM_TMPFS_OPTIONS, why, sizeof(why))) {
+        if (write(fd, why, strlen(why)) < 0) {
+            /* as in probe_failed */
+        }
+        _exit(1);
+    }
+    _exit(0);
+}
+
+/* The probe's child: the namespaces, then their pid 1. */
+static _Noreturn void probe_namespaces(int fd)
 {
     int status;
-    pid_t pid = fork();
+    pid_t init;
 
-    if (pid < 0)
-        return false;
-    if (pid == 0) {
-        char why[256];
-        if (unshare_namespaces(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
-            _exit(1);
-        pid_t init = fork();
-        if (init == 0) {
-            bool ok = mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0;
-            ok = ok && private_read_only_system(why, sizeof(why)) &&
-                 mount_tmpfs("/dev/shm", SHM_TMPFS_OPTIONS, why, sizeof(why));
-            _exit(ok ? 0 : 1);
-        }
-        if (init < 0 || waitpid(init, &status, 0) < 0)
-            _exit(1);
-        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+    if (unshare_namespaces(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) < 0)
+        probe_failed(fd, sb.rootless ? "unshare (with a user namespace, without root)" : "unshare");
+    init = fork();
+    if (init < 0)
+        probe_failed(fd, "fork in the new PID namespace");
+    if (init == 0)
+        probe_mounts(fd);
+    if (waitpid(init, &status, 0) < 0)
+        probe_failed(fd, "waitpid");
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 1);
+}
+
+bool namespaces_work(char *why, size_t size)
+{
+    int report[2], status;
+    ssize_t n;
+    pid_t pid;
+
+    if (pipe2(report, O_CLOEXEC) < 0)
+        return sandbox_fail(why, size, "pipe", NULL);
+    pid = fork();
+    if (pid < 0) {
+        close(report[0]);
+        close(report[1]);
+        return sandbox_fail(why, size, "fork", NULL);
     }
+    if (pid == 0) {
+        close(report[0]);
+        probe_namespaces(report[1]);
+    }
+    close(report[1]);
+    while ((n = read(report[0], why, size - 1)) < 0 && errno == EINTR)
+        continue;
+    why[n > 0 ? n : 0] = '\0';
+    close(report[0]);
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
-            return false;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            return sandbox_fail(why, size, "waitpid", NULL);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return true;
+    if (why[0] == '\0')
+        snprintf(why, size, "the probe ended without saying why (status %d)", status);
+    explain_namespaces_failure(why, size);
+    return false;
 }
 
 bool sandbox_enter_test(const char *build_dir, char *why, size_t size)

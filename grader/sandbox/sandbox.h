@@ -59,6 +59,11 @@ const char *sandbox_description(void);
 
 bool sandbox_uses_namespaces(void);
 
+/* Is CAPABILITY in this process's effective set? -1, with errno, if the
+ * kernel cannot say. (glibc has no capget(); libcap is not needed for one
+ * bit.) */
+int sandbox_has_capability(unsigned capability);
+
 /* The user student programs run as; the grader's own if it is not root. */
 uid_t sandbox_uid(void);
 

@@ -38,7 +38,7 @@ struct sandbox_state {
     bool inside; /* this process is a test's pid 1 */
     char root[PATH_MAX], work[PATH_MAX];
     char shared[PATH_MAX]; /* sandbox_share_read_only(), or "" */
-    char description[512];
+    char description[1536];
     struct ipc_snapshot mark;
 };
 
@@ -63,8 +63,14 @@ bool private_read_only_system(char *why, size_t size);
 bool hide_private_folders(char *why, size_t size);
 int make_folders(const char *path);
 
-/* Can this process make the namespaces a test needs? Tried in a child. */
-bool namespaces_work(void);
+/* Can this process make the namespaces a test needs? Tried in a child:
+ * false, with the step that failed and why in WHY. */
+bool namespaces_work(char *why, size_t size);
+
+/* Add to WHY (a refused call) the facts that explain it: root without
+ * CAP_SYS_ADMIN, a chroot, user namespaces turned off, a seccomp filter
+ * (diagnose.c). */
+void explain_namespaces_failure(char *why, size_t size);
 
 /* Unshare FLAGS, in a user namespace of their own when the grader is not
  * root (its uid and gid root inside). -1 with errno. */

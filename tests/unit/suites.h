@@ -15,5 +15,6 @@ Suite *text_suite(void);
 Suite *markup_suite(void);
 Suite *layering_suite(void);
 Suite *preflight_suite(void);
+Suite *sandbox_suite(void);
 
 #endif
