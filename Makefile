@@ -157,11 +157,14 @@ slides-if-installed:
 .PHONY: stability stability-short slides-if-installed
 
 # Line coverage of the grader (library and command line) from the whole
-# test suite, measured by gcovr.
+# test suite, measured by gcovr. Test processes end with _exit() and run in
+# namespaces with the system read-only: a coverage build writes its counters
+# first (core/coverage.h) and keeps its own folder writable there.
 coverage:
 	rm -rf $(BUILD)/coverage
-	$(MAKE) --no-print-directory BUILD=$(BUILD)/coverage EXTRA_CFLAGS="--coverage -O0" \
-	    EXTRA_LDLIBS=--coverage unit-test cli-test verdict-test instructor-test
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/coverage \
+	    EXTRA_CFLAGS='--coverage -O0 -DSHMLAB_COVERAGE -DSHMLAB_COVERAGE_DIR=\"$(abspath $(BUILD))/coverage\"' \
+	    EXTRA_LDLIBS=--coverage unit-test cli-test verdict-test hostile-test instructor-test
 	gcovr --root . --filter 'grader/' --object-directory $(BUILD)/coverage \
 	    --print-summary --txt $(BUILD)/coverage/summary.txt \
 	    --html-details $(BUILD)/coverage/index.html

@@ -12,6 +12,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include "core/coverage.h"
 #include "harness/context.h"
 
 /* Leftover IPC objects listed by name in a test's output; the rest counted. */
@@ -149,5 +150,6 @@ _Noreturn void test_end(struct test_ctx *t)
     list_leftovers(t, interrupted, n_interrupted);
     clean_up_handed_out(t->rec);
     t->rec->finished = true;
+    coverage_flush();
     _exit(0);
 }

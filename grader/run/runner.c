@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/coverage.h"
 #include "harness/context.h"
 #include "sandbox/sandbox.h"
 #include "run/verdict.h"
@@ -61,6 +62,7 @@ static _Noreturn void test_process(const struct lab_test *test, const char *buil
         rec->grader_error = true;
         check(&t, false, "internal: cannot isolate the test: %s", why);
         rec->finished = true;
+        coverage_flush();
         _exit(0);
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1);

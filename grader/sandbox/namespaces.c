@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/coverage.h"
 #include "sandbox/state.h"
 
 /* --- namespaces ------------------------------------------------------------------ */
@@ -86,6 +87,10 @@ bool hide_private_folders(char *why, size_t size)
                                   "/run/user", sb.root,    sb.work};
     struct stat st;
     int shared = -1;
+#ifdef SHMLAB_COVERAGE_DIR
+    /* A coverage build's counters are written from inside the test too. */
+    int coverage = open_tree(AT_FDCWD, SHMLAB_COVERAGE_DIR, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+#endif
 
     /* The shared folder is in the work folder, which is hidden: a copy of
      * its mount (read-only, as the whole system is by now) goes back in
@@ -113,6 +118,16 @@ bool hide_private_folders(char *why, size_t size)
         if (!ok)
             return sandbox_fail(why, size, "mount the shared folder", sb.shared);
     }
+#ifdef SHMLAB_COVERAGE_DIR
+    if (coverage >= 0) {
+        struct mount_attr writable = {.attr_clr = MOUNT_ATTR_RDONLY};
+        if (make_folders(SHMLAB_COVERAGE_DIR) < 0 ||
+            move_mount(coverage, "", AT_FDCWD, SHMLAB_COVERAGE_DIR, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+            mount_setattr(AT_FDCWD, SHMLAB_COVERAGE_DIR, 0, &writable, sizeof(writable)) < 0)
+            return sandbox_fail(why, size, "mount the coverage folder", SHMLAB_COVERAGE_DIR);
+        close(coverage);
+    }
+#endif
     if (!mount_tmpfs("/dev/shm", SHM_TMPFS_OPTIONS, why, size))
         return false;
     /* The new IPC namespace's own message queues, where there are any. */
@@ -368,6 +383,7 @@ bool sandbox_enter_test(const char *build_dir, char *why, size_t size)
             signal(WTERMSIG(status), SIG_DFL);
             kill(getpid(), WTERMSIG(status));
         }
+        coverage_flush();
         _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 3);
     }
     /* Inside, as pid 1: if the process outside is killed (the grader's
