@@ -74,28 +74,47 @@ bool preflight_shared_memory(const char *dir, char *why, size_t size)
                               (unsigned long long)fs.f_bavail * fs.f_frsize, why, size);
 }
 
+/* What the grader does to student programs running as another user, and
+ * the capability each needs. */
+static const struct {
+    unsigned capability;
+    const char *name, *needed_to;
+} OTHER_USER_NEEDS[] = {
+    {CAP_IPC_OWNER, "CAP_IPC_OWNER", "inspect their System V objects"},
+    {CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "remove them"},
+    {CAP_SYS_PTRACE, "CAP_SYS_PTRACE", "see in which system call they wait"},
+};
+
 bool preflight_students_objects(uid_t grader, uid_t students, char *why, size_t size)
 {
+    char lacking[128] = "", cannot[256] = "";
+    size_t n = sizeof(OTHER_USER_NEEDS) / sizeof(OTHER_USER_NEEDS[0]);
+
     if (grader == students)
-        return true; /* their objects are the grader's own */
-    int inspect = sandbox_has_capability(CAP_IPC_OWNER);
-    int remove = sandbox_has_capability(CAP_SYS_ADMIN);
-    if (inspect < 0 || remove < 0) {
-        snprintf(why, size, "capget: %s", strerror(errno));
-        return false;
+        return true; /* their processes and objects are the grader's own */
+    for (size_t i = 0; i < n; i++) {
+        int has = sandbox_has_capability(OTHER_USER_NEEDS[i].capability);
+        if (has < 0) {
+            snprintf(why, size, "capget: %s", strerror(errno));
+            return false;
+        }
+        if (has)
+            continue;
+        bool first = lacking[0] == '\0';
+        size_t used = strlen(lacking), done = strlen(cannot);
+        snprintf(lacking + used, sizeof(lacking) - used, "%s%s", first ? "" : ", ",
+                 OTHER_USER_NEEDS[i].name);
+        snprintf(cannot + done, sizeof(cannot) - done, "%s%s", first ? "" : ", nor ",
+                 OTHER_USER_NEEDS[i].needed_to);
     }
-    if (inspect && remove)
+    if (lacking[0] == '\0')
         return true;
     snprintf(why, size,
              "student programs run as user %u, not as the grader (user %u), and the grader "
-             "lacks %s%s%s (containers drop them): it could not %s the System V objects they "
-             "make, and would fail tests they pass; in Docker, add --cap-add IPC_OWNER "
-             "--cap-add SYS_ADMIN, or run the grader as an ordinary user (see docker/README.md)",
-             (unsigned)students, (unsigned)grader, inspect ? "" : "CAP_IPC_OWNER",
-             !inspect && !remove ? " and " : "", remove ? "" : "CAP_SYS_ADMIN",
-             !inspect && !remove ? "inspect or remove"
-             : inspect           ? "remove"
-                                 : "inspect");
+             "lacks %s (containers drop them): it could not %s, and would fail tests they "
+             "pass; in Docker, add --cap-add IPC_OWNER --cap-add SYS_ADMIN --cap-add "
+             "SYS_PTRACE, or run the grader as an ordinary user (see docker/README.md)",
+             (unsigned)students, (unsigned)grader, lacking, cannot);
     return false;
 }
 

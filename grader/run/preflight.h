@@ -35,13 +35,13 @@ bool preflight_shared_memory(const char *dir, char *why, size_t size);
 
 /*
  * The grader inspects the System V objects student programs make (IPC_STAT,
- * shmat, semctl) and removes them (IPC_RMID: a test's own cleanup, and the
- * leftovers after each test). When they run as another user (STUDENTS, not
- * the GRADER's own), their mode 0600 lets the grader do neither without
- * CAP_IPC_OWNER (to inspect) and CAP_SYS_ADMIN (to remove), and containers
- * drop both (Docker does by default): the grader would fail tests the
- * programs pass and leave their objects behind. False, with the remedy in
- * WHY, in that case.
+ * shmat, semctl), removes them (IPC_RMID: a test's own cleanup, and the
+ * leftovers after each test), and reads in which system call they wait
+ * (/proc/PID/syscall). When they run as another user (STUDENTS, not the
+ * GRADER's own), it can do none of it without CAP_IPC_OWNER, CAP_SYS_ADMIN
+ * and CAP_SYS_PTRACE, and containers drop all three (Docker does by
+ * default): the grader would fail tests the programs pass. False, with the
+ * remedy in WHY, in that case.
  */
 bool preflight_students_objects(uid_t grader, uid_t students, char *why, size_t size);
 

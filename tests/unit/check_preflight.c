@@ -1,6 +1,6 @@
 /* check_preflight.c - what a grading run checks before any test
  * (run/preflight.h): the room /dev/shm gives without namespaces, and the
- * capabilities to inspect and remove student programs' System V objects. */
+ * capabilities to inspect student programs running as another user. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <linux/capability.h>
@@ -138,9 +138,9 @@ static int refused_without(unsigned capability, const char *expected)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* As root: another user's objects need both capabilities, the grader's own
- * neither. */
-START_TEST(without_ipc_owner_or_sys_admin_another_users_objects_are_refused_naming_it)
+/* As root: another user's programs need the three capabilities, the
+ * grader's own none. */
+START_TEST(without_the_capabilities_another_users_programs_are_refused_naming_them)
 {
     char why[1024] = "";
 
@@ -156,6 +156,10 @@ START_TEST(without_ipc_owner_or_sys_admin_another_users_objects_are_refused_nami
     ck_assert_int_eq(refused_without(CAP_SYS_ADMIN, "lacks CAP_SYS_ADMIN (containers drop them): "
                                                     "it could not remove"),
                      0);
+    ck_assert_int_eq(refused_without(CAP_SYS_PTRACE, "lacks CAP_SYS_PTRACE (containers drop "
+                                                     "them): it could not see in which system "
+                                                     "call they wait"),
+                     0);
 }
 END_TEST
 
@@ -164,5 +168,5 @@ Suite *preflight_suite(void)
     return SUITE_OF(
         "preflight", 0, docker_default_shm_is_room_enough_and_less_is_refused_with_the_remedy,
         a_missing_or_closed_shm_folder_is_refused_naming_it, a_real_tmpfs_is_measured_as_mounted,
-        without_ipc_owner_or_sys_admin_another_users_objects_are_refused_naming_it);
+        without_the_capabilities_another_users_programs_are_refused_naming_them);
 }
