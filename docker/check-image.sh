@@ -22,15 +22,15 @@
 #     fails exactly its EXPECTED tests, in both images;
 #   - the grading image grades a class (shmclass) into a mounted folder
 #     whose files then belong to the caller, in a default container and as
-#     root with --cap-add IPC_OWNER --cap-add SYS_ADMIN; so does the student image's `make grade` with
+#     root with the capabilities a sandbox user needs; so does the student image's `make grade` with
 #     --user, in a mounted working copy;
 #   - isolation: the grading image grades the solutions, every lab with its
 #     hidden tests, in full in the default, unprivileged container (the
 #     fallback, none, as an ordinary user) and with each set of options
 #     docker/README.md names for a stronger level, at that level; without
 #     the option that makes the difference, the level falls back; the
-#     grader as root without CAP_IPC_OWNER and CAP_SYS_ADMIN refuses to
-#     grade, naming them;
+#     grader as root without CAP_IPC_OWNER, CAP_SYS_ADMIN and CAP_SYS_PTRACE
+#     refuses to grade, naming them;
 #   - a /dev/shm too small (--shm-size=16m) is refused with its remedy;
 #   - the dev container builds, runs as its user and grades with make grade.
 #
@@ -422,7 +422,11 @@ class_graded_in() { # DESCRIPTION DOCKER-RUN-OPTION...
         [ "$(failing_tests "$grades/students/$entry_name/report.json")" = "$expected_fails" ]; then
         pass "$description: shmclass grades the class (the reference in full, $entry_name failing exactly EXPECTED)"
     else
-        fail "$description: shmclass grades the class (exit $status)" "$out"
+        fail "$description: shmclass grades the class (exit $status)" "$out
+reference failed: $(words "$(failing_tests "$grades/students/reference/report.json" 2>/dev/null)")
+$entry_name failed: $(words "$(failing_tests "$grades/students/$entry_name/report.json" 2>/dev/null)")
+$(jq -r '.tests[] | select(.status != "passed") | "\(.id): \(.message)"' \
+            "$grades/students/reference/report.json" 2>/dev/null)"
     fi
     owners=$(find "$grades" ! -user "${caller%%:*}" -printf '%u %p\n' | head || true)
     [ -n "$(ls -A "$grades")" ] || owners="nothing was written"
@@ -430,8 +434,8 @@ class_graded_in() { # DESCRIPTION DOCKER-RUN-OPTION...
         "$owners"
 }
 class_graded_in "grading image, default container"
-class_graded_in "grading image, --cap-add IPC_OWNER --cap-add SYS_ADMIN" --cap-add IPC_OWNER \
-    --cap-add SYS_ADMIN
+class_graded_in "grading image, as root with the capabilities" --cap-add IPC_OWNER \
+    --cap-add SYS_ADMIN --cap-add SYS_PTRACE
 
 # A student's make grade, with --user, in a mounted working copy.
 cp -R "$work/pack" "$work/copy" && chown -R "$caller" "$work/copy"
@@ -469,7 +473,8 @@ $(head -c 600 "$work/report.err")"
 ordinary_user="^none (namespaces unavailable: .*).*student programs as the grader's own user"
 solutions_graded_in "default container: the solutions in full, graded as an ordinary user (none)" \
     "$ordinary_user"
-root_namespaces=(--cap-add SYS_ADMIN --cap-add IPC_OWNER --security-opt apparmor=unconfined)
+root_namespaces=(--cap-add SYS_ADMIN --cap-add IPC_OWNER --cap-add SYS_PTRACE
+    --security-opt apparmor=unconfined)
 solutions_graded_in "${root_namespaces[*]}: in full, namespaces" '^namespaces: ' \
     "${root_namespaces[@]}"
 solutions_graded_in "... and --security-opt seccomp=unconfined (an older Docker's profile): namespaces" \
@@ -478,7 +483,7 @@ solutions_graded_in "... and SHMGRADE_ISOLATION=none: in full, student programs 
     '^none (as asked).*student programs as user [0-9]' "${root_namespaces[@]}" \
     -e SHMGRADE_ISOLATION=none
 solutions_graded_in "... without --cap-add SYS_ADMIN: in full, the fallback (an ordinary user, none)" \
-    "$ordinary_user" --cap-add IPC_OWNER --security-opt apparmor=unconfined
+    "$ordinary_user" --cap-add IPC_OWNER --cap-add SYS_PTRACE --security-opt apparmor=unconfined
 rootless=(--security-opt seccomp=unconfined --security-opt apparmor=unconfined
     --security-opt systempaths=unconfined)
 if grep -q CLONE_NEWUSER "$work/pack/grader/sandbox/"*.c; then
@@ -490,17 +495,18 @@ else
     say "skipped: namespaces without root (user namespaces): this grader has no such level"
 fi
 
-# The grader itself, as root without CAP_IPC_OWNER and CAP_SYS_ADMIN (the
-# entrypoint set aside): it refuses rather than fail tests.
+# The grader itself, as root without CAP_IPC_OWNER, CAP_SYS_ADMIN and
+# CAP_SYS_PTRACE (the entrypoint set aside): it refuses rather than fail
+# tests.
 status=0
 grade_json "$grading" --entrypoint "" -v "$work/tree/solutions:/sub:ro" -- --submission /sub \
     --lab "$entry_lab" || status=$?
 if [ "$status" -eq 3 ] &&
-    grep -q "lacks CAP_IPC_OWNER and CAP_SYS_ADMIN.*--cap-add IPC_OWNER --cap-add SYS_ADMIN" \
+    grep -q "lacks CAP_IPC_OWNER, CAP_SYS_ADMIN, CAP_SYS_PTRACE.*--cap-add IPC_OWNER --cap-add SYS_ADMIN --cap-add SYS_PTRACE" \
         "$work/report.err"; then
-    pass "root without CAP_IPC_OWNER and CAP_SYS_ADMIN: shmgrade refuses (exit 3) naming them"
+    pass "root without the capabilities: shmgrade refuses (exit 3) naming them"
 else
-    fail "root without CAP_IPC_OWNER and CAP_SYS_ADMIN: shmgrade refuses (exit 3) naming them (exit $status)" \
+    fail "root without the capabilities: shmgrade refuses (exit 3) naming them (exit $status)" \
         "$(cat "$work/report.err")"
 fi
 
