@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +25,12 @@
 #define LL_ACCESS_FS_IOCTL_DEV    (1ULL << 15) /* ABI 5 */
 #define LL_ACCESS_NET_BIND_TCP    (1ULL << 0)  /* ABI 4 */
 #define LL_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#define LL_SCOPE_SIGNAL           (1ULL << 1) /* ABI 6 */
 
 struct ll_ruleset_attr {
     uint64_t handled_access_fs;
     uint64_t handled_access_net; /* ABI 4 */
+    uint64_t scoped;             /* ABI 6 */
 };
 
 static uint64_t landlock_handled_fs(void)
@@ -80,8 +83,16 @@ int restrict_files(const char *writable, const char *readable)
     /* No network either: shared memory labs have no use for TCP. */
     if (sb.landlock_abi >= 4)
         attr.handled_access_net = LL_ACCESS_NET_BIND_TCP | LL_ACCESS_NET_CONNECT_TCP;
+    /* No signal to a process outside the program's own domain: not the
+     * grader, not another grading, not another program of the test, even
+     * where they run as the same user (without root). */
+    if (sb.landlock_abi >= 6)
+        attr.scoped = LL_SCOPE_SIGNAL;
     ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr,
-                           sb.landlock_abi >= 4 ? sizeof(attr) : sizeof(attr.handled_access_fs), 0);
+                           sb.landlock_abi >= 6   ? sizeof(attr)
+                           : sb.landlock_abi >= 4 ? offsetof(struct ll_ruleset_attr, scoped)
+                                                  : sizeof(attr.handled_access_fs),
+                           0);
     if (ruleset < 0)
         return -1;
     for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)

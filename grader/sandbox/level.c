@@ -167,6 +167,23 @@ static bool choose_sandbox_uid(char *why, size_t size)
     return false;
 }
 
+/* Without root or namespaces, what the programs can still reach, for the
+ * report (issue 15's grading without root). */
+static const char *missing_without_root(void)
+{
+    if (sb.landlock_abi >= 6)
+        return "; NOT protected, without root or namespaces: the grader's user's other shared "
+               "memory and System V objects (its other gradings' too) are within the programs' "
+               "reach";
+    if (sb.landlock_abi > 0)
+        return "; NOT protected, without root or namespaces: the grader's user's other shared "
+               "memory and System V objects (its other gradings' too) are within the programs' "
+               "reach, and they may signal the grader (Landlock older than ABI 6)";
+    return "; NOT protected, without root or namespaces: the grader's user's files, shared "
+           "memory and System V objects (its other gradings' too) are within the programs' "
+           "reach, and they may signal the grader";
+}
+
 /* Fill sb.description: which isolation is in force, and what it gives.
  * UNAVAILABLE: why namespaces could not be made, or NULL. */
 static void describe_level(const char *unavailable)
@@ -196,10 +213,12 @@ static void describe_level(const char *unavailable)
             snprintf(reason, sizeof(reason), " (as asked)");
         snprintf(sb.description, sizeof(sb.description),
                  "none%s: unique names and keys, leftovers removed after each test by owner%s; "
-                 "student programs as %s%s; no keyrings; resource limits",
+                 "student programs as %s%s%s; no keyrings; resource limits%s",
                  reason, sb.own_user ? "" : " and snapshot", user,
                  sb.landlock_abi > 0 ? ", Landlock (checkout unreadable)"
-                                     : "; files NOT confined (no Landlock)");
+                                     : "; files NOT confined (no Landlock)",
+                 sb.landlock_abi >= 6 ? ", signals only among a program's own processes" : "",
+                 sb.own_user ? "" : missing_without_root());
     }
 }
 
