@@ -62,24 +62,25 @@ static bool parse_sysvipc_line(enum ipc_kind kind, const char *line, struct ipc_
 {
     long long key;
     unsigned long long size, nattch;
-    int id, perms, cpid, lpid, uid;
+    int id, perms, cpid, lpid, uid, cuid;
 
     memset(obj, 0, sizeof(*obj));
     obj->kind = kind;
     switch (kind) {
     case IPC_KIND_SYSV_SHM:
-        if (sscanf(line, "%lld %d %o %llu %d %d %llu %d", &key, &id, &perms, &size, &cpid, &lpid,
-                   &nattch, &uid) != 8)
+        if (sscanf(line, "%lld %d %o %llu %d %d %llu %d %*d %d", &key, &id, &perms, &size, &cpid,
+                   &lpid, &nattch, &uid, &cuid) != 9)
             return false;
         obj->creator = cpid;
         obj->attaches = (unsigned long)nattch;
         break;
     case IPC_KIND_SYSV_SEM:
-        if (sscanf(line, "%lld %d %o %llu %d", &key, &id, &perms, &size, &uid) != 5)
+        if (sscanf(line, "%lld %d %o %llu %d %*d %d", &key, &id, &perms, &size, &uid, &cuid) != 6)
             return false;
         break;
     case IPC_KIND_SYSV_MSG:
-        if (sscanf(line, "%lld %d %o %llu %*u %*d %*d %d", &key, &id, &perms, &size, &uid) != 5)
+        if (sscanf(line, "%lld %d %o %llu %*u %*d %*d %d %*d %d", &key, &id, &perms, &size, &uid,
+                   &cuid) != 6)
             return false;
         break;
     default:
@@ -90,6 +91,7 @@ static bool parse_sysvipc_line(enum ipc_kind kind, const char *line, struct ipc_
     obj->mode = (mode_t)perms & 0777;
     obj->size = (size_t)size;
     obj->uid = (uid_t)uid;
+    obj->creator_uid = (uid_t)cuid;
     return true;
 }
 
@@ -147,7 +149,8 @@ static int snapshot_posix(struct ipc_snapshot *snap, size_t *cap)
             continue;
         obj.size = (size_t)info.size;
         obj.mode = info.mode;
-        obj.uid = info.uid;
+        /* A file's owner can give it to no one else (but root can). */
+        obj.uid = obj.creator_uid = info.uid;
         if (push(snap, cap, &obj) < 0) {
             closedir(dir);
             return -1;

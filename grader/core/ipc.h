@@ -37,8 +37,9 @@ struct ipc_object {
     key_t key;   /* System V key; 0 for IPC_PRIVATE and POSIX */
     size_t size; /* bytes (shm), semaphores (sem), bytes queued (msg) */
     mode_t mode;
-    pid_t creator; /* creating pid (System V shm only), else 0 */
-    uid_t uid;
+    pid_t creator;          /* creating pid (System V shm only), else 0 */
+    uid_t uid;              /* the owner: IPC_SET may give it to anyone */
+    uid_t creator_uid;      /* the creator (System V cuid), which no one can change */
     unsigned long attaches; /* System V shm only */
     char name[256];         /* POSIX name ("/x") */
 };

@@ -66,12 +66,15 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects)
     for (size_t i = 0; i < all.n; i++) {
         const struct ipc_object *obj = &all.objects[i];
         bool ours;
+        /* By creator as well as owner: a program may give what it made
+         * to anyone (IPC_SET), root included, to keep it past a cleanup
+         * by owner. */
         if (sb.inside)
             ours = true; /* a private namespace holds only the test's */
         else if (sb.own_user)
-            ours = obj->uid == sb.uid;
+            ours = obj->uid == sb.uid || obj->creator_uid == sb.uid;
         else
-            ours = obj->uid == getuid() && !is_in(&sb.mark, obj);
+            ours = (obj->uid == getuid() || obj->creator_uid == getuid()) && !is_in(&sb.mark, obj);
         if (ours)
             all.objects[kept++] = *obj;
     }

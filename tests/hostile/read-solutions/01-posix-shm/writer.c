@@ -1,0 +1,94 @@
+/*
+ * HOSTILE: tries to read the reference solution and the tests (and to
+ * rewrite the tests) when it runs, after trying to unmount whatever hides
+ * them. If it can open any of them, it fails on purpose; if the grader
+ * hides them, it is the solution and gets full marks. @SHMLAB_ROOT@ is
+ * the checkout.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stdlib.h>
+#include <sys/mount.h>
+#include "shmlab.h"
+
+#define SHM_SIZE 4096
+
+static void attack(void)
+{
+    static const char *const secrets[] = {
+        "@SHMLAB_ROOT@/solutions/01-posix-shm/writer.c",
+        "@SHMLAB_ROOT@/labs/01-posix-shm/tests.c",
+        "@SHMLAB_ROOT@/tests/corpus",
+        "../../../../../solutions/01-posix-shm/writer.c",
+        "/proc/1/root@SHMLAB_ROOT@/solutions/01-posix-shm/writer.c",
+        "/proc/1/cwd/solutions/01-posix-shm/writer.c",
+    };
+    int fd;
+
+    /* Unmount whatever hides the checkout, then look. */
+    umount2("@SHMLAB_ROOT@", MNT_DETACH);
+    for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++) {
+        fd = open(secrets[i], O_RDONLY);
+        if (fd >= 0) {
+            printf("LEAKED %s\n", secrets[i]);
+            exit(3);
+        }
+    }
+    fd = open("@SHMLAB_ROOT@/labs/01-posix-shm/tests.c", O_WRONLY | O_APPEND);
+    if (fd >= 0) {
+        if (write(fd, "/* hostile */\n", 14) < 0)
+            exit(4);
+        printf("REWROTE the tests\n");
+        exit(3);
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    const char *name, *message;
+    size_t length;
+    char *data;
+    int fd;
+
+    if (argc != 3)
+        die_usage("usage: %s NAME MESSAGE", program_name());
+    name = argv[1];
+    message = argv[2];
+    if (!is_valid_shm_name(name))
+        die_usage("'%s' is not a shared memory name: use / and a name without /", name);
+    length = strlen(message);
+    /* Refuse before creating anything, so a bad message leaves nothing
+     * behind. The NUL needs one byte of the object too. */
+    if (length > SHM_SIZE - 1)
+        die("message is %zu bytes; at most %d fit", length, SHM_SIZE - 1);
+
+    /* 0600: only our user may read or change the object. The seeds'
+     * 0666 lets every user on the machine read and overwrite it. */
+    attack();
+    fd = shm_open(name, O_CREAT | O_RDWR, 0600);
+    if (fd == -1)
+        die_errno("shm_open");
+    /* A new object is 0 bytes long; touching a page past its end through
+     * the mapping raises SIGBUS. */
+    if (ftruncate(fd, SHM_SIZE) == -1)
+        die_errno("ftruncate");
+    data = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (data == MAP_FAILED)
+        die_errno("mmap");
+    /* The mapping keeps the object reachable; the descriptor is done. */
+    if (close(fd) == -1)
+        die_errno("close");
+
+    /* Copy the NUL too: an older, longer message may still be there. */
+    memcpy(data, message, length + 1);
+    printf("Data written to shared memory: %s\n", message);
+
+    if (munmap(data, SHM_SIZE) == -1)
+        die_errno("munmap");
+    return 0;
+}
