@@ -111,8 +111,9 @@ cli-test: $(BUILD)/check_cli $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_cli
 
 # Submissions that attack the grader (tests/hostile/), in every isolation
-# level the machine has (SHMLAB_REQUIRE_ISOLATION=namespaces,none: both, or
-# fail), and bad input (archives, links, binary and enormous files).
+# level the machine has, as root and as an ordinary user
+# (SHMLAB_REQUIRE_ISOLATION=namespaces,none,user-namespaces,none-user: all,
+# or fail), and bad input (archives, links, binary and enormous files).
 hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_hostile
 

@@ -1,18 +1,24 @@
 /*
  * check_hostile.c - submissions that attack the grader, and bad input.
  *
- * Every entry of tests/hostile/ (a lab 01 submission: the student files
- * that differ from the solution, and an EXPECTED file) is graded in every
- * isolation level this machine has, at once, and for each the suite asserts:
+ * Every entry of tests/hostile/ (tests/hostile/ATTACK/LAB/: the student
+ * files of LAB that differ from the solution, and an EXPECTED file) is
+ * graded in every isolation mode this machine has, all at once: each
+ * level (namespaces, none) with the grader as root, and again as an
+ * ordinary user (a fresh uid no one uses: user namespaces, and none without
+ * root). For each the suite asserts:
  *   - the verdict: exactly the tests EXPECTED names fail ("fails: none"
  *     for an attack that must not work), each with a reason, and the
- *     reason EXPECTED quotes ("says:") is in the report;
+ *     reason EXPECTED quotes ("says:") is in the report; the same in
+ *     every mode;
  *   - bounded time: the grading ends within GRADE_SECONDS_MAX;
- *   - nothing left behind: no process, IPC object or file of the sandbox
- *     user anywhere, nothing in the grader's TMPDIR, the tests unchanged.
+ *   - nothing left behind: no process, IPC object or file of the user the
+ *     programs ran as anywhere, nothing in the grader's TMPDIR, the lab's
+ *     tests unchanged.
  * EXPECTED:
  *     about: what the submission does
  *     fails: test-id ... | none
+ *     tests: the tests it is graded with (--test)
  *     says: text the first failure's message has (or, with "fails: none",
  *           some test's output)
  * "@SHMLAB_ROOT@" in an entry's files becomes the checkout's path.
@@ -21,49 +27,70 @@
  * binary files, garbage; each must get a clear message and write nothing
  * outside the grader's work folder.
  *
- * A level the grader cannot have here (namespaces in a container or a
- * chroot) is skipped, said in one line before the tests and again in the
- * summary after them. SHMLAB_REQUIRE_ISOLATION=namespaces,none (what CI
- * sets) makes the levels it names mandatory: tested, and failing, even where
- * the machine cannot have them, so that a regression cannot hide there.
+ * A mode the grader cannot have here (namespaces in a container or a
+ * chroot; another user where the checkout is closed to others) is skipped,
+ * said in one line before the tests and again in the summary after them.
+ * SHMLAB_REQUIRE_ISOLATION (CI sets all four modes) makes the modes it
+ * names mandatory: tested, and failing, even where the machine cannot have
+ * them, so that a regression cannot hide there.
  *
  * Environment: SHMLAB_ROOT (the checkout), SHMGRADE (the grader binary),
- * SHMLAB_REQUIRE_ISOLATION.
+ * SHMLAB_REQUIRE_ISOLATION=namespaces,none,user-namespaces,none-user,
+ * SHMLAB_HOSTILE=ATTACK,... (only those attacks).
  */
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/ipc.h"
 #include "support.h"
 
-#define LAB               "01-posix-shm"
-#define TESTS             "round-trip,missing-object"
+#define LAB               "01-posix-shm" /* the lab of the bad-input tests */
 #define GRADE_SECONDS_MAX 60.0
-#define MAX_ENTRIES       64
-#define N_LEVELS          2
+#define MAX_ENTRIES       128
+#define N_MODES           4
 
-/* The isolation levels, and whether this machine has each (probed once,
- * before the tests: see probe_level). */
-static struct level {
-    const char *name;
-    bool tested;   /* graded at this level: available, or required */
-    bool required; /* named in SHMLAB_REQUIRE_ISOLATION */
-    char why[512]; /* why it is not available, or "" */
-} levels[N_LEVELS] = {{.name = "namespaces"}, {.name = "none"}};
-static struct names entries;
+/* The isolation modes, and whether this machine has each (probed once,
+ * before the tests: see probe_mode). */
+static struct mode {
+    const char *name;  /* as SHMLAB_REQUIRE_ISOLATION names it */
+    const char *level; /* --isolation */
+    bool ordinary;     /* the grader runs as USER, an ordinary user */
+    uid_t user;
+    bool tested;    /* graded in this mode: available, or required */
+    bool required;  /* named in SHMLAB_REQUIRE_ISOLATION */
+    char why[1024]; /* why it is not available, or "" */
+} modes[N_MODES] = {
+    {.name = "namespaces", .level = "namespaces"},
+    {.name = "none", .level = "none"},
+    {.name = "user-namespaces", .level = "namespaces", .ordinary = true},
+    {.name = "none-user", .level = "none", .ordinary = true},
+};
 
-/* The lab's tests.c, which no submission may change. */
-static char *tests_source(void)
+/* Bad input is graded as the suite runs, in the level the grader picks. */
+static const struct mode AUTO = {.name = "auto", .level = "auto"};
+
+/* An entry: tests/hostile/ATTACK/LAB/. */
+static struct entry {
+    char *attack, *lab, *dir;
+} entries[MAX_ENTRIES];
+static size_t n_entries;
+
+/* LAB's tests.c, which no submission may change. */
+static char *tests_source(const char *lab)
 {
-    char *path = xasprintf("%s/labs/%s/tests.c", shmlab_root, LAB), *text = read_file(path, NULL);
+    char *path = xasprintf("%s/labs/%s/tests.c", shmlab_root, lab), *text = read_file(path, NULL);
     free(path);
     return text;
 }
@@ -71,6 +98,7 @@ static char *tests_source(void)
 /* --- grading ------------------------------------------------------------------- */
 
 struct grading {
+    const struct mode *mode;
     char *tmpdir;      /* the grader's private TMPDIR */
     char *report_path; /* where it writes its JSON report */
     struct proc *p;
@@ -78,22 +106,30 @@ struct grading {
     int exit_code;
 };
 
-/* Start the grader on SUBMISSION with EXTRA options, its TMPDIR private. */
-static void start_grading(struct grading *g, const char *submission, const char *const extra[])
+/* Start the grader on LAB of SUBMISSION in MODE with EXTRA options, its
+ * TMPDIR private (and its user's). */
+static void start_grading(struct grading *g, const struct mode *mode, const char *lab,
+                          const char *submission, const char *const extra[])
 {
-    const char *argv[32] = {"--lab",    LAB,    "--submission", submission,
+    const char *argv[32] = {"--lab",    lab,    "--submission", submission,
                             "--format", "json", "--output"};
     size_t n = 7;
     char *tmp_env;
 
+    g->mode = mode;
     g->tmpdir = temp_folder("hostile-tmp");
     g->report_path = xasprintf("%s.json", g->tmpdir);
+    if (mode->ordinary)
+        ck_assert_int_eq(chown(g->tmpdir, mode->user, mode->user), 0);
     tmp_env = xasprintf("TMPDIR=%s", g->tmpdir);
     argv[n++] = g->report_path;
+    argv[n++] = "--isolation";
+    argv[n++] = mode->level;
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    g->p = shmgrade_start(argv, (const char *const[]){tmp_env, NULL});
+    g->p = shmgrade_start_as(mode->ordinary ? mode->user : 0, argv,
+                             (const char *const[]){tmp_env, NULL});
     free(tmp_env);
 }
 
@@ -102,7 +138,7 @@ static void finish_grading(struct grading *g)
 {
     json_error_t error;
 
-    g->exit_code = shmgrade_finish(g->p, LAB);
+    g->exit_code = shmgrade_finish(g->p, g->mode->name);
     g->report = json_load_file(g->report_path, 0, &error);
     ck_assert_msg(g->report != NULL, "shmgrade wrote no JSON report: %s", error.text);
     proc_free(g->p);
@@ -111,17 +147,21 @@ static void finish_grading(struct grading *g)
     free(g->report_path);
 }
 
-/* The sandbox user the report names ("... as user N ..."), or 0. */
-static unsigned sandbox_user(json_t *report)
+/* The user student programs ran as: the sandbox user the report names
+ * ("... as user N ..."), or the grader's own. */
+static uid_t programs_user(const struct grading *g)
 {
-    const char *isolation = json_str(report, "isolation");
+    const char *isolation = json_str(g->report, "isolation");
     const char *at = isolation ? strstr(isolation, " as user ") : NULL;
-    return at ? (unsigned)strtoul(at + 9, NULL, 10) : 0;
+
+    if (g->mode->ordinary)
+        return g->mode->user;
+    return at ? (uid_t)strtoul(at + 9, NULL, 10) : geteuid();
 }
 
 /* --- nothing left behind ----------------------------------------------------------- */
 
-static int processes_of(unsigned uid)
+static int processes_of(uid_t uid)
 {
     DIR *dir = opendir("/proc");
     struct dirent *entry;
@@ -141,19 +181,21 @@ static int processes_of(unsigned uid)
     return n;
 }
 
-static int ipc_objects_of(unsigned uid)
+static int ipc_objects_of(uid_t uid)
 {
     struct ipc_snapshot snap;
     int n = 0;
 
     ck_assert_int_eq(ipc_snapshot_take(&snap), 0);
     for (size_t i = 0; i < snap.n; i++)
-        n += snap.objects[i].uid == uid;
+        n += snap.objects[i].uid == uid || snap.objects[i].creator_uid == uid;
     ipc_snapshot_free(&snap);
     return n;
 }
 
-static int files_of(unsigned uid)
+/* How many files UID has in the folders anyone may write; the first in
+ * FIRST. */
+static int files_of(uid_t uid, char *first, size_t size)
 {
     static const char *const folders[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"};
     int n = 0;
@@ -165,8 +207,8 @@ static int files_of(unsigned uid)
             char path[4096];
             struct stat st;
             snprintf(path, sizeof(path), "%s/%s", folders[i], entry->d_name);
-            if (lstat(path, &st) == 0 && st.st_uid == uid)
-                n++;
+            if (lstat(path, &st) == 0 && st.st_uid == uid && n++ == 0)
+                snprintf(first, size, "%s", path);
         }
         if (dir != NULL)
             closedir(dir);
@@ -190,20 +232,22 @@ static bool folder_is_empty(const char *path)
 
 static void assert_nothing_left(struct grading *g, const char *what)
 {
-    unsigned uid = sandbox_user(g->report);
+    uid_t uid = programs_user(g);
 
-    ck_assert_msg(uid != 0, "%s: the report names no sandbox user: %s", what,
+    ck_assert_msg(uid != 0, "%s: student programs ran as root: %s", what,
                   json_str(g->report, "isolation"));
-    ck_assert_msg(processes_of(uid) == 0, "%s: processes of the sandbox user %u survived", what,
-                  uid);
-    ck_assert_msg(ipc_objects_of(uid) == 0, "%s: IPC objects of the sandbox user %u survived", what,
-                  uid);
-    ck_assert_msg(files_of(uid) == 0,
-                  "%s: files of the sandbox user %u were left in /tmp, /var/tmp or /dev/shm", what,
-                  uid);
     ck_assert_msg(folder_is_empty(g->tmpdir), "%s: the grader left files in its TMPDIR %s", what,
                   g->tmpdir);
-    rmdir(g->tmpdir);
+    ck_assert_int_eq(rmdir(g->tmpdir), 0);
+    ck_assert_msg(processes_of(uid) == 0, "%s: processes of user %u survived", what, (unsigned)uid);
+    ck_assert_msg(ipc_objects_of(uid) == 0, "%s: IPC objects of user %u survived", what,
+                  (unsigned)uid);
+    char file[4096] = "";
+    int n_files = files_of(uid, file, sizeof(file));
+    ck_assert_msg(n_files == 0,
+                  "%s: %d files of user %u were left in /tmp, /var/tmp, /dev/shm or /dev/mqueue, "
+                  "%s among them",
+                  what, n_files, (unsigned)uid, file);
     free(g->tmpdir);
 }
 
@@ -230,12 +274,13 @@ static bool report_says(json_t *report, const char *field, const char *text, con
     return found;
 }
 
-static void check_entry(const char *name, const char *level, struct grading *g,
-                        const struct expected *e, const char *tests_before)
+static void check_entry(const struct entry *entry, struct grading *g, const struct expected *e,
+                        const char *tests_before)
 {
     double seconds = json_real_value(json_object_get(g->report, "seconds"));
-    const char *isolation = json_str(g->report, "isolation");
-    char *what = xasprintf("%s (isolation %s)", name, level), *failed = failed_ids(g->report);
+    const char *isolation = json_str(g->report, "isolation"), *level = g->mode->level;
+    char *what = xasprintf("%s/%s (%s)", entry->attack, entry->lab, g->mode->name);
+    char *failed = failed_ids(g->report);
     const char *field = e->fails[0] ? "message" : "output";
     char *tests_after;
 
@@ -251,12 +296,12 @@ static void check_entry(const char *name, const char *level, struct grading *g,
         report_says(g->report, "message", "", what);
     ck_assert_msg(seconds < GRADE_SECONDS_MAX, "%s: grading took %.1f s (bound: %.0f s)", what,
                   seconds, GRADE_SECONDS_MAX);
-    tests_after = tests_source();
+    tests_after = tests_source(entry->lab);
     ck_assert_msg(strcmp(tests_before, tests_after) == 0,
                   "%s: the lab's tests.c changed while it was graded", what);
     assert_nothing_left(g, what);
-    printf("hostile %-20s %-10s %5.1f s  fails: %s\n", name, level, seconds,
-           failed[0] ? failed : "none");
+    printf("hostile %-40.*s %-15s %5.1f s  fails: %s\n", (int)strcspn(what, " "), what,
+           g->mode->name, seconds, failed[0] ? failed : "none");
     free(tests_after);
     free(failed);
     free(what);
@@ -264,34 +309,33 @@ static void check_entry(const char *name, const char *level, struct grading *g,
 
 START_TEST(hostile_entry_is_contained)
 {
-    const char *name = entries.names[_i];
-    char *entry = xasprintf("%s/tests/hostile/%s", shmlab_root, name);
-    char *tests_before = tests_source();
-    struct grading g[N_LEVELS];
+    const struct entry *entry = &entries[_i];
+    char *tests_before = tests_source(entry->lab);
+    struct grading g[N_MODES];
     struct expected e;
     struct staged sub;
 
-    expected_read(entry, &e);
-    sub = stage_in_temp(LAB, entry);
-    /* Every level tested at once: half the time, and a harder test. */
-    for (int i = 0; i < N_LEVELS; i++) {
-        const char *extra[] = {"--test", TESTS, "--isolation", levels[i].name, NULL};
-        if (levels[i].tested)
-            start_grading(&g[i], sub.dir, extra);
+    expected_read(entry->dir, &e);
+    ck_assert_msg(e.tests != NULL, "%s/EXPECTED has no 'tests:' line", entry->dir);
+    sub = stage_in_temp(entry->lab, entry->dir);
+    /* Every mode tested at once: a quarter of the time, and a harder test. */
+    for (int i = 0; i < N_MODES; i++) {
+        const char *extra[] = {"--test", e.tests, NULL};
+        if (modes[i].tested)
+            start_grading(&g[i], &modes[i], entry->lab, sub.dir, extra);
     }
-    for (int i = 0; i < N_LEVELS; i++)
-        if (levels[i].tested)
+    for (int i = 0; i < N_MODES; i++)
+        if (modes[i].tested)
             finish_grading(&g[i]);
-    for (int i = 0; i < N_LEVELS; i++) {
-        if (!levels[i].tested)
+    for (int i = 0; i < N_MODES; i++) {
+        if (!modes[i].tested)
             continue;
-        check_entry(name, levels[i].name, &g[i], &e, tests_before);
+        check_entry(entry, &g[i], &e, tests_before);
         json_decref(g[i].report);
     }
     expected_free(&e);
     staged_remove(&sub);
     free(tests_before);
-    free(entry);
 }
 END_TEST
 
@@ -349,7 +393,7 @@ static void make_archive(const char *path, bool zip, const struct member *member
 /* Grade SUBMISSION (all tests, default isolation); the report. */
 static json_t *grade_input(const char *submission, struct grading *g)
 {
-    start_grading(g, submission, NULL);
+    start_grading(g, &AUTO, LAB, submission, NULL);
     finish_grading(g);
     return g->report;
 }
@@ -518,7 +562,7 @@ START_TEST(valgrind_names_the_error_and_the_faulting_line)
                   "    kept = malloc(10);\n    kept[10] = 1;\n    kept = NULL;\n");
     insert_before(&sub, "writer.c", "#include \"shmlab.h\"", "#include <stdlib.h>\n");
     insert_before(&sub, "reader.c", "    fd = shm_open", "    *(volatile int *)0 = 1;\n");
-    start_grading(&g, sub.dir, extra);
+    start_grading(&g, &AUTO, LAB, sub.dir, extra);
     finish_grading(&g);
     json_t *test = json_array_get(json_object_get(g.report, "tests"), 0);
     const char *output = json_str(test, "output");
@@ -539,51 +583,110 @@ static Suite *hostile_suite(void)
     Suite *s = suite_create("hostile");
     TCase *attacks = add_tests(s, "attacks", 600, NULL);
 
-    tcase_add_loop_test(attacks, hostile_entry_is_contained, 0, (int)entries.n);
+    tcase_add_loop_test(attacks, hostile_entry_is_contained, 0, (int)n_entries);
     ADD_TESTS(s, "bad input", 600, archives_of_a_solution_get_full_marks,
               bad_archives_get_a_clear_message_and_write_nothing_outside,
               bad_folders_get_a_clear_message, valgrind_names_the_error_and_the_faulting_line);
     return s;
 }
 
-/*
- * Can the grader isolate at LEVEL on this machine? Asked of the grader
- * itself, the way the tests will use it: one quick test of the solution at
- * that level. Only the grader's own refusal ("--isolation LEVEL: ... cannot
- * ...", exit 2) makes a level unavailable, with its words in WHY; any other
- * outcome leaves the level to the tests, which then say what is wrong.
- * Runs before the tests, so without support.h's asserting helpers.
- */
-static bool probe_level(const char *level, char *why, size_t size)
+/* --- the modes this machine has ---------------------------------------------------- */
+
+/* A uid no process uses, far from any account: an ordinary user of this
+ * run's own. Runs before the tests, so without support.h's asserting
+ * helpers. */
+static uid_t unused_uid(void)
 {
-    char solutions[4096], root_env[4200], refusal[64];
-    const char *argv[] = {shmgrade_path,  "--lab",   LAB, "--test", "usage", "--isolation", level,
-                          "--submission", solutions, NULL};
-    const char *env[] = {root_env, NULL};
+    for (;;) {
+        uint32_t r = 0;
+        char path[64];
+        if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+            perror("check_hostile: getrandom");
+            exit(2);
+        }
+        uid_t uid = 1400000000u + r % (1u << 26);
+        snprintf(path, sizeof(path), "/proc/%u", (unsigned)uid);
+        if (processes_of(uid) == 0)
+            return uid;
+    }
+}
+
+/* Can MODE's user run the grader from this checkout? Every folder above
+ * it must be searchable by others. */
+static bool checkout_open_to_others(char *why, size_t size)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s", shmgrade_path);
+    for (char *slash = strrchr(path, '/'); slash != NULL && slash != path;
+         slash = strrchr(path, '/')) {
+        struct stat st;
+        *slash = '\0';
+        if (stat(path, &st) < 0 || (st.st_mode & S_IXOTH) == 0) {
+            snprintf(why, size,
+                     "the grader cannot run as an ordinary user from here: %s is closed to "
+                     "others (chmod o+x)",
+                     path);
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Can the grader isolate in MODE on this machine? Asked of the grader
+ * itself, the way the tests will use it: one quick test of the solution in
+ * that mode. Only the grader's own refusal ("--isolation LEVEL: ...", exit
+ * 2) makes a mode unavailable, with its words in WHY; any other outcome
+ * leaves the mode to the tests, which then say what is wrong.
+ */
+static bool probe_mode(struct mode *mode, char *why, size_t size)
+{
+    char solutions[4096], root_env[4200], tmp_env[4200], refusal[64],
+        tmp[] = "/tmp/shmlab-probe-XXXXXX";
+    const char *argv[] = {shmgrade_path, "--lab",       LAB,         "--test",
+                          "usage",       "--isolation", mode->level, "--submission",
+                          solutions,     NULL};
+    const char *env[] = {root_env, tmp_env, NULL};
     struct proc_opts opts = {.env = env};
     struct proc *p;
     bool available = true;
 
+    if (mode->ordinary && geteuid() != 0) {
+        snprintf(why, size,
+                 "check_hostile runs as an ordinary user: the modes namespaces and none are "
+                 "graded as that user");
+        return false;
+    }
+    if (mode->ordinary && !checkout_open_to_others(why, size))
+        return false;
+    if (mkdtemp(tmp) == NULL || (mode->ordinary && chown(tmp, mode->user, mode->user) < 0)) {
+        snprintf(why, size, "cannot make %s: %s", tmp, strerror(errno));
+        return false;
+    }
     snprintf(solutions, sizeof(solutions), "%s/solutions", shmlab_root);
     snprintf(root_env, sizeof(root_env), "SHMLAB_ROOT=%s", shmlab_root);
-    snprintf(refusal, sizeof(refusal), "--isolation %s: ", level);
-    p = proc_spawn(argv, &opts);
-    if (p == NULL || !proc_wait(p, 5 * 60 * 1000)) {
-        proc_free(p);
-        return true;
+    snprintf(tmp_env, sizeof(tmp_env), "TMPDIR=%s", tmp);
+    snprintf(refusal, sizeof(refusal), "--isolation %s: ", mode->level);
+    if (mode->ordinary) {
+        opts.before_exec = become_user;
+        opts.before_exec_arg = &mode->user;
     }
-    if (p->state == PROC_EXITED && p->exit_code == 2 && strstr(p->err.head, refusal) != NULL) {
+    p = proc_spawn(argv, &opts);
+    if (p != NULL && proc_wait(p, 5 * 60 * 1000) && p->state == PROC_EXITED && p->exit_code == 2 &&
+        strstr(p->err.head, refusal) != NULL) {
         available = false;
         snprintf(why, size, "%.*s", (int)strcspn(p->err.head, "\n"), p->err.head);
     }
     proc_free(p);
+    remove_tree(tmp, NULL);
     return available;
 }
 
-/* SHMLAB_REQUIRE_ISOLATION=namespaces,none: the levels that must be tested
- * (CI sets it, so that a machine that cannot isolate fails instead of
- * skipping). False, with a message, for a level that does not exist. */
-static bool read_required_levels(void)
+/* SHMLAB_REQUIRE_ISOLATION=namespaces,none,...: the modes that must be
+ * tested (CI sets it, so that a machine that cannot isolate fails instead
+ * of skipping). False, with a message, for a mode that does not exist. */
+static bool read_required_modes(void)
 {
     const char *text = getenv("SHMLAB_REQUIRE_ISOLATION");
     char *copy, *save = NULL;
@@ -594,64 +697,103 @@ static bool read_required_levels(void)
     copy = xstrdup(text);
     for (char *name = strtok_r(copy, ", ", &save); name; name = strtok_r(NULL, ", ", &save)) {
         int found = -1;
-        for (int i = 0; i < N_LEVELS; i++)
-            if (strcmp(levels[i].name, name) == 0)
+        for (int i = 0; i < N_MODES; i++)
+            if (strcmp(modes[i].name, name) == 0)
                 found = i;
         if (found < 0) {
             fprintf(stderr,
-                    "check_hostile: SHMLAB_REQUIRE_ISOLATION names '%s': the levels are "
-                    "namespaces and none\n",
+                    "check_hostile: SHMLAB_REQUIRE_ISOLATION names '%s': the modes are "
+                    "namespaces, none, user-namespaces and none-user\n",
                     name);
             ok = false;
         } else {
-            levels[found].required = true;
+            modes[found].required = true;
         }
     }
     free(copy);
     return ok;
 }
 
-/* Which levels run; a line for each level that cannot be had, and why. */
-static void choose_levels(void)
+/* Which modes run; a line for each mode that cannot be had, and why. */
+static void choose_modes(void)
 {
-    for (int i = 0; i < N_LEVELS; i++) {
-        bool available = probe_level(levels[i].name, levels[i].why, sizeof(levels[i].why));
-        levels[i].tested = available || levels[i].required;
+    for (int i = 0; i < N_MODES; i++) {
+        if (modes[i].ordinary)
+            modes[i].user = unused_uid();
+        bool available = probe_mode(&modes[i], modes[i].why, sizeof(modes[i].why));
+        modes[i].tested = available || modes[i].required;
         if (available)
             continue;
-        if (levels[i].required) {
-            printf("check_hostile: isolation level %s is REQUIRED (SHMLAB_REQUIRE_ISOLATION) but "
+        if (modes[i].required) {
+            printf("check_hostile: isolation mode %s is REQUIRED (SHMLAB_REQUIRE_ISOLATION) but "
                    "unavailable here, so its checks will fail: %s\n",
-                   levels[i].name, levels[i].why);
+                   modes[i].name, modes[i].why);
         } else {
-            printf("check_hostile: SKIPPED isolation level %s: %s\n", levels[i].name,
-                   levels[i].why);
+            printf("check_hostile: SKIPPED isolation mode %s: %s\n", modes[i].name, modes[i].why);
         }
     }
 }
 
+/* Is ATTACK among the comma-separated ONLY (or ONLY NULL)? */
+static bool selected(const char *only, const char *attack)
+{
+    size_t len = strlen(attack);
+
+    for (const char *at = only; at != NULL; at = strchr(at, ','), at = at ? at + 1 : NULL)
+        if (strncmp(at, attack, len) == 0 && (at[len] == ',' || at[len] == '\0'))
+            return true;
+    return only == NULL;
+}
+
+/* Every tests/hostile/ATTACK/LAB/ folder (SHMLAB_HOSTILE=ATTACK,...: only
+ * those attacks, while one is being written). */
+static bool find_entries(void)
+{
+    char *folder = xasprintf("%s/tests/hostile", shmlab_root);
+    struct names attacks = sub_folders(folder);
+    const char *only = getenv("SHMLAB_HOSTILE");
+
+    for (size_t i = 0; i < attacks.n; i++) {
+        if (!selected(only, attacks.names[i]))
+            continue;
+        char *attack_dir = xasprintf("%s/%s", folder, attacks.names[i]);
+        struct names labs = sub_folders(attack_dir);
+        if (labs.n == 0)
+            fprintf(stderr, "check_hostile: %s holds no lab's folder\n", attack_dir);
+        for (size_t j = 0; j < labs.n && n_entries < MAX_ENTRIES; j++)
+            entries[n_entries++] = (struct entry){
+                .attack = xstrdup(attacks.names[i]),
+                .lab = xstrdup(labs.names[j]),
+                .dir = xasprintf("%s/%s", attack_dir, labs.names[j]),
+            };
+        names_free(&labs);
+        free(attack_dir);
+    }
+    names_free(&attacks);
+    free(folder);
+    return n_entries >= (only ? 1 : 12) && n_entries < MAX_ENTRIES;
+}
+
 int main(void)
 {
-    char *folder;
     int status;
 
     support_init("check_hostile", "hostile-test");
-    folder = xasprintf("%s/tests/hostile", shmlab_root);
-    entries = sub_folders(folder);
-    if (entries.n < 12) {
-        fprintf(stderr, "check_hostile: only %zu entries under %s\n", entries.n, folder);
+    if (!find_entries()) {
+        fprintf(stderr, "check_hostile: %zu entries under tests/hostile (12 to %d expected)\n",
+                n_entries, MAX_ENTRIES - 1);
         return 2;
     }
-    free(folder);
-    if (!read_required_levels())
+    if (!read_required_modes())
         return 2;
-    choose_levels();
+    choose_modes();
     status = run_suite(hostile_suite());
     /* The summary repeats what was not tested: a pass is a pass of what ran. */
-    for (int i = 0; i < N_LEVELS; i++)
-        if (!levels[i].tested)
-            printf("check_hostile: %s, but isolation level %s was NOT TESTED (%s); "
-                   "SHMLAB_REQUIRE_ISOLATION=namespaces,none makes it mandatory\n",
-                   status == 0 ? "passed" : "failed", levels[i].name, levels[i].why);
+    for (int i = 0; i < N_MODES; i++)
+        if (!modes[i].tested)
+            printf("check_hostile: %s, but isolation mode %s was NOT TESTED (%s); "
+                   "SHMLAB_REQUIRE_ISOLATION=namespaces,none,user-namespaces,none-user makes it "
+                   "mandatory\n",
+                   status == 0 ? "passed" : "failed", modes[i].name, modes[i].why);
     return status;
 }

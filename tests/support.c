@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,25 @@ static char *program_path(const char *name)
     return NULL;
 }
 
+int become_user(void *arg, char *why, size_t size)
+{
+    uid_t user = *(const uid_t *)arg;
+
+    if (setgroups(0, NULL) < 0 || setresgid(user, user, user) < 0 ||
+        setresuid(user, user, user) < 0) {
+        snprintf(why, size, "become user %u: %s", (unsigned)user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 struct proc *start_program(const char *cwd, const char *const *env, const char *const argv[])
+{
+    return start_program_as(0, cwd, env, argv);
+}
+
+struct proc *start_program_as(uid_t user, const char *cwd, const char *const *env,
+                              const char *const argv[])
 {
     const char *all_env[32] = {root_env};
     const char *full[64];
@@ -84,6 +103,10 @@ struct proc *start_program(const char *cwd, const char *const *env, const char *
         full[n] = argv[n];
     }
     full[n] = NULL;
+    if (user != 0) {
+        opts.before_exec = become_user;
+        opts.before_exec_arg = &user;
+    }
     p = proc_spawn(full, &opts);
     ck_assert_msg(p != NULL, "cannot start %s: %s", full[0], strerror(errno));
     free((char *)full[0]);
@@ -132,6 +155,11 @@ void sh(const char *cwd, const char *fmt, ...)
 
 struct proc *shmgrade_start(const char *const args[], const char *const *env)
 {
+    return shmgrade_start_as(0, args, env);
+}
+
+struct proc *shmgrade_start_as(uid_t user, const char *const args[], const char *const *env)
+{
     const char *argv[64] = {shmgrade_path};
     const char *all_env[32] = {NULL};
     const char *isolation = getenv("SHMGRADE_ISOLATION");
@@ -152,7 +180,7 @@ struct proc *shmgrade_start(const char *const args[], const char *const *env)
         ck_assert_msg(n_env + 1 < 32, "too many environment entries");
         all_env[n_env++] = env[i];
     }
-    p = start_program(NULL, all_env, argv);
+    p = start_program_as(user, NULL, all_env, argv);
     free(isolation_env);
     return p;
 }
@@ -291,8 +319,13 @@ void expected_read(const char *entry, struct expected *e)
             ck_assert_msg(value[0] != '\0', "%s: 'fails:' is empty: list test ids, or 'none'",
                           path);
             e->fails = strcmp(value, "none") == 0 ? xstrdup("") : sorted_words(value);
-        } else if (strcmp(line, "says") == 0)
+        } else if (strcmp(line, "says") == 0) {
             e->says = xstrdup(value);
+        } else if (strcmp(line, "tests") == 0) {
+            e->tests = xstrdup(value);
+            for (char *space = strchr(e->tests, ' '); space; space = strchr(space, ' '))
+                *space = ',';
+        }
     }
     ck_assert_msg(e->about != NULL && e->about[0] != '\0', "%s has no 'about:' line", path);
     ck_assert_msg(e->fails != NULL,
@@ -308,6 +341,7 @@ void expected_free(struct expected *e)
     free(e->about);
     free(e->fails);
     free(e->says);
+    free(e->tests);
     memset(e, 0, sizeof(*e));
 }
 

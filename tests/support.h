@@ -47,6 +47,13 @@ struct proc *run_program(const char *cwd, const char *const *env, const char *co
 /* Start ARGV the same way without waiting. */
 struct proc *start_program(const char *cwd, const char *const *env, const char *const argv[]);
 
+/* ... as the user USER (its own group, no other), from a suite run as
+ * root; USER 0: as the suite runs. */
+/* proc_opts.before_exec that does it: become the user *(uid_t *)USER. */
+int become_user(void *user, char *why, size_t size);
+struct proc *start_program_as(uid_t user, const char *cwd, const char *const *env,
+                              const char *const argv[]);
+
 /* P ended with exit status CODE. */
 void assert_exit(const struct proc *p, int code);
 /* ... and its stdout or stderr says NEEDLE. */
@@ -63,6 +70,9 @@ void sh(const char *cwd, const char *fmt, ...) __attribute__((format(printf, 2, 
  * runs in the isolation level it is asked to.
  */
 struct proc *shmgrade_start(const char *const args[], const char *const *env);
+
+/* ... as the user USER (0: as the suite runs), as start_program_as(). */
+struct proc *shmgrade_start_as(uid_t user, const char *const args[], const char *const *env);
 
 /* Wait for a grading started by shmgrade_start: it must end with 0 (full
  * marks) or 1 (some test failed). Returns that status; P is not freed. */
@@ -97,10 +107,13 @@ char *sorted_words(const char *words);
  *     about: what the submission does             (required)
  *     fails: test-id ... | none                   (required)
  *     says: text a report must hold               (optional)
- * FAILS is sorted and space-separated, "" for none.
+ *     tests: test-id ...                         (a hostile entry: the
+ *                                                 tests it is graded with)
+ * FAILS is sorted and space-separated, "" for none; TESTS comma-separated
+ * (as --test takes them), NULL if absent.
  */
 struct expected {
-    char *about, *fails, *says;
+    char *about, *fails, *says, *tests;
 };
 void expected_read(const char *entry, struct expected *e);
 void expected_free(struct expected *e);

