@@ -19,6 +19,7 @@
  *     about: what the submission does
  *     fails: test-id ... | none
  *     tests: the tests it is graded with (--test)
+ *     options: more options of the grader (--valgrind), if any
  *     says: text the first failure's message has (or, with "fails: none",
  *           some test's output)
  * "@SHMLAB_ROOT@" in an entry's files becomes the checkout's path.
@@ -320,7 +321,9 @@ START_TEST(hostile_entry_is_contained)
     sub = stage_in_temp(entry->lab, entry->dir);
     /* Every mode tested at once: a quarter of the time, and a harder test. */
     for (int i = 0; i < N_MODES; i++) {
-        const char *extra[] = {"--test", e.tests, NULL};
+        const char *extra[16] = {"--test", e.tests};
+        for (size_t j = 0; e.options[j] != NULL; j++)
+            extra[2 + j] = e.options[j];
         if (modes[i].tested)
             start_grading(&g[i], &modes[i], entry->lab, sub.dir, extra);
     }

@@ -321,6 +321,16 @@ void expected_read(const char *entry, struct expected *e)
             e->fails = strcmp(value, "none") == 0 ? xstrdup("") : sorted_words(value);
         } else if (strcmp(line, "says") == 0) {
             e->says = xstrdup(value);
+        } else if (strcmp(line, "options") == 0) {
+            char *option_save = NULL;
+            size_t n = 0;
+            e->options_text = xstrdup(value);
+            for (char *o = strtok_r(e->options_text, " ", &option_save); o != NULL;
+                 o = strtok_r(NULL, " ", &option_save)) {
+                ck_assert_msg(n + 1 < sizeof(e->options) / sizeof(e->options[0]),
+                              "%s: too many options", path);
+                e->options[n++] = o;
+            }
         } else if (strcmp(line, "tests") == 0) {
             e->tests = xstrdup(value);
             for (char *space = strchr(e->tests, ' '); space; space = strchr(space, ' '))
@@ -342,6 +352,7 @@ void expected_free(struct expected *e)
     free(e->fails);
     free(e->says);
     free(e->tests);
+    free(e->options_text);
     memset(e, 0, sizeof(*e));
 }
 

@@ -109,11 +109,16 @@ char *sorted_words(const char *words);
  *     says: text a report must hold               (optional)
  *     tests: test-id ...                         (a hostile entry: the
  *                                                 tests it is graded with)
+ *     options: --option ...                      (a hostile entry: more
+ *                                                 options of the grader)
  * FAILS is sorted and space-separated, "" for none; TESTS comma-separated
- * (as --test takes them), NULL if absent.
+ * (as --test takes them), NULL if absent; OPTIONS NULL-terminated, empty
+ * if absent.
  */
 struct expected {
     char *about, *fails, *says, *tests;
+    char *options_text;
+    const char *options[8];
 };
 void expected_read(const char *entry, struct expected *e);
 void expected_free(struct expected *e);

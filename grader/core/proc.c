@@ -241,7 +241,7 @@ static _Noreturn void report_to_parent(int exec_fd, char kind, const char *why)
  * exec, so the parent reads end of file when the program runs).
  */
 static _Noreturn void exec_child(const char *const argv[], const struct proc_opts *opts, int in_fd,
-                                 int out_fd, int err_fd, int exec_fd)
+                                 int out_fd, int err_fd, int tool_fd, int exec_fd)
 {
     char **env = child_environment(opts ? opts->env : NULL);
     char why[512];
@@ -254,9 +254,14 @@ static _Noreturn void exec_child(const char *const argv[], const struct proc_opt
     if (dup2(in_fd, STDIN_FILENO) < 0 || dup2(out_fd, STDOUT_FILENO) < 0 ||
         dup2(err_fd, STDERR_FILENO) < 0)
         report_to_parent(exec_fd, EXEC_CONFINE_FAILED, "dup2 of the standard streams failed");
+    /* The tool's pipe at TOOL_FD, kept across exec (dup2 onto itself
+     * would keep close-on-exec). */
+    if (tool_fd >= 0 &&
+        (tool_fd == TOOL_FD ? fcntl(TOOL_FD, F_SETFD, 0) : dup2(tool_fd, TOOL_FD)) < 0)
+        report_to_parent(exec_fd, EXEC_CONFINE_FAILED, "dup2 of the tool's pipe failed");
     /* Whatever else the grader holds open (a terminal, a report file)
      * must not reach the program. */
-    if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    if (syscall(SYS_close_range, tool_fd >= 0 ? TOOL_FD + 1 : 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
         report_to_parent(exec_fd, EXEC_CONFINE_FAILED, "close_range failed");
     /* The grader ignores SIGPIPE and may block signals: a student program
      * starts with the defaults it would get from a shell. */
@@ -337,6 +342,7 @@ static void await_exec(struct proc *p, int exec_fd)
 struct proc *proc_spawn(const char *const argv[], const struct proc_opts *opts)
 {
     int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, exec[2] = {-1, -1};
+    int tool[2] = {-1, -1};
     struct proc *p = calloc(1, sizeof(*p));
     const char **all = wrapped_argv(opts ? opts->wrapper : NULL, argv);
 
@@ -347,14 +353,14 @@ struct proc *proc_spawn(const char *const argv[], const struct proc_opts *opts)
         return NULL;
     }
     if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
-        pipe2(exec, O_CLOEXEC) < 0)
+        pipe2(exec, O_CLOEXEC) < 0 || (opts && opts->tool_output && pipe2(tool, O_CLOEXEC) < 0))
         goto fail;
     fflush(NULL); /* or buffered output would be written twice */
     p->pid = fork();
     if (p->pid < 0)
         goto fail;
     if (p->pid == 0)
-        exec_child(all, opts, in[0], out[1], err[1], exec[1]);
+        exec_child(all, opts, in[0], out[1], err[1], tool[1], exec[1]);
     free(all);
     all = NULL;
     p->output_limit = opts ? opts->output_limit : 0;
@@ -362,16 +368,21 @@ struct proc *proc_spawn(const char *const argv[], const struct proc_opts *opts)
     close(out[1]);
     close(err[1]);
     close(exec[1]);
+    close_fd(&tool[1]);
     p->stdin_fd = in[1];
     p->stdout_fd = out[0];
     p->stderr_fd = err[0];
+    p->tool_fd = tool[0];
     set_nonblocking(p->stdout_fd);
     set_nonblocking(p->stderr_fd);
+    if (p->tool_fd >= 0)
+        set_nonblocking(p->tool_fd);
     p->pidfd = (int)syscall(SYS_pidfd_open, p->pid, 0);
     p->state = PROC_RUNNING;
     p->command = join_argv(argv);
     capture_init(&p->out);
     capture_init(&p->err);
+    capture_init(&p->tool);
     live_add(p);
     /* From here on the child is in its own session: killing the group
      * reaches everything it starts. */
@@ -391,6 +402,7 @@ fail : {
         close_fd(&out[i]);
         close_fd(&err[i]);
         close_fd(&exec[i]);
+        close_fd(&tool[i]);
     }
     free(p);
     free(all);
@@ -468,12 +480,23 @@ static void pump(struct proc *p)
 {
     bool within = p->following || pump_fd(&p->stdout_fd, &p->out, p->output_limit);
     within = pump_fd(&p->stderr_fd, &p->err, p->output_limit) && within;
+    within = pump_fd(&p->tool_fd, &p->tool, p->output_limit) && within;
     if (!within && !p->output_limited && p->state == PROC_RUNNING) {
         /* Kept: the head and the tail. The rest would only cost time. */
         p->output_limited = true;
         kill(-p->pid, SIGKILL);
         kill(p->pid, SIGKILL);
     }
+}
+
+void proc_drain(struct proc *p)
+{
+    size_t before;
+
+    do {
+        before = p->out.total + p->err.total + p->tool.total;
+        pump(p);
+    } while (p->out.total + p->err.total + p->tool.total != before);
 }
 
 static void record_status(struct proc *p, int status)
@@ -525,19 +548,21 @@ static void pump_all(void)
  * deadline, or MAX_MS (-1: no such bound). */
 static void wait_for_event(long long deadline, int max_ms)
 {
-    struct pollfd fds[3 * 64];
+    struct pollfd fds[4 * 64];
     nfds_t n = 0;
     long long left = deadline - now_ms();
     int timeout;
 
     if (left <= 0)
         return;
-    for (struct proc *p = live; p != NULL && n + 3 <= sizeof(fds) / sizeof(fds[0]);
+    for (struct proc *p = live; p != NULL && n + 4 <= sizeof(fds) / sizeof(fds[0]);
          p = p->next_live) {
         if (p->stdout_fd >= 0)
             fds[n++] = (struct pollfd){.fd = p->stdout_fd, .events = POLLIN};
         if (p->stderr_fd >= 0)
             fds[n++] = (struct pollfd){.fd = p->stderr_fd, .events = POLLIN};
+        if (p->tool_fd >= 0)
+            fds[n++] = (struct pollfd){.fd = p->tool_fd, .events = POLLIN};
         if (p->pidfd >= 0 && p->state == PROC_RUNNING)
             fds[n++] = (struct pollfd){.fd = p->pidfd, .events = POLLIN};
     }
@@ -861,9 +886,11 @@ void proc_free(struct proc *p)
     close_fd(&p->stdin_fd);
     close_fd(&p->stdout_fd);
     close_fd(&p->stderr_fd);
+    close_fd(&p->tool_fd);
     close_fd(&p->pidfd);
     capture_free(&p->out);
     capture_free(&p->err);
+    capture_free(&p->tool);
     free(p->command);
     free(p->confine_error);
     free(p);

@@ -53,12 +53,19 @@ struct proc_opts {
     /* Bytes a stream may carry before the process group is killed (a
      * program printing gigabytes); 0 for no limit. */
     size_t output_limit;
+    /* A fourth pipe, descriptor TOOL_FD in the child, captured in
+     * struct proc.tool: the report of the wrapper (valgrind --log-fd), read
+     * as it is written, from a place the program cannot delete or replace
+     * (a file in a folder it may write). */
+    bool tool_output;
 };
+
+#define TOOL_FD 3
 
 struct proc {
     pid_t pid; /* also its session and process group */
-    int stdin_fd, stdout_fd, stderr_fd, pidfd;
-    struct capture out, err;
+    int stdin_fd, stdout_fd, stderr_fd, tool_fd, pidfd;
+    struct capture out, err, tool; /* tool: proc_opts.tool_output */
     enum proc_state state;
     int exit_code; /* PROC_EXITED */
     int signal;    /* PROC_SIGNALED */
@@ -82,6 +89,9 @@ struct proc {
  * confinement as confine_error.
  */
 struct proc *proc_spawn(const char *const argv[], const struct proc_opts *opts);
+
+/* Read whatever P's pipes hold now, to the last byte written so far. */
+void proc_drain(struct proc *p);
 
 /* Write LINE and a newline to stdin; false if the process closed it. */
 bool proc_write_line(struct proc *p, const char *line);

@@ -28,12 +28,6 @@
 
 /* --- the files, as the test found them ------------------------------------------ */
 
-/* Files of the harness's own in the build folder (valgrind's logs). */
-static bool is_harness_file(const char *name)
-{
-    return strncmp(name, VALGRIND_LOG_PREFIX, strlen(VALGRIND_LOG_PREFIX)) == 0;
-}
-
 static void add_mark(struct test_ctx *t, struct file_marks *marks, const char *name,
                      const struct stat *st)
 {
@@ -68,7 +62,7 @@ static bool as_found(const struct file_marks *marks, const char *name, const str
     return false;
 }
 
-/* Call FN for each entry of the build folder but the harness's own. */
+/* Call FN for each entry of the build folder. */
 static void each_build_file(struct test_ctx *t,
                             void (*fn)(struct test_ctx *t, const char *name, const struct stat *st,
                                        void *arg),
@@ -82,7 +76,6 @@ static void each_build_file(struct test_ctx *t,
     while ((entry = readdir(dir)) != NULL) {
         struct stat st;
         if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0 ||
-            is_harness_file(entry->d_name) ||
             fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         fn(t, entry->d_name, &st, arg);

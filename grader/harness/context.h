@@ -41,7 +41,7 @@ struct test_record {
 /* A program the test started. */
 struct test_program {
     struct proc *proc;
-    char *valgrind_log; /* under --valgrind */
+    bool under_valgrind; /* its report comes through proc->tool */
 };
 
 /* A file as the test found it (channels.c): in the build folder, by its
@@ -129,26 +129,23 @@ void record_append(struct test_record *rec, const char *format, ...)
 /* The program P of the test, or NULL. */
 struct test_program *program_of(struct test_ctx *t, const struct proc *p);
 
-/* Valgrind's logs in the build folder begin with this (the harness's
- * own files: no trace of the programs). */
-#define VALGRIND_LOG_PREFIX ".valgrind-"
-
 /* What a valgrind log says (valgrind.c). */
 struct valgrind_report {
-    int errors;       /* -1: no summary (the process did not finish) */
+    int errors;       /* the most any summary or the error reports say */
+    bool summary;     /* it has an ERROR SUMMARY: valgrind saw the end */
     char first[1024]; /* the first error, with its first source line */
     char fault[512];  /* for a crash: where it happened */
     char block[2048]; /* the first error's lines, for the output */
     char log[2048];   /* the log's first lines past its header */
 };
 
-/* Read the log at PATH into R, naming places in the student's files
- * (under BUILD_DIR) first; false if there is none. */
-bool read_valgrind_log(const char *path, const char *build_dir, struct valgrind_report *r);
+/* Read the log LOG (valgrind's text, as its pipe brought it) into R,
+ * naming places in the student's files (under BUILD_DIR) first. */
+void read_valgrind_log(const char *log, const char *build_dir, struct valgrind_report *r);
 
-/* Valgrind (valgrind.c): the wrapper for one program, and the test's
- * verdict on each program's log. */
-const char *const *valgrind_wrapper(struct test_ctx *t, char **log);
+/* Valgrind (valgrind.c): the wrapper for one program (its log goes to
+ * the pipe at TOOL_FD), and the test's verdict on each program's log. */
+const char *const *valgrind_wrapper(struct test_ctx *t);
 void check_valgrind_logs(struct test_ctx *t);
 void show_valgrind_fault(struct test_ctx *t, const struct proc *p);
 

@@ -134,12 +134,8 @@ _Noreturn void test_end(struct test_ctx *t)
     for (size_t i = 0; i < t->n_programs; i++)
         proc_kill(t->programs[i].proc, SIGKILL);
     check_no_strays(t);
-    for (size_t i = 0; i < t->n_programs; i++) {
+    for (size_t i = 0; i < t->n_programs; i++)
         proc_free(t->programs[i].proc);
-        if (t->programs[i].valgrind_log != NULL)
-            unlink(t->programs[i].valgrind_log);
-        free(t->programs[i].valgrind_log);
-    }
     t->n_programs = 0;
     sandbox_kill_all();
     kill_all_descendants();

@@ -211,8 +211,11 @@ struct proc *step_start(struct test_ctx *t, const struct step *step)
         n++;
     }
     args[n] = NULL;
-    if (under_valgrind(t))
-        opts.wrapper = valgrind_wrapper(t, &program->valgrind_log);
+    program->under_valgrind = under_valgrind(t);
+    if (program->under_valgrind) {
+        opts.wrapper = valgrind_wrapper(t);
+        opts.tool_output = true;
+    }
     program->proc = proc_spawn(args, &opts);
     if (program->proc == NULL)
         grader_error(t, "internal: cannot start %s: %s", step->argv[0], strerror(errno));

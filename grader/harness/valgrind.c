@@ -94,72 +94,113 @@ static void set_first(struct valgrind_report *r, const char *line)
                  " (allocated, and never freed)");
 }
 
-bool read_valgrind_log(const char *path, const char *build_dir, struct valgrind_report *r)
+/* One line of the log into R (IN_FIRST, IN_FAULT and the places found so
+ * far carried from line to line). */
+struct log_state {
+    bool in_first, in_fault, first_students, fault_students;
+    int shown, blocks;
+    char first_place[512], fault_place[512];
+};
+
+static void read_log_line(char *line, const char *build_dir, struct valgrind_report *r,
+                          struct log_state *s)
 {
-    FILE *f = fopen(path, "re");
-    char raw[1024], first_place[512] = "", fault_place[512] = "";
-    bool in_first = false, in_fault = false, first_students = false, fault_students = false;
-    int shown = 0;
+    char place[512];
+    bool students;
+    int errors;
+
+    if (strncmp(line, "==", 2) == 0 && strstr(line + 2, "==") != NULL) /* "==123== " */
+        line = strstr(line + 2, "==") + 2;
+    while (*line == ' ')
+        line++;
+    /* The program shares valgrind's descriptor and may write there too:
+     * it can add lines, never take valgrind's away. So every summary
+     * counts, and the most errors any says is the verdict. */
+    if (sscanf(line, "ERROR SUMMARY: %d errors", &errors) == 1) {
+        r->summary = true;
+        r->errors = errors > r->errors ? errors : r->errors;
+        return;
+    }
+    if (!is_log_header(line) && s->shown++ < LOG_LINES_SHOWN)
+        add_shown_line(r->log, sizeof(r->log), line);
+    if (starts_valgrind_error(line) && strstr(line, "Process terminating") != line)
+        s->blocks++;
+    if (r->first[0] == '\0' && starts_valgrind_error(line) &&
+        strstr(line, "Process terminating") != line) {
+        set_first(r, line);
+        s->in_first = true;
+    } else if (strstr(line, "Process terminating") == line) {
+        s->in_fault = true;
+    } else if (line[0] == '\0') {
+        s->in_first = s->in_fault = false;
+    }
+    if (s->in_first)
+        add_shown_line(r->block, sizeof(r->block), line);
+    if (!source_frame(line, build_dir, place, sizeof(place), &students))
+        return;
+    /* The first frame in the student's files, else the first with a
+     * line at all. */
+    if (s->in_first && !s->first_students && (students || s->first_place[0] == '\0')) {
+        snprintf(s->first_place, sizeof(s->first_place), "%s", place);
+        s->first_students = students;
+    }
+    if (s->in_fault && !s->fault_students && (students || s->fault_place[0] == '\0')) {
+        snprintf(s->fault_place, sizeof(s->fault_place), "%s", place);
+        s->fault_students = students;
+    }
+}
+
+void read_valgrind_log(const char *log, const char *build_dir, struct valgrind_report *r)
+{
+    struct log_state s = {0};
+    char *copy = xstrdup(log), *save = NULL;
 
     memset(r, 0, sizeof(*r));
-    r->errors = -1;
-    if (f == NULL)
-        return false;
-    while (fgets(raw, sizeof(raw), f) != NULL) {
-        char *line = raw, place[512];
-        bool students;
-        raw[strcspn(raw, "\n")] = '\0';
-        if (strncmp(line, "==", 2) == 0 && strstr(line + 2, "==") != NULL) /* "==123== " */
-            line = strstr(line + 2, "==") + 2;
-        while (*line == ' ')
-            line++;
-        if (sscanf(line, "ERROR SUMMARY: %d errors", &r->errors) == 1)
-            continue;
-        if (!is_log_header(line) && shown++ < LOG_LINES_SHOWN)
-            add_shown_line(r->log, sizeof(r->log), line);
-        if (r->first[0] == '\0' && starts_valgrind_error(line) &&
-            strstr(line, "Process terminating") != line) {
-            set_first(r, line);
-            in_first = true;
-        } else if (strstr(line, "Process terminating") == line) {
-            in_fault = true;
-        } else if (line[0] == '\0') {
-            in_first = in_fault = false;
-        }
-        if (in_first)
-            add_shown_line(r->block, sizeof(r->block), line);
-        if (!source_frame(line, build_dir, place, sizeof(place), &students))
-            continue;
-        /* The first frame in the student's files, else the first with a
-         * line at all. */
-        if (in_first && !first_students && (students || first_place[0] == '\0')) {
-            snprintf(first_place, sizeof(first_place), "%s", place);
-            first_students = students;
-        }
-        if (in_fault && !fault_students && (students || fault_place[0] == '\0')) {
-            snprintf(fault_place, sizeof(fault_place), "%s", place);
-            fault_students = students;
-        }
-    }
-    fclose(f);
-    if (first_place[0] != '\0') {
+    for (char *line = strtok_r(copy, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+        read_log_line(line, build_dir, r, &s);
+    free(copy);
+    if (s.blocks > r->errors)
+        r->errors = s.blocks;
+    if (s.first_place[0] != '\0') {
         size_t len = strlen(r->first);
-        snprintf(r->first + len, sizeof(r->first) - len, ", at %s", first_place);
+        snprintf(r->first + len, sizeof(r->first) - len, ", at %s", s.first_place);
     }
-    snprintf(r->fault, sizeof(r->fault), "%s", fault_place);
-    return true;
+    snprintf(r->fault, sizeof(r->fault), "%s", s.fault_place);
+}
+
+/* Valgrind's report on P, read to its end. */
+static void report_of(struct test_ctx *t, struct proc *p, struct valgrind_report *r)
+{
+    char *log;
+
+    proc_drain(p);
+    log = capture_text(&p->tool);
+    if (log == NULL)
+        grader_error(t, "internal: out of memory");
+    read_valgrind_log(log, t->build_dir, r);
+    free(log);
 }
 
 /* Under --valgrind, memory errors and leaks in a program that ended on
- * its own fail the test. */
+ * its own fail the test; so does a program that left valgrind before its
+ * end (an exec), whose leaks no one checked. */
 void check_valgrind_logs(struct test_ctx *t)
 {
     for (size_t i = 0; i < t->n_programs; i++) {
         struct proc *p = t->programs[i].proc;
         struct valgrind_report r;
-        if (t->programs[i].valgrind_log == NULL || p->state == PROC_RUNNING || p->timed_out ||
-            p->output_limited ||
-            !read_valgrind_log(t->programs[i].valgrind_log, t->build_dir, &r) || r.errors <= 0)
+        if (!t->programs[i].under_valgrind || p->state == PROC_RUNNING || p->timed_out ||
+            p->output_limited)
+            continue;
+        report_of(t, p, &r);
+        if (!r.summary && p->state == PROC_EXITED) {
+            check(t, false,
+                  "valgrind could not finish checking `%s`: its report ends without a summary "
+                  "(did the program run another one, out of valgrind's sight?)",
+                  p->command);
+            continue;
+        }
+        if (r.errors <= 0)
             continue;
         check(t, false, "valgrind found %d error%s in `%s`: %s", r.errors, r.errors == 1 ? "" : "s",
               p->command, r.first[0] ? r.first : "its log says");
@@ -175,16 +216,15 @@ void show_valgrind_fault(struct test_ctx *t, const struct proc *p)
     const struct test_program *program = program_of(t, p);
     struct valgrind_report r;
 
-    if (p->state != PROC_SIGNALED || program == NULL || program->valgrind_log == NULL)
+    if (p->state != PROC_SIGNALED || program == NULL || !program->under_valgrind)
         return;
-    if (read_valgrind_log(program->valgrind_log, t->build_dir, &r) && r.fault[0] != '\0')
+    report_of(t, program->proc, &r);
+    if (r.fault[0] != '\0')
         record_append(t->rec, "    the fault is in %s (valgrind)\n", r.fault);
 }
 
-const char *const *valgrind_wrapper(struct test_ctx *t, char **log)
+const char *const *valgrind_wrapper(struct test_ctx *t)
 {
-    *log = xasprintf("%s/" VALGRIND_LOG_PREFIX "%ld-%zu.log", t->build_dir, t->unique_id,
-                     t->n_programs);
     const char *const wrapper[] = {
         "/usr/bin/valgrind",
         "--tool=memcheck",
@@ -196,7 +236,9 @@ const char *const *valgrind_wrapper(struct test_ctx *t, char **log)
         "--fullpath-after=",
         "--vgdb=no",
         "--child-silent-after-fork=yes",
-        textf(t, "--log-file=%s", *log),
+        /* A pipe the grader reads as valgrind writes: no file the program
+         * could delete or replace. */
+        textf(t, "--log-fd=%d", TOOL_FD),
         NULL,
     };
     const char **copy = malloc(sizeof(wrapper));

