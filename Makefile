@@ -67,14 +67,17 @@ GRADE_ARGS := $(if $(LAB),--lab $(LAB)) $(if $(SUBMISSION),--submission $(SUBMIS
               $(if $(FORMAT),--format $(FORMAT)) $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS)
 
 # A grading that ran is no failed build: whatever the score, the report is
-# the summary and make succeeds. shmgrade's own status (1: some test failed)
-# is for scripts; only bad usage (2) or a failing grader (3) fails the target.
+# the summary and make succeeds. shmgrade's own status (1: some test failed;
+# 130: stopped with Ctrl-C, after reporting what it graded) is for scripts;
+# only bad usage (2) or a failing grader (3) fails the target.
+HUMAN_STATUS = || { status=$$?; [ $$status -eq 1 ] || [ $$status -eq 130 ] || exit $$status; }
+
 grade: $(SHMGRADE)
-	@$(SHMGRADE) $(GRADE_ARGS) || { status=$$?; [ $$status -eq 1 ] || exit $$status; }
+	@$(SHMGRADE) $(GRADE_ARGS) $(HUMAN_STATUS)
 
 # Where a self-learner stands: a line per lab and the next test to fix.
 progress: $(SHMGRADE)
-	@$(SHMGRADE) --summary $(GRADE_ARGS) || { status=$$?; [ $$status -eq 1 ] || exit $$status; }
+	@$(SHMGRADE) --summary $(GRADE_ARGS) $(HUMAN_STATUS)
 
 # --- the project's own tests ---------------------------------------------------
 

@@ -5,6 +5,8 @@
  * Environment: SHMLAB_ROOT (the checkout), SHMGRADE (the grader binary).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +287,111 @@ START_TEST(make_grade_of_a_skeleton_succeeds_with_a_clean_summary)
 }
 END_TEST
 
+/* How many running processes have TEXT in their command line. */
+static int processes_mentioning(const char *text)
+{
+    DIR *proc = opendir("/proc");
+    struct dirent *entry;
+    int found = 0;
+
+    ck_assert_ptr_nonnull(proc);
+    while ((entry = readdir(proc)) != NULL) {
+        char path[300], cmdline[4096];
+        size_t n;
+        FILE *f;
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", entry->d_name);
+        f = fopen(path, "re");
+        if (f == NULL)
+            continue;
+        n = fread(cmdline, 1, sizeof(cmdline) - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (cmdline[i] == '\0')
+                cmdline[i] = ' ';
+        cmdline[n] = '\0';
+        found += strstr(cmdline, text) != NULL;
+    }
+    closedir(proc);
+    return found;
+}
+
+/* The corpus entry whose programs hang: each side spins forever on a flag
+ * the compiler read once. */
+#define HANGING_LAB   "03-producer-consumer"
+#define HANGING_ENTRY "tests/corpus/03-producer-consumer/plain-int-spin"
+
+static struct staged stage_hanging(void)
+{
+    char *entry = xasprintf("%s/" HANGING_ENTRY, shmlab_root);
+    struct staged sub = stage_in_temp(HANGING_LAB, entry);
+    free(entry);
+    return sub;
+}
+
+/* Verdicts are written as they come, in table order; Ctrl-C (SIGINT) ends
+ * the grading at once with what was graded, and nothing it started keeps
+ * running. */
+START_TEST(ctrl_c_reports_what_was_graded_and_leaves_nothing_running)
+{
+    struct staged sub = stage_hanging();
+    char *tmp = temp_folder("interrupted");
+    char *tmp_env = xasprintf("TMPDIR=%s", tmp);
+    const char *env[] = {tmp_env, NULL};
+    struct proc *p =
+        shmgrade_start((const char *const[]){"--lab", "03", "--submission", sub.dir, NULL}, env);
+    char *line = proc_await_line(p, "FAIL  five-messages", 120000);
+    long long interrupted;
+
+    ck_assert_msg(line != NULL, "no verdict came as the grading went:\n%s", p->out.head);
+    free(line);
+    /* The next tests hang as the first did: wait until one runs. */
+    for (long long until = now_ms() + 60000; processes_mentioning(tmp) == 0;) {
+        ck_assert_msg(now_ms() < until, "no test runs after the first verdict");
+        usleep(50000);
+    }
+    interrupted = now_ms();
+    ck_assert_int_eq(kill(p->pid, SIGINT), 0);
+    ck_assert(proc_wait(p, 20000));
+    ck_assert_int_lt(now_ms() - interrupted, 10000);
+    assert_exit_saying(p, 130, "interrupted");
+    ck_assert_ptr_nonnull(strstr(p->out.head, "tests not run: the grading was interrupted"));
+    ck_assert_ptr_nonnull(strstr(p->out.head, "TOTAL: 0/"));
+    ck_assert_ptr_null(strstr(p->out.head, "SKIP"));
+    ck_assert_int_eq(processes_mentioning(tmp), 0);
+    /* The work folder went too. */
+    ck_assert_int_eq(rmdir(tmp), 0);
+    proc_free(p);
+    free(tmp_env);
+    free(tmp);
+    staged_remove(&sub);
+}
+END_TEST
+
+/* On a terminal, a test that runs a while says what it waits for, on a
+ * line that the next verdict replaces. */
+START_TEST(a_slow_test_says_what_it_waits_for_on_a_terminal)
+{
+    struct staged sub = stage_hanging();
+    char *command =
+        xasprintf("'%s' --lab 03 --test five-messages --submission '%s'", shmgrade_path, sub.dir);
+    /* script(1) gives the grader a terminal of its own. */
+    const char *env[] = {"TERM=dumb", "NO_COLOR=1", NULL};
+    struct proc *p = RUN_IN(NULL, env, "script", "-qefc", command, "/dev/null");
+    const char *status = strstr(p->out.head, "  ... five-messages (");
+
+    assert_exit(p, 1);
+    ck_assert_msg(status != NULL && strstr(status, " s): following the output of `consumer`"),
+                  "no status line in:\n%s", p->out.head);
+    /* Erased before the verdict: back to the line's start, then erase. */
+    ck_assert_ptr_nonnull(strstr(p->out.head, "\r\033[K  FAIL  five-messages"));
+    proc_free(p);
+    free(command);
+    staged_remove(&sub);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -297,6 +404,8 @@ int main(void)
               list_shows_each_lab_worth_100_points,
               an_unknown_test_id_is_a_usage_error_listing_the_ids,
               test_without_lab_resolves_the_lab_or_refuses, hidden_tests_complete_the_100_points,
-              make_grade_of_a_skeleton_succeeds_with_a_clean_summary);
+              make_grade_of_a_skeleton_succeeds_with_a_clean_summary,
+              ctrl_c_reports_what_was_graded_and_leaves_nothing_running,
+              a_slow_test_says_what_it_waits_for_on_a_terminal);
     return run_suite(s);
 }

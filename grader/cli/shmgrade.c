@@ -27,6 +27,8 @@
 #include "core/text.h"
 #include "report/formats.h"
 #include "core/proc.h"
+#include "learn/live.h"
+#include "learn/terminal.h"
 #include "run/grade.h"
 #include "run/hidden.h"
 #include "run/inject.h"
@@ -404,6 +406,19 @@ static void remove_work_folder(const char *work)
         fprintf(stderr, "shmgrade: cannot remove the work folder %s: %s\n", work, strerror(errno));
 }
 
+/* The text report's style for OUT: colour and width as the terminal allows. */
+static struct text_style text_style_for(const struct options *o, FILE *out)
+{
+    return (struct text_style){
+        .colour = want_colour(out), .verbose = o->verbose, .width = terminal_width(out)};
+}
+
+/* Is the report written as the grading goes: text, for a person, on stdout? */
+static bool report_live(const struct options *o)
+{
+    return o->format == FORMAT_TEXT && !o->summary && o->output == NULL;
+}
+
 static int write_report(const struct options *o, const struct grade_result *grade)
 {
     FILE *out = stdout;
@@ -427,7 +442,7 @@ static int write_report(const struct options *o, const struct grade_result *grad
     } else if (o->format == FORMAT_AUTOLAB) {
         rc = write_autolab_report(out, grade);
     } else {
-        struct text_style style = {.colour = want_colour(out), .verbose = o->verbose};
+        struct text_style style = text_style_for(o, out);
         if (o->summary)
             report_summary(out, grade, &style);
         else
@@ -534,7 +549,14 @@ int main(int argc, char *argv[])
         perror("calloc");
         return 3;
     }
-    for (size_t i = 0; i < n_labs; i++) {
+    struct text_style live_style = text_style_for(&o, stdout);
+    struct live_report live;
+    live_init(&live, stdout, &live_style, isatty(STDOUT_FILENO));
+    if (report_live(&o)) {
+        terminal_take();
+        terminal_on_interrupt(runner_stop);
+    }
+    for (size_t i = 0; i < n_labs && !runner_stopped(); i++) {
         char lab_work[PATH_MAX + 64];
         snprintf(lab_work, sizeof(lab_work), "%s/%s", work, labs[i]->id);
         mkdir(lab_work, 0755);
@@ -545,9 +567,12 @@ int main(int argc, char *argv[])
             .only_test = o.only_test,
             .include_hidden = o.hidden,
             .problem = archive_problem,
+            .observer = report_live(&o) ? &live.observer : NULL,
         };
         grade_lab(labs[i], &config, o.submission != NULL && n_labs == 1, &grade.labs[i]);
         grade.n_labs++;
+        if (report_live(&o))
+            live_lab_end(&live, &grade.labs[i]);
     }
     grade.seconds = (double)(now_ms() - start) / 1000.0;
     grade_result_total(&grade);
@@ -556,7 +581,19 @@ int main(int argc, char *argv[])
         fprintf(stderr, "shmgrade: the work folder is kept in %s\n", work);
     else
         remove_work_folder(work);
-    int rc = write_report(&o, &grade) != 0        ? 3
+    int written = 0;
+    if (report_live(&o)) {
+        live_clear(&live);
+        report_end(stdout, &grade, &live_style);
+        if (runner_stopped())
+            printf("interrupted: the grading stopped at Ctrl-C; above is what was graded so far\n");
+        written = fflush(stdout) == 0 ? 0 : -1;
+        terminal_give_back();
+    } else {
+        written = write_report(&o, &grade);
+    }
+    int rc = written != 0                         ? 3
+             : runner_stopped()                   ? 130
              : grade_result_grader_failed(&grade) ? 3
              : grade_result_perfect(&grade)       ? 0
                                                   : 1;

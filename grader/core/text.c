@@ -193,3 +193,71 @@ size_t text_visible_width(const char *data, size_t len)
     }
     return width;
 }
+
+/* --- columns ---------------------------------------------------------------- */
+
+/* Code points a terminal shows two columns wide (East Asian Width W and
+ * F, and the emoji shown as pictures), as ranges. */
+static const uint32_t WIDE[][2] = {
+    {0x1100, 0x115f},   {0x231a, 0x231b},   {0x2329, 0x232a},   {0x23e9, 0x23ec},
+    {0x23f0, 0x23f0},   {0x23f3, 0x23f3},   {0x25fd, 0x25fe},   {0x2614, 0x2615},
+    {0x2648, 0x2653},   {0x267f, 0x267f},   {0x2693, 0x2693},   {0x26a1, 0x26a1},
+    {0x26aa, 0x26ab},   {0x26bd, 0x26be},   {0x26c4, 0x26c5},   {0x26ce, 0x26ce},
+    {0x26d4, 0x26d4},   {0x26ea, 0x26ea},   {0x26f2, 0x26f3},   {0x26f5, 0x26f5},
+    {0x26fa, 0x26fa},   {0x26fd, 0x26fd},   {0x2705, 0x2705},   {0x270a, 0x270b},
+    {0x2728, 0x2728},   {0x274c, 0x274c},   {0x274e, 0x274e},   {0x2753, 0x2755},
+    {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27b0, 0x27b0},   {0x27bf, 0x27bf},
+    {0x2b1b, 0x2b1c},   {0x2b50, 0x2b50},   {0x2b55, 0x2b55},   {0x2e80, 0x303e},
+    {0x3041, 0x33ff},   {0x3400, 0x4dbf},   {0x4e00, 0x9fff},   {0xa000, 0xa4cf},
+    {0xa960, 0xa97f},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},   {0xfe10, 0xfe19},
+    {0xfe30, 0xfe6f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x1f004, 0x1f004},
+    {0x1f0cf, 0x1f0cf}, {0x1f18e, 0x1f18e}, {0x1f191, 0x1f19a}, {0x1f200, 0x1f251},
+    {0x1f300, 0x1f64f}, {0x1f680, 0x1f6ff}, {0x1f900, 0x1f9ff}, {0x1fa70, 0x1faff},
+    {0x20000, 0x3fffd},
+};
+
+static size_t columns_of(uint32_t c)
+{
+    if ((c >= 0x0300 && c <= 0x036f) || c == 0x200b || (c >= 0xfe00 && c <= 0xfe0f))
+        return 0; /* combining marks, zero width space, variation selectors */
+    for (size_t i = 0; i < sizeof(WIDE) / sizeof(WIDE[0]); i++)
+        if (c >= WIDE[i][0] && c <= WIDE[i][1])
+            return 2;
+    return 1;
+}
+
+/* The columns of the character at S (LEFT bytes there), and its length. */
+static size_t character_columns(const char *s, size_t left, size_t *n)
+{
+    *n = utf8_sequence_length((const unsigned char *)s, left);
+    if (*n == 0) {
+        *n = 1;
+        return 1;
+    }
+    return columns_of(utf8_code_point((const unsigned char *)s, *n));
+}
+
+size_t text_columns(const char *s, size_t len)
+{
+    size_t i = 0, columns = 0, n;
+
+    while (i < len) {
+        columns += character_columns(s + i, len - i, &n);
+        i += n;
+    }
+    return columns;
+}
+
+size_t text_fit(const char *s, size_t len, size_t columns)
+{
+    size_t i = 0, used = 0, n;
+
+    while (i < len) {
+        size_t c = character_columns(s + i, len - i, &n);
+        if (used + c > columns)
+            break;
+        used += c;
+        i += n;
+    }
+    return i;
+}

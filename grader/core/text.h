@@ -49,6 +49,17 @@ char *text_visible(const char *data, size_t len, bool quote);
  */
 size_t text_visible_width(const char *data, size_t len);
 
+/*
+ * Columns a terminal gives the valid UTF-8 text S[0..LEN) (report text,
+ * not untrusted bytes): one per character, two for East Asian wide
+ * characters and emoji, none for combining marks.
+ */
+size_t text_columns(const char *s, size_t len);
+
+/* How many bytes of the valid UTF-8 text S[0..LEN) fit in COLUMNS
+ * columns, cut before a character, never inside one. */
+size_t text_fit(const char *s, size_t len, size_t columns);
+
 /* Length of the valid UTF-8 sequence at S (1 to 4 bytes), or 0 if the
  * bytes there are not valid UTF-8 (a truncated, overlong or surrogate
  * sequence). AVAIL is how many bytes S holds. */

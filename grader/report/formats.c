@@ -447,7 +447,7 @@ static void free_student_view(struct grade_result *view)
 int write_autolab_report(FILE *out, const struct grade_result *grade)
 {
     struct grade_result view;
-    struct text_style style = {0};
+    struct text_style style = {.width = REPORT_WIDTH_WHOLE};
     int hidden_score, hidden_max;
 
     student_view(grade, &view, &hidden_score, &hidden_max);

@@ -19,57 +19,193 @@ bool want_colour(FILE *out)
 /* --- text ----------------------------------------------------------------- */
 
 struct palette {
-    const char *pass, *fail, *dim, *bold, *reset;
+    const char *pass, *fail, *skip, *dim, *bold, *reset;
 };
 
 static struct palette palette_for(const struct text_style *style)
 {
     if (style->colour)
-        return (struct palette){"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
-    return (struct palette){"", "", "", "", ""};
+        return (struct palette){"\033[32m", "\033[31m", "\033[33m",
+                                "\033[2m",  "\033[1m",  "\033[0m"};
+    return (struct palette){"", "", "", "", "", ""};
 }
 
-/* Print TEXT with every line indented by INDENT. */
-static void print_indented(FILE *out, const char *indent, const char *text)
+static size_t width_of(const struct text_style *style)
+{
+    return style->width > 0 ? (size_t)style->width : REPORT_WIDTH;
+}
+
+/* The indentation of LINE: how many spaces it starts with. */
+static size_t indentation(const char *line, size_t len)
+{
+    size_t n = 0;
+    while (n < len && line[n] == ' ')
+        n++;
+    return n;
+}
+
+/*
+ * One line of a test's output, fitted to WIDTH columns after INDENT: a
+ * program's own line ("| ...", verbatim) is cut with an ellipsis, a
+ * sentence is wrapped at spaces with its continuation indented two more.
+ * Verbose reports cut nothing.
+ */
+static void print_fitted(FILE *out, const char *indent, const char *line, size_t len,
+                         const struct text_style *style)
+{
+    size_t room = width_of(style) > strlen(indent) ? width_of(style) - strlen(indent) : 20;
+    size_t own = indentation(line, len);
+    bool verbatim = own < len && (line[own] == '|' ||
+                                  (line[own] == '$' && own + 1 < len && line[own + 1] == ' '));
+
+    if (style->verbose || text_columns(line, len) <= room) {
+        fprintf(out, "%s%.*s\n", indent, (int)len, line);
+        return;
+    }
+    if (verbatim) {
+        size_t fit = text_fit(line, len, room - 1);
+        fprintf(out, "%s%.*s\u2026\n", indent, (int)fit, line);
+        return;
+    }
+    /* Wrap: break at the last space that fits, else at the first after. */
+    size_t hang = own + 2 < room / 2 ? own + 2 : 0;
+    bool first = true;
+    while (len > 0) {
+        size_t lead = first ? 0 : hang;
+        size_t fit = text_fit(line, len, room - lead);
+        size_t cut = fit;
+        if (fit < len) {
+            while (cut > own && line[cut] != ' ')
+                cut--;
+            if (cut <= own) { /* one word longer than the line */
+                cut = fit;
+                while (cut < len && line[cut] != ' ')
+                    cut++;
+            }
+        }
+        fprintf(out, "%s%*s%.*s\n", indent, (int)lead, "", (int)cut, line);
+        while (cut < len && line[cut] == ' ')
+            cut++;
+        line += cut;
+        len -= cut;
+        if (first) {
+            first = false;
+            /* The continuation's own indentation is the hang. */
+            size_t skip = indentation(line, len);
+            line += skip;
+            len -= skip;
+        }
+    }
+}
+
+/* Print TEXT with every line indented by INDENT, fitted to the width. */
+static void print_indented(FILE *out, const char *indent, const char *text,
+                           const struct text_style *style)
 {
     const char *line = text;
 
     while (*line != '\0') {
         const char *nl = strchr(line, '\n');
-        int len = nl ? (int)(nl - line) : (int)strlen(line);
-        fprintf(out, "%s%.*s\n", indent, len, line);
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        print_fitted(out, indent, line, len, style);
         line += len + (nl ? 1 : 0);
     }
 }
 
-static void report_test(FILE *out, const struct lab_result *lab, const struct test_verdict *test,
-                        const struct text_style *style, const struct palette *c)
+/* The word a test's line starts with, and its colour. */
+static const char *status_word(const struct test_verdict *test, const struct palette *c,
+                               const char **colour)
 {
+    switch (test->status) {
+    case STATUS_PASSED:
+        *colour = c->pass;
+        return "PASS";
+    case STATUS_NOT_RUN:
+        *colour = c->skip;
+        return "SKIP";
+    case STATUS_GRADER_ERROR:
+        *colour = c->fail;
+        return "ERR";
+    case STATUS_FAILED:
+    case STATUS_TIMED_OUT:
+        break;
+    }
+    *colour = c->fail;
+    return "FAIL";
+}
+
+/* The test ids' column: wide enough for every id of the labs. */
+#define ID_COLUMN 22
+
+/*
+ * "  PASS  round-trip   10/10  A message the writer stores..." in one
+ * line of the report's width: the title is cut to fit (-v shows it
+ * whole). A test not run says why instead of its title.
+ */
+static void print_test_line(FILE *out, const struct test_verdict *test,
+                            const struct text_style *style, const struct palette *c)
+{
+    const char *colour, *word = status_word(test, c, &colour);
+    char *score = xasprintf("%d/%d", test->score, test->max_score);
+    const char *what =
+        test->status == STATUS_NOT_RUN && test->message[0] != '\0' ? test->message : test->title;
+    size_t used =
+        2 + 4 + 2 + (strlen(test->id) > ID_COLUMN ? strlen(test->id) : ID_COLUMN) + 1 + 5 + 2;
+    size_t room = width_of(style) > used + 10 ? width_of(style) - used : 10;
+    size_t len = strlen(what), fit = text_fit(what, len, room);
+
+    if (fit < len && !style->verbose)
+        fit = text_fit(what, len, room - 1);
+    fprintf(out, "  %s%-4s%s  %-*s %s%5s%s  %.*s%s\n", colour, word, c->reset, ID_COLUMN, test->id,
+            c->bold, score, c->reset, (int)(style->verbose ? len : fit), what,
+            fit < len && !style->verbose ? "\u2026" : "");
+    free(score);
+}
+
+void report_test(FILE *out, const struct lab_result *lab, size_t index,
+                 const struct text_style *style)
+{
+    const struct test_verdict *test = &lab->tests[index];
+    struct palette c = palette_for(style);
     bool passed = test->status == STATUS_PASSED;
 
-    fprintf(out, "  %s%-4s%s  %-24s %s  %s%d/%d%s\n", passed ? c->pass : c->fail,
-            passed ? "PASS" : "FAIL", c->reset, test->id, test->title, c->bold, test->score,
-            test->max_score, c->reset);
     /* Tests of a lab that did not build or stage have nothing to add to
-     * what the lab's own lines already said; one not counted because a
-     * test it builds on failed says which. */
-    if ((passed && !style->verbose) || (test->status == STATUS_NOT_RUN && lab->state != LAB_GRADED))
+     * what the lab's own lines already said. */
+    if (test->status == STATUS_NOT_RUN && lab->state != LAB_GRADED && !style->verbose)
         return;
+    print_test_line(out, test, style, &c);
     if (test->status == STATUS_NOT_RUN) {
-        print_indented(out, "        ", test->message);
+        if (style->verbose)
+            print_indented(out, "        ", test->message, style);
         return;
     }
+    if (passed && !style->verbose)
+        return;
     /* The output holds every failed expectation with the transcripts
      * behind it; the message is its first line, so it is not repeated. */
     if (test->output[0] != '\0')
-        print_indented(out, "        ", test->output);
+        print_indented(out, "        ", test->output, style);
     else if (!passed)
-        print_indented(out, "        ", test->message);
-    if (!passed && test->hint != NULL)
-        fprintf(out, "        %shint:%s %s\n", c->bold, c->reset, test->hint);
+        print_indented(out, "        ", test->message, style);
+    if (passed)
+        return;
+    char *replay = style->replay_command ? style->replay_command(lab, test, style->arg) : NULL;
+    char *hint = style->hint_command ? style->hint_command(lab, test, style->arg) : NULL;
+    if (replay != NULL)
+        fprintf(out, "        %sreplay:%s %s\n", c.bold, c.reset, replay);
+    if (hint != NULL) {
+        fprintf(out, "        %shint:%s %s\n", c.bold, c.reset, hint);
+    } else if (style->hint_command == NULL && test->hint != NULL) {
+        char *line = xasprintf("hint: %s", test->hint);
+        print_indented(out, "        ", line, style);
+        free(line);
+    }
+    free(replay);
+    free(hint);
 }
 
-static void report_build(FILE *out, const struct lab_result *lab, const struct palette *c)
+static void report_build(FILE *out, const struct lab_result *lab, const struct text_style *style,
+                         const struct palette *c)
 {
     const char *log = lab->build_log ? lab->build_log : "";
     bool warnings = strstr(log, "warning:") != NULL;
@@ -77,58 +213,171 @@ static void report_build(FILE *out, const struct lab_result *lab, const struct p
     if (lab->state == LAB_BUILD_FAILED) {
         fprintf(out, "  %sbuild failed%s: every test of this lab scores 0. The compiler said:\n",
                 c->fail, c->reset);
-        print_indented(out, "    ", log);
+        print_indented(out, "    ", log, style);
     } else if (warnings) {
         fprintf(out, "  build: ok, with warnings (worth fixing: most point at real bugs):\n");
-        print_indented(out, "    ", log);
+        print_indented(out, "    ", log, style);
     }
+}
+
+void report_lab_start(FILE *out, const struct lab_result *lab, const struct text_style *style)
+{
+    struct palette c = palette_for(style);
+
+    fprintf(out, "%s== %s: %s ==%s\n", c.bold, lab->id, lab->title, c.reset);
+    if (lab->state == LAB_BAD_SUBMISSION)
+        fprintf(out, "  %scould not be graded%s: %s\n", c.fail, c.reset, lab->problem);
+    report_build(out, lab, style, &c);
 }
 
 /*
  * "LABEL: SCORE/MAX", and when not every test of the labs ran (ALL points
  * in all, HIDDEN of the rest from hidden tests), what the rest is: a
- * student grading locally must not take 95/95 for the whole story.
+ * student grading locally must not take 95/95 for the whole story. *BOLD
+ * gets the length of the part shown in bold ("LABEL: SCORE/MAX").
  */
-static void report_score(FILE *out, const char *label, int score, int max, int all, int hidden,
-                         const struct palette *c)
+static char *score_text(const char *label, int score, int max, int all, int hidden, size_t *bold)
 {
-    fprintf(out, "%s%s: %d/%d%s", c->bold, label, score, max, c->reset);
-    if (all <= max)
-        return;
-    if (all - max == hidden)
-        fprintf(out,
-                " visible \u2014 %d more point%s come%s from hidden tests run at final "
-                "grading (%d in all)",
-                hidden, hidden == 1 ? "" : "s", hidden == 1 ? "s" : "", all);
+    struct strbuf text = {0};
+
+    strbuf_printf(&text, "%s: %d/%d", label, score, max);
+    *bold = text.len;
+    if (all > max && all - max == hidden)
+        strbuf_printf(&text,
+                      " visible \u2014 %d more point%s come%s from hidden tests run at final "
+                      "grading (%d in all)",
+                      hidden, hidden == 1 ? "" : "s", hidden == 1 ? "s" : "", all);
+    else if (all > max)
+        strbuf_printf(&text,
+                      " for the tests run \u2014 the other %d point%s come%s from tests not run "
+                      "here (%d in all)",
+                      all - max, all - max == 1 ? "" : "s", all - max == 1 ? "s" : "", all);
+    return strbuf_take(&text);
+}
+
+/* The score line: INDENT, the score text, and AFTER when the line has room. */
+static void report_score(FILE *out, const char *indent, const char *label, int score, int max,
+                         int all, int hidden, const char *after, const struct text_style *style)
+{
+    struct palette c = palette_for(style);
+    size_t bold;
+    char *text = score_text(label, score, max, all, hidden, &bold);
+    size_t columns = strlen(indent) + text_columns(text, strlen(text)) + strlen(after);
+
+    fprintf(out, "%s%s%.*s%s%s%s\n", indent, c.bold, (int)bold, text, c.reset, text + bold,
+            columns <= width_of(style) || style->verbose ? after : "");
+    free(text);
+}
+
+void report_lab_end(FILE *out, const struct lab_result *lab, const struct text_style *style)
+{
+    char after[64];
+
+    if (lab->state != LAB_GRADED && !style->verbose && lab->n_tests > 0)
+        fprintf(out, "  %zu test%s not run\n", lab->n_tests, lab->n_tests == 1 ? "" : "s");
+    snprintf(after, sizeof(after), "  (%.1f s)", lab->seconds);
+    report_score(out, "  ", "score", lab->score, lab->max_score, lab->lab_points,
+                 lab_result_hidden_points_not_run(lab), after, style);
+    fputc('\n', out);
+}
+
+/* How many of LAB's tests have STATUS (and those like it: failed counts
+ * timed out and grader errors too). */
+static size_t count_status(const struct lab_result *lab, enum test_status status)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < lab->n_tests; i++) {
+        enum test_status s = lab->tests[i].status;
+        if (s == status ||
+            (status == STATUS_FAILED && (s == STATUS_TIMED_OUT || s == STATUS_GRADER_ERROR)))
+            n++;
+    }
+    return n;
+}
+
+/* "summary: 01-posix-shm 3 passed, 2 failed (size-and-mode, ...), 1 skipped", fitted. */
+static void summarise_lab(FILE *out, const struct lab_result *lab, const struct text_style *style,
+                          const struct palette *c)
+{
+    struct strbuf line = {0};
+    size_t failed = count_status(lab, STATUS_FAILED), listed = 0;
+
+    strbuf_printf(&line, "  %-24s %zu passed", lab->id, count_status(lab, STATUS_PASSED));
+    if (lab->state == LAB_BUILD_FAILED)
+        strbuf_printf(&line, ", does not build");
+    else if (lab->state == LAB_BAD_SUBMISSION)
+        strbuf_printf(&line, ", could not be graded");
+    if (failed > 0) {
+        strbuf_printf(&line, ", %zu failed:", failed);
+        for (size_t i = 0; i < lab->n_tests; i++) {
+            enum test_status s = lab->tests[i].status;
+            if (s == STATUS_PASSED || s == STATUS_NOT_RUN)
+                continue;
+            strbuf_printf(&line, "%s %s", listed++ ? "," : "", lab->tests[i].id);
+        }
+    }
+    if (lab->state == LAB_GRADED && count_status(lab, STATUS_NOT_RUN) > 0)
+        strbuf_printf(&line, "%s %zu not run", failed > 0 ? ";" : ",",
+                      count_status(lab, STATUS_NOT_RUN));
+    char *text = strbuf_take(&line);
+    size_t len = strlen(text), fit = text_fit(text, len, width_of(style) - 1);
+    if (style->verbose || fit == len)
+        fprintf(out, "%s\n", text);
     else
-        fprintf(out,
-                " for the tests run \u2014 the other %d point%s come%s from tests not run "
-                "here (%d in all)",
-                all - max, all - max == 1 ? "" : "s", all - max == 1 ? "s" : "", all);
+        fprintf(out, "%.*s\u2026\n", (int)fit, text);
+    (void)c;
+    free(text);
+}
+
+/* The first test of the labs that failed (ran, and did not pass), and its lab. */
+static const struct test_verdict *first_failure(const struct grade_result *grade,
+                                                const struct lab_result **lab)
+{
+    for (size_t i = 0; i < grade->n_labs; i++)
+        for (size_t j = 0; j < grade->labs[i].n_tests; j++) {
+            enum test_status s = grade->labs[i].tests[j].status;
+            if (s != STATUS_PASSED && s != STATUS_NOT_RUN) {
+                *lab = &grade->labs[i];
+                return &grade->labs[i].tests[j];
+            }
+        }
+    return NULL;
+}
+
+void report_end(FILE *out, const struct grade_result *grade, const struct text_style *style)
+{
+    struct palette c = palette_for(style);
+    const struct lab_result *lab = NULL;
+    const struct test_verdict *first = first_failure(grade, &lab);
+
+    if (!grade_result_perfect(grade)) {
+        fprintf(out, "%ssummary%s\n", c.bold, c.reset);
+        for (size_t i = 0; i < grade->n_labs; i++)
+            summarise_lab(out, &grade->labs[i], style, &c);
+        if (first != NULL) {
+            char *hint = style->hint_command ? style->hint_command(lab, first, style->arg) : NULL;
+            fprintf(out, "  start with %s%s%s (%s)%s%s\n", c.bold, first->id, c.reset, lab->id,
+                    hint ? ": its hint is one command away, " : "", hint ? hint : "");
+            free(hint);
+        }
+    }
+    report_score(out, "", "TOTAL", grade->score, grade->max_score, grade_result_lab_points(grade),
+                 grade_result_hidden_points_not_run(grade), "", style);
+    if (grade->isolation != NULL && style->verbose)
+        fprintf(out, "%s(isolation: %s)%s\n", c.dim, grade->isolation, c.reset);
 }
 
 void report_text(FILE *out, const struct grade_result *grade, const struct text_style *style)
 {
-    struct palette c = palette_for(style);
-
     for (size_t i = 0; i < grade->n_labs; i++) {
         const struct lab_result *lab = &grade->labs[i];
-        fprintf(out, "%s== %s: %s ==%s\n", c.bold, lab->id, lab->title, c.reset);
-        if (lab->state == LAB_BAD_SUBMISSION)
-            fprintf(out, "  %scould not be graded%s: %s\n", c.fail, c.reset, lab->problem);
-        report_build(out, lab, &c);
+        report_lab_start(out, lab, style);
         for (size_t j = 0; j < lab->n_tests; j++)
-            report_test(out, lab, &lab->tests[j], style, &c);
-        fprintf(out, "  ");
-        report_score(out, "score", lab->score, lab->max_score, lab->lab_points,
-                     lab_result_hidden_points_not_run(lab), &c);
-        fprintf(out, "  (%.1f s)\n\n", lab->seconds);
+            report_test(out, lab, j, style);
+        report_lab_end(out, lab, style);
     }
-    report_score(out, "TOTAL", grade->score, grade->max_score, grade_result_lab_points(grade),
-                 grade_result_hidden_points_not_run(grade), &c);
-    if (grade->isolation != NULL)
-        fprintf(out, "  %s(isolation: %s)%s", c.dim, grade->isolation, c.reset);
-    fprintf(out, "\n");
+    report_end(out, grade, style);
 }
 
 /* --- progress ----------------------------------------------------------- */

@@ -422,41 +422,66 @@ static void stage_and_start(const struct lab *lab, const struct grade_config *co
         start_build(b, variant_name(b->variant));
 }
 
-/* The verdict of the test ID in RESULT, or NULL if it did not run here. */
-static struct test_verdict *verdict_named(struct lab_result *result, const char *id, size_t len)
+/* The verdict of the test ID (LEN bytes) among the first N of RESULT,
+ * whose tests are TESTED, or NULL if it is not among them. */
+static struct test_verdict *verdict_named(struct lab_result *result,
+                                          const struct lab_test *const *tested, size_t n,
+                                          const char *id, size_t len)
 {
-    for (size_t i = 0; i < result->n_tests; i++)
-        if (strlen(result->tests[i].id) == len && strncmp(result->tests[i].id, id, len) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strlen(tested[i]->id) == len && strncmp(tested[i]->id, id, len) == 0)
             return &result->tests[i];
     return NULL;
 }
 
-/* A test whose prerequisite (lab_test.needs) failed scores 0 and says so. */
-static void apply_needs(const struct lab *lab, struct lab_result *result)
+/* JOB's verdicts to build on: those of the tests its test needs
+ * (lab_test.needs) among the first N of RESULT, whose tests are TESTED
+ * (a test not selected here is no obstacle). */
+static void resolve_needs(struct test_job *job, struct lab_result *result,
+                          const struct lab_test *const *tested, size_t n)
 {
-    for (size_t i = 0; i < result->n_tests; i++) {
-        struct test_verdict *v = &result->tests[i];
-        const char *needs = NULL;
-        for (size_t j = 0; j < lab->n_tests; j++)
-            if (strcmp(lab->tests[j].id, v->id) == 0)
-                needs = lab->tests[j].needs;
-        for (const char *id = needs; id != NULL && *id != '\0';) {
-            size_t len = strcspn(id, " ");
-            struct test_verdict *needed = len ? verdict_named(result, id, len) : NULL;
-            if (needed != NULL && needed->status != STATUS_PASSED && v->status == STATUS_PASSED) {
-                char *why = xasprintf("not counted: it builds on %s, which failed: make %s pass "
-                                      "first",
-                                      needed->id, needed->id);
-                free(v->message);
-                v->message = report_text_copy(why);
-                free(why);
-                v->status = STATUS_NOT_RUN;
-                v->score = 0;
-            }
-            id += len;
-            id += strspn(id, " ");
-        }
+    for (const char *id = job->test->needs; id != NULL && *id != '\0';) {
+        size_t len = strcspn(id, " ");
+        const struct test_verdict *needed = len ? verdict_named(result, tested, n, id, len) : NULL;
+        if (needed != NULL && job->n_needs < MAX_NEEDS)
+            job->needs[job->n_needs++] = needed;
+        id += len;
+        id += strspn(id, " ");
     }
+}
+
+/* Verdicts in table order, for a grade_observer: which are final, and
+ * how many have been handed on. */
+struct verdict_order {
+    const struct grade_observer *observer;
+    const struct lab_result *result;
+    bool *final;
+    size_t n, handed;
+    const struct test_job *jobs; /* the run's jobs, whose verdicts come later */
+};
+
+/* Hand on every final verdict that comes next in table order. */
+static void hand_on(struct verdict_order *order)
+{
+    while (order->handed < order->n && order->final[order->handed]) {
+        if (order->observer != NULL && order->observer->verdict != NULL)
+            order->observer->verdict(order->result, order->handed, order->observer->arg);
+        order->handed++;
+    }
+}
+
+static void job_verdict_in(size_t job, void *arg)
+{
+    struct verdict_order *order = arg;
+
+    order->final[order->jobs[job].result - order->result->tests] = true;
+    hand_on(order);
+}
+
+static void tests_running(const struct test_progress *running, size_t n, void *arg)
+{
+    struct verdict_order *order = arg;
+    order->observer->tick(running, n, order->observer->arg);
 }
 
 void grade_lab(const struct lab *lab, const struct grade_config *config, bool flat_ok,
@@ -470,8 +495,9 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
     lab_result_init(result, lab);
     result->tests = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*result->tests));
     struct test_job *jobs = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*jobs));
+    const struct lab_test **tested = calloc(lab->n_tests ? lab->n_tests : 1, sizeof(*tested));
     size_t n_jobs = 0;
-    if (result->tests == NULL || jobs == NULL) {
+    if (result->tests == NULL || jobs == NULL || tested == NULL) {
         perror("calloc");
         exit(3);
     }
@@ -499,11 +525,14 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
     } else if (!normal->built) {
         result->state = LAB_BUILD_FAILED;
     }
+    if (config->observer != NULL && config->observer->built != NULL)
+        config->observer->built(result, config->observer->arg);
     for (size_t i = 0; i < lab->n_tests; i++) {
         const struct lab_test *test = &lab->tests[i];
         struct lab_build *b = &builds[test->build];
         if (!test_selected(test, config))
             continue;
+        tested[n] = test;
         if (result->state != LAB_GRADED) {
             mark_not_run(&result->tests[n++], test,
                          result->state == LAB_BUILD_FAILED
@@ -519,18 +548,37 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
                                            variant_name(test->build), b->log ? b->log : ""));
             continue;
         }
-        jobs[n_jobs++] = (struct test_job){test, b->dir, &result->tests[n++]};
+        jobs[n_jobs] =
+            (struct test_job){.test = test, .build_dir = b->dir, .result = &result->tests[n]};
+        resolve_needs(&jobs[n_jobs++], result, tested, n);
+        n++;
     }
-    run_tests(jobs, n_jobs, test_parallelism());
     result->n_tests = n;
-    apply_needs(lab, result);
+    struct verdict_order order = {
+        config->observer, result, calloc(n ? n : 1, sizeof(bool)), n, 0, jobs};
+    if (order.final == NULL) {
+        perror("calloc");
+        exit(3);
+    }
+    for (size_t i = 0; i < n; i++)
+        order.final[i] = true;
+    for (size_t j = 0; j < n_jobs; j++)
+        order.final[jobs[j].result - result->tests] = false;
+    hand_on(&order);
+    struct run_observer run_observer = {
+        .done = job_verdict_in,
+        .tick = config->observer != NULL && config->observer->tick != NULL ? tests_running : NULL,
+        .arg = &order,
+    };
+    run_tests(jobs, n_jobs, test_parallelism(), &run_observer);
+    free(order.final);
     free(jobs);
+    free(tested);
     kill_all_descendants();
     for (int v = BUILD_NORMAL; v <= BUILD_THREADS; v++) {
         free(builds[v].problem);
         free(builds[v].log);
     }
-    result->n_tests = n;
     lab_result_total(result);
     result->seconds = (double)(now_ms() - start) / 1000.0;
 }

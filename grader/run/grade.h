@@ -10,6 +10,24 @@
 #include "harness/lab.h"
 #include "report/result.h"
 
+struct test_progress;
+
+/*
+ * Who hears about a lab's grading as it goes, for a person watching (every
+ * member may be NULL). Verdicts come in table order, each as soon as it
+ * and every one before it are in: the same order on every run, whatever
+ * order the tests, which run side by side, end in.
+ */
+struct grade_observer {
+    /* RESULT is built (or could not be): its state and build log are in. */
+    void (*built)(const struct lab_result *result, void *arg);
+    /* RESULT->tests[INDEX] is final. */
+    void (*verdict)(const struct lab_result *result, size_t index, void *arg);
+    /* About once a second while tests run: the N running ones. */
+    void (*tick)(const struct test_progress *running, size_t n, void *arg);
+    void *arg;
+};
+
 struct grade_config {
     const char *root;       /* the shmlab checkout: labs/ lives here */
     const char *submission; /* folder with the student's files */
@@ -17,6 +35,7 @@ struct grade_config {
     const char *only_test;  /* run just this test id (or ids, comma-separated), or NULL */
     bool include_hidden;    /* run tests marked TEST_HIDDEN */
     const char *problem;    /* why the submission cannot be used at all, or NULL */
+    const struct grade_observer *observer; /* or NULL */
 };
 
 /* Every lab linked into the grader, in folder order. */

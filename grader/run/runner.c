@@ -24,7 +24,11 @@
 #include "core/coverage.h"
 #include "harness/context.h"
 #include "sandbox/sandbox.h"
+#include "core/text.h"
 #include "run/verdict.h"
+
+/* Why a test has no verdict when the run was stopped. */
+#define RUN_STOPPED "not run: grading was interrupted (Ctrl-C)"
 
 void runner_use_valgrind(bool on)
 {
@@ -74,6 +78,7 @@ static _Noreturn void test_process(const struct lab_test *test, const char *buil
 
 /* One test running in a process of its own. */
 struct test_run {
+    size_t job; /* its index in the run's jobs */
     const struct lab_test *test;
     struct test_verdict *result;
     struct test_record *rec;
@@ -96,13 +101,20 @@ static void start_test(struct test_run *r, const char *build_dir)
     r->start = now_ms();
     r->deadline = r->start + r->timeout_ms;
     fflush(NULL);
+    pid_t grader = getpid();
     r->pid = fork();
     if (r->pid < 0) {
         perror("shmgrade: fork");
         exit(3);
     }
-    if (r->pid == 0)
+    if (r->pid == 0) {
+        /* A process group of its own: Ctrl-C on the terminal reaches the
+         * grader, which ends the test itself (runner_stop). Whoever kills
+         * the grader's group still ends the test, as the grader's child. */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != grader || setpgid(0, 0) < 0)
+            _exit(3);
         test_process(r->test, build_dir, r->rec, r->timeout_ms);
+    }
     r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
     if (r->pidfd < 0) {
         perror("shmgrade: pidfd_open");
@@ -110,9 +122,16 @@ static void start_test(struct test_run *r, const char *build_dir)
     }
 }
 
-/* The verdict of R's test, once its process ENDED (with STATUS) or was
- * killed at its deadline. */
-static void finish_test(struct test_run *r, bool ended, int status)
+/* How a test's process came to an end. */
+enum test_end {
+    TEST_ENDED,       /* by itself */
+    TEST_OUT_OF_TIME, /* killed at its deadline */
+    TEST_STOPPED,     /* killed because the run was stopped (Ctrl-C) */
+};
+
+/* The verdict of R's test, once its process ended as HOW says (with
+ * STATUS when it ended by itself). */
+static void finish_test(struct test_run *r, enum test_end how, int status)
 {
     struct test_record *rec = r->rec;
     struct test_verdict *result = r->result;
@@ -125,7 +144,12 @@ static void finish_test(struct test_run *r, bool ended, int status)
         clean_up_handed_out(rec);
         sandbox_clean_up();
     }
-    if (!ended) {
+    if (how == TEST_STOPPED) {
+        result->status = STATUS_NOT_RUN;
+        snprintf(rec->message, sizeof(rec->message), "%s", RUN_STOPPED);
+        rec->output_len = 0;
+        rec->output[0] = '\0';
+    } else if (how == TEST_OUT_OF_TIME) {
         result->status = STATUS_TIMED_OUT;
         if (rec->step[0] != '\0')
             snprintf(rec->message, sizeof(rec->message),
@@ -148,13 +172,24 @@ static void finish_test(struct test_run *r, bool ended, int status)
                          : rec->failures == 0 ? STATUS_PASSED
                                               : STATUS_FAILED;
     }
-    if (result->status != STATUS_PASSED && rec->failures == 0)
+    if (result->status != STATUS_PASSED && how != TEST_STOPPED && rec->failures == 0)
         record_append(rec, "FAILED: %s\n", rec->message);
     result->score = result->status == STATUS_PASSED ? r->test->points : 0;
     result->message = report_text_copy(result->status == STATUS_PASSED ? "" : rec->message);
     result->output = report_text_copy(rec->output);
     result->seconds = (double)(now_ms() - r->start) / 1000.0;
     munmap(rec, sizeof(*rec));
+}
+
+/* Kill R's test process and wait for it (it may not be reaped yet). */
+static int kill_test(struct test_run *r)
+{
+    int status = 0;
+
+    kill(r->pid, SIGKILL);
+    while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return status;
 }
 
 /* Reap R if its process ended, or kill it past its deadline; true once
@@ -168,20 +203,22 @@ static bool reap_test(struct test_run *r)
         got = waitpid(r->pid, &status, WNOHANG);
     while (got < 0 && errno == EINTR);
     if (got == r->pid) {
-        finish_test(r, true, status);
+        finish_test(r, TEST_ENDED, status);
         return true;
     }
     if (now_ms() < r->deadline)
         return false;
-    kill(r->pid, SIGKILL);
-    while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    finish_test(r, false, status);
+    status = kill_test(r);
+    finish_test(r, TEST_OUT_OF_TIME, status);
     return true;
 }
 
-/* Block until one of the N runs ends or the nearest deadline passes. */
-static void await_any(const struct test_run *runs, size_t n)
+/* How often a person waiting is told what the running tests wait for. */
+#define TICK_MS 1000
+
+/* Block until one of the N runs ends, the nearest deadline passes or (if
+ * MAX_MS >= 0) MAX_MS pass. A signal (Ctrl-C) ends the wait early. */
+static void await_any(const struct test_run *runs, size_t n, int max_ms)
 {
     struct pollfd fds[MAX_PARALLEL_TESTS];
     long long nearest = runs[0].deadline;
@@ -192,10 +229,191 @@ static void await_any(const struct test_run *runs, size_t n)
             nearest = runs[i].deadline;
     }
     long long left = nearest - now_ms();
-    if (left > 0 && poll(fds, n, left > 60000 ? 60000 : (int)left) < 0 && errno != EINTR) {
+    if (left > 60000)
+        left = 60000;
+    if (max_ms >= 0 && left > max_ms)
+        left = max_ms;
+    if (left > 0 && poll(fds, n, (int)left) < 0 && errno != EINTR) {
         perror("shmgrade: poll");
         exit(3);
     }
+}
+
+/* --- stopping, and tests that build on others ------------------------------ */
+
+static volatile sig_atomic_t stop_requested;
+
+void runner_stop(void)
+{
+    stop_requested = 1;
+}
+
+bool runner_stopped(void)
+{
+    return stop_requested != 0;
+}
+
+enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
+
+/* Is the verdict NEED final: not the result of a job still waiting or
+ * running? (A verdict no job fills was final before the run began.) */
+static bool need_settled(const struct test_job *jobs, const enum job_state *state, size_t n,
+                         const struct test_verdict *need)
+{
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].result == need)
+            return state[i] == JOB_DONE;
+    return true;
+}
+
+/* The first test JOB builds on that did not pass, or NULL. */
+static const struct test_verdict *unmet_need(const struct test_job *job)
+{
+    for (size_t i = 0; i < job->n_needs; i++)
+        if (job->needs[i]->status != STATUS_PASSED)
+            return job->needs[i];
+    return NULL;
+}
+
+/* JOB's verdict without running it: WHY says why (taken over). */
+static void not_run(const struct test_job *job, char *why)
+{
+    verdict_init(job->result, job->test);
+    job->result->message = report_text_copy(why);
+    job->result->output = report_text_copy("");
+    free(why);
+}
+
+/* The next job that may start (every test it builds on has its verdict),
+ * in table order, or N if none may yet. */
+static size_t next_ready(const struct test_job *jobs, const enum job_state *state, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool ready = state[i] == JOB_WAITING;
+        for (size_t k = 0; ready && k < jobs[i].n_needs; k++)
+            ready = need_settled(jobs, state, n, jobs[i].needs[k]);
+        if (ready)
+            return i;
+    }
+    return n;
+}
+
+/* Tell OBSERVER about the N RUNNING tests. */
+static void tick(const struct run_observer *observer, const struct test_run *running, size_t n)
+{
+    struct test_progress progress[MAX_PARALLEL_TESTS];
+    long long now = now_ms();
+
+    for (size_t i = 0; i < n; i++) {
+        progress[i].id = running[i].test->id;
+        progress[i].seconds = (double)(now - running[i].start) / 1000.0;
+        /* The test writes its step as it goes: a copy, cut where it ends. */
+        memcpy(progress[i].step, (const char *)running[i].rec->step, sizeof(progress[i].step));
+        progress[i].step[sizeof(progress[i].step) - 1] = '\0';
+    }
+    observer->tick(progress, n, observer->arg);
+}
+
+static void job_done(const struct run_observer *observer, enum job_state *state, size_t job)
+{
+    state[job] = JOB_DONE;
+    if (observer != NULL && observer->done != NULL)
+        observer->done(job, observer->arg);
+}
+
+/* The run was stopped: the tests running are killed, the others not run. */
+static void stop_all(const struct test_job *jobs, size_t n, enum job_state *state,
+                     struct test_run *running, size_t n_running,
+                     const struct run_observer *observer)
+{
+    for (size_t i = 0; i < n_running; i++) {
+        kill_test(&running[i]);
+        finish_test(&running[i], TEST_STOPPED, 0);
+        job_done(observer, state, running[i].job);
+    }
+    kill_all_descendants();
+    for (size_t i = 0; i < n; i++) {
+        if (state[i] != JOB_WAITING)
+            continue;
+        not_run(&jobs[i], xstrdup(RUN_STOPPED));
+        job_done(observer, state, i);
+    }
+}
+
+void run_tests(const struct test_job *jobs, size_t n, int parallel,
+               const struct run_observer *observer)
+{
+    struct test_run running[MAX_PARALLEL_TESTS];
+    size_t n_running = 0, n_done = 0;
+    enum job_state *state = calloc(n ? n : 1, sizeof(*state));
+    bool ticking = observer != NULL && observer->tick != NULL;
+    long long last_tick = now_ms();
+
+    if (state == NULL) {
+        perror("shmgrade: calloc");
+        exit(3);
+    }
+    if (parallel < 1)
+        parallel = 1;
+    if (parallel > MAX_PARALLEL_TESTS)
+        parallel = MAX_PARALLEL_TESTS;
+    while (n_done < n) {
+        size_t next;
+        if (runner_stopped()) {
+            stop_all(jobs, n, state, running, n_running, observer);
+            break;
+        }
+        while (n_running < (size_t)parallel && (next = next_ready(jobs, state, n)) < n) {
+            const struct test_verdict *unmet = unmet_need(&jobs[next]);
+            if (unmet != NULL) {
+                not_run(
+                    &jobs[next],
+                    xasprintf("skipped: needs %s, which %s", unmet->id,
+                              unmet->status == STATUS_NOT_RUN ? "did not run either" : "failed"));
+                job_done(observer, state, next);
+                n_done++;
+                continue;
+            }
+            struct test_run *r = &running[n_running++];
+            *r = (struct test_run){
+                .job = next, .test = jobs[next].test, .result = jobs[next].result};
+            state[next] = JOB_RUNNING;
+            start_test(r, jobs[next].build_dir);
+        }
+        if (n_running == 0) {
+            /* Nothing runs and nothing may start: the tests left build on
+             * each other in a circle (tests/unit/check_labs.c forbids it). */
+            for (size_t i = 0; i < n; i++) {
+                if (state[i] != JOB_WAITING)
+                    continue;
+                not_run(&jobs[i], xstrdup("not run: the tests it builds on build on it"));
+                job_done(observer, state, i);
+                n_done++;
+            }
+            continue;
+        }
+        await_any(running, n_running, ticking ? TICK_MS : -1);
+        for (size_t i = 0; i < n_running;) {
+            if (reap_test(&running[i])) {
+                job_done(observer, state, running[i].job);
+                n_done++;
+                running[i] = running[--n_running];
+            } else {
+                i++;
+            }
+        }
+        if (ticking && n_running > 0 && now_ms() - last_tick >= TICK_MS) {
+            tick(observer, running, n_running);
+            last_tick = now_ms();
+        }
+    }
+    free(state);
+}
+
+void run_test(const struct lab_test *test, const char *build_dir, struct test_verdict *result)
+{
+    struct test_job job = {.test = test, .build_dir = build_dir, .result = result};
+    run_tests(&job, 1, 1, NULL);
 }
 
 int test_parallelism(void)
@@ -206,36 +424,4 @@ int test_parallelism(void)
     if (!sandbox_uses_namespaces() || harness_options.valgrind)
         return 1;
     return cores < 1 ? 1 : cores > MAX_PARALLEL_TESTS ? MAX_PARALLEL_TESTS : (int)cores;
-}
-
-void run_tests(const struct test_job *jobs, size_t n, int parallel)
-{
-    struct test_run running[MAX_PARALLEL_TESTS];
-    size_t n_running = 0, next = 0;
-
-    if (parallel < 1)
-        parallel = 1;
-    if (parallel > MAX_PARALLEL_TESTS)
-        parallel = MAX_PARALLEL_TESTS;
-    while (next < n || n_running > 0) {
-        while (n_running < (size_t)parallel && next < n) {
-            struct test_run *r = &running[n_running++];
-            *r = (struct test_run){.test = jobs[next].test, .result = jobs[next].result};
-            start_test(r, jobs[next].build_dir);
-            next++;
-        }
-        await_any(running, n_running);
-        for (size_t i = 0; i < n_running;) {
-            if (reap_test(&running[i]))
-                running[i] = running[--n_running];
-            else
-                i++;
-        }
-    }
-}
-
-void run_test(const struct lab_test *test, const char *build_dir, struct test_verdict *result)
-{
-    struct test_job job = {.test = test, .build_dir = build_dir, .result = result};
-    run_tests(&job, 1, 1);
 }

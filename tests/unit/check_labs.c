@@ -47,6 +47,32 @@ START_TEST(every_test_has_an_id_title_hint_and_points)
 }
 END_TEST
 
+/* A test builds only on tests before it in its lab's table (lab_test.needs):
+ * they run first, and no two tests wait for each other. */
+START_TEST(needs_name_earlier_tests_of_the_lab)
+{
+    size_t n;
+    const struct lab *const *labs = registered_labs(&n);
+
+    for (size_t i = 0; i < n; i++) {
+        const struct lab *lab = lab_with_hidden_tests(labs[i]);
+        for (size_t j = 0; j < lab->n_tests; j++) {
+            const char *id = lab->tests[j].needs;
+            while (id != NULL && *id != '\0') {
+                size_t len = strcspn(id, " "), k = 0;
+                while (k < j && !(strlen(lab->tests[k].id) == len &&
+                                  strncmp(lab->tests[k].id, id, len) == 0))
+                    k++;
+                ck_assert_msg(k < j, "%s: %s needs '%.*s', which is no test before it", lab->id,
+                              lab->tests[j].id, (int)len, id);
+                id += len;
+                id += strspn(id, " ");
+            }
+        }
+    }
+}
+END_TEST
+
 /* One score model: every lab is worth LAB_POINTS in all, its hidden tests
  * included, and the visible tests alone never more. */
 START_TEST(every_lab_is_worth_lab_points_hidden_tests_included)
@@ -180,7 +206,7 @@ Suite *labs_suite(void)
 {
     return SUITE_OF(
         "labs", 0, labs_are_found_by_folder_or_number, every_test_has_an_id_title_hint_and_points,
-        every_lab_is_worth_lab_points_hidden_tests_included,
+        needs_name_earlier_tests_of_the_lab, every_lab_is_worth_lab_points_hidden_tests_included,
         student_files_exist_as_skeleton_and_solution, student_files_are_located_in_every_layout,
         every_contract_clause_has_a_test_and_every_test_a_clause);
 }

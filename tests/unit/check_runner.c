@@ -564,6 +564,102 @@ START_TEST(a_valgrind_report_cannot_be_forged_down)
 }
 END_TEST
 
+/* How many test bodies ran, in memory every test process shares. */
+static int *bodies_run;
+
+static void counts_and_passes(struct test_ctx *t)
+{
+    __atomic_add_fetch(bodies_run, 1, __ATOMIC_SEQ_CST);
+    passes(t);
+}
+
+static void counts_and_fails(struct test_ctx *t)
+{
+    __atomic_add_fetch(bodies_run, 1, __ATOMIC_SEQ_CST);
+    check(t, false, "broken");
+}
+
+static void starts_a_sleeper_and_hangs(struct test_ctx *t)
+{
+    start(t, ARGS("sleep", "1000"));
+    hangs(t);
+}
+
+/* Tests A (fails), B (needs A), C (needs B), D (needs E, which passes), E. */
+START_TEST(a_test_whose_needs_failed_is_skipped_and_never_run)
+{
+    static const struct lab_test tests[] = {
+        {.id = "a", .title = "a", .points = 1, .run = counts_and_fails},
+        {.id = "b", .title = "b", .points = 2, .run = counts_and_passes, .needs = "a"},
+        {.id = "c", .title = "c", .points = 3, .run = counts_and_passes, .needs = "b"},
+        {.id = "e", .title = "e", .points = 4, .run = counts_and_passes},
+        {.id = "d", .title = "d", .points = 5, .run = counts_and_passes, .needs = "e"},
+    };
+    struct test_verdict results[5];
+    struct test_job jobs[5];
+
+    bodies_run = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(bodies_run, MAP_FAILED);
+    for (size_t i = 0; i < 5; i++)
+        jobs[i] = (struct test_job){.test = &tests[i], .build_dir = "/bin", .result = &results[i]};
+    jobs[1].needs[jobs[1].n_needs++] = &results[0];
+    jobs[2].needs[jobs[2].n_needs++] = &results[1];
+    jobs[4].needs[jobs[4].n_needs++] = &results[3];
+    /* One at a time: without namespaces (as here), the cleanup after a
+     * test ends every other test's processes too (test_parallelism). */
+    run_tests(jobs, 5, 1, NULL);
+    ck_assert_int_eq(*bodies_run, 3); /* a, e and d */
+    ck_assert_int_eq(results[0].status, STATUS_FAILED);
+    ck_assert_int_eq(results[1].status, STATUS_NOT_RUN);
+    ck_assert_int_eq(results[1].score, 0);
+    ck_assert_int_eq(results[1].max_score, 2);
+    ck_assert_str_eq(results[1].message, "skipped: needs a, which failed");
+    ck_assert_str_eq(results[2].message, "skipped: needs b, which did not run either");
+    ck_assert_int_eq(results[3].status, STATUS_PASSED);
+    ck_assert_int_eq(results[4].status, STATUS_PASSED);
+    ck_assert_int_eq(results[4].score, 5);
+}
+END_TEST
+
+static void stop_at_first_tick(const struct test_progress *running, size_t n, void *arg)
+{
+    (void)arg;
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(running[0].id, "hangs");
+    runner_stop();
+}
+
+/* Ctrl-C: the test running is killed with what it started, no other
+ * starts, and every verdict says so. */
+START_TEST(a_stopped_run_ends_its_tests_and_starts_no_more)
+{
+    static const struct lab_test tests[] = {
+        {.id = "hangs",
+         .title = "h",
+         .points = 1,
+         .run = starts_a_sleeper_and_hangs,
+         .timeout_ms = 20000},
+        {.id = "after", .title = "a", .points = 1, .run = passes},
+    };
+    struct test_verdict results[2];
+    struct test_job jobs[2] = {{.test = &tests[0], .build_dir = "/bin", .result = &results[0]},
+                               {.test = &tests[1], .build_dir = "/bin", .result = &results[1]}};
+    struct run_observer observer = {.tick = stop_at_first_tick};
+    struct task_info *left;
+    long long began = now_ms();
+
+    run_tests(jobs, 2, 1, &observer);
+    ck_assert(runner_stopped());
+    ck_assert_int_lt(now_ms() - began, 10000);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_int_eq(results[i].status, STATUS_NOT_RUN);
+        ck_assert_ptr_nonnull(strstr(results[i].message, "interrupted"));
+    }
+    ck_assert_int_eq(list_descendants(&left), 0);
+    free(left);
+}
+END_TEST
+
 Suite *runner_suite(void)
 {
     return SUITE_OF(
@@ -579,5 +675,7 @@ Suite *runner_suite(void)
         a_program_stops_itself_where_the_test_asks, a_failing_schedule_names_its_seed,
         only_the_object_can_carry_the_message,
         a_valgrind_report_shows_the_error_and_the_students_line,
-        a_valgrind_report_cannot_be_forged_down, a_data_race_names_both_lines_and_programs);
+        a_valgrind_report_cannot_be_forged_down, a_data_race_names_both_lines_and_programs,
+        a_test_whose_needs_failed_is_skipped_and_never_run,
+        a_stopped_run_ends_its_tests_and_starts_no_more);
 }
