@@ -32,6 +32,7 @@
 
 #include "core/ipc.h"
 #include "core/proc.h"
+#include "core/trace.h"
 
 #include "harness/lab.h"
 
@@ -214,9 +215,11 @@ void close_stdin(struct test_ctx *t, struct proc *p);
  * Wait until P is asleep in a system call: it waits for input, a
  * semaphore, a signal. A test that sends a signal or input at "the moment
  * the program waits" uses it, so the verdict never depends on whether the
- * signal came before or after the program got there.
+ * signal came before or after the program got there. Returns the number
+ * of the call it sleeps in (syscall_name() names it), or -1 when the
+ * kernel does not say.
  */
-void wait_blocked(struct test_ctx *t, struct proc *p);
+long wait_blocked(struct test_ctx *t, struct proc *p);
 
 /* wait_blocked(), then send SIG to P's process group. */
 void send_signal(struct test_ctx *t, struct proc *p, int sig);
@@ -281,6 +284,35 @@ _Noreturn void fail_about(struct test_ctx *t, struct proc *p, const char *format
  * difference. EXPECTED NULL: the output should have ended before ACTUAL;
  * ACTUAL NULL: it ended where EXPECTED was due. */
 void show_mismatch(struct test_ctx *t, const char *expected, const char *actual);
+
+/* --- counting what a program does (counting.c) ------------------------------ */
+
+/*
+ * Counts are verdicts that timing cannot change: how many system calls a
+ * program makes for some work, how often it touches a word of shared
+ * memory. The grader follows the program from a stop point to its end
+ * (grader/core/trace.h: the kernel's own counts, through ptrace).
+ */
+struct counting;
+
+/*
+ * Start counting what P does, P being stopped at its stop point
+ * (wait_stopped()): its system calls, and, when SHM_NAME is not NULL, its
+ * reads and writes of the WATCH_BYTES bytes (8, 16, 24 or 32) at offset
+ * WATCH_OFFSET (a multiple of 8) of its mapping of the POSIX object
+ * SHM_NAME. Then resume(P). A machine that does not let the grader count
+ * (ptrace not permitted, no watchpoints) is a grader error, never a
+ * verdict.
+ */
+struct counting *start_counting(struct test_ctx *t, struct proc *p, const char *shm_name,
+                                size_t watch_offset, size_t watch_bytes);
+
+/* Wait for P to end (within the step's time; a hang fails the test) and
+ * give what was counted. */
+const struct trace_counts *counted(struct test_ctx *t, struct counting *c);
+
+/* The calls counted most, for a message: "2000 futex, 3 write, 1 munmap". */
+const char *count_breakdown(struct test_ctx *t, const struct trace_counts *counts);
 
 /* --- what the grader sees for itself ------------------------------------- */
 

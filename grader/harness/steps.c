@@ -518,7 +518,7 @@ static bool blocked_or_ended(void *arg)
     return w->p->state != PROC_RUNNING || process_is_blocked(w->p->pid, &w->syscall);
 }
 
-void wait_blocked(struct test_ctx *t, struct proc *p)
+long wait_blocked(struct test_ctx *t, struct proc *p)
 {
     struct blocked_wait w = {.p = p, .syscall = -1};
     bool cut;
@@ -537,6 +537,7 @@ void wait_blocked(struct test_ctx *t, struct proc *p)
     if (p->state != PROC_RUNNING)
         fail_about(t, p, "`%s` should be waiting, but it %s", p->command,
                    proc_describe_end(p).text);
+    return w.syscall;
 }
 
 void send_signal(struct test_ctx *t, struct proc *p, int sig)

@@ -1,0 +1,491 @@
+/*
+ * trace.c - see trace.h.
+ *
+ * The helper is a child of the caller that attaches to the program with
+ * PTRACE_SEIZE (the program stays the child of whoever started it, which
+ * still reaps it and sees its exit status; ptrace stops are reported to
+ * the helper alone). It counts syscall-entry stops and watchpoint traps,
+ * lets every other stop through unchanged (signals are delivered, a group
+ * stop stays a group stop until SIGCONT), and writes its counts into a
+ * pipe once the program has ended.
+ */
+#define _GNU_SOURCE
+#include "core/trace.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/proc.h"
+
+#ifndef TRAP_HWBKPT
+#define TRAP_HWBKPT 4
+#endif
+
+struct trace {
+    pid_t helper;
+    int from_helper; /* read end of the pipe */
+    bool finished;
+};
+
+/* What the helper sends first: attached, or why not. */
+struct attach_report {
+    bool attached;
+    char why[256];
+};
+
+/* --- the helper -------------------------------------------------------------- */
+
+/* The tasks followed, and whether each is inside a system call (for
+ * kernels without PTRACE_GET_SYSCALL_INFO). */
+#define MAX_TASKS 256
+struct helper_state {
+    pid_t tasks[MAX_TASKS];
+    bool in_syscall[MAX_TASKS];
+    int n_tasks;
+    struct trace_counts counts;
+};
+
+static bool *in_syscall_flag(struct helper_state *h, pid_t task)
+{
+    for (int i = 0; i < h->n_tasks; i++)
+        if (h->tasks[i] == task)
+            return &h->in_syscall[i];
+    if (h->n_tasks == MAX_TASKS)
+        return NULL;
+    h->tasks[h->n_tasks] = task;
+    h->in_syscall[h->n_tasks] = false;
+    return &h->in_syscall[h->n_tasks++];
+}
+
+static void write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* the caller gave up: nothing to tell */
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* Put the watchpoints on TASK (stopped under ptrace): DR0..DR3 hold the
+ * addresses, DR7 enables each for reads and writes of 8 bytes. */
+static bool set_watchpoints(pid_t task, const uintptr_t *watch, int n, char *why, size_t size)
+{
+    if (n == 0)
+        return true;
+#if defined(__x86_64__)
+    unsigned long control = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (ptrace(PTRACE_POKEUSER, task, offsetof(struct user, u_debugreg[i]), watch[i]) == -1) {
+            snprintf(why, size, "ptrace(PTRACE_POKEUSER) of a debug register: %s", strerror(errno));
+            return false;
+        }
+        /* Local enable; RW = 11 (reads and writes); LEN = 10 (8 bytes). */
+        control |= 1ul << (2 * i) | 3ul << (16 + 4 * i) | 2ul << (18 + 4 * i);
+    }
+    if (ptrace(PTRACE_POKEUSER, task, offsetof(struct user, u_debugreg[7]), control) == -1) {
+        snprintf(why, size, "ptrace(PTRACE_POKEUSER) of the debug control register: %s",
+                 strerror(errno));
+        return false;
+    }
+    return true;
+#else
+    (void)task;
+    (void)watch;
+    snprintf(why, size, "hardware watchpoints are only set up on x86-64");
+    return false;
+#endif
+}
+
+/* A syscall stop of TASK: count it if it is an entry. */
+static void count_syscall_stop(struct helper_state *h, pid_t task)
+{
+    long nr = -1;
+    bool entry;
+#ifdef PTRACE_GET_SYSCALL_INFO
+    struct __ptrace_syscall_info info;
+
+    if (ptrace(PTRACE_GET_SYSCALL_INFO, task, sizeof(info), &info) > 0) {
+        if (info.op != PTRACE_SYSCALL_INFO_ENTRY)
+            return;
+        entry = true;
+        nr = (long)info.entry.nr;
+    } else
+#endif
+    {
+        bool *inside = in_syscall_flag(h, task);
+        entry = inside == NULL || !*inside;
+        if (inside != NULL)
+            *inside = !*inside;
+        if (entry) {
+            struct user_regs_struct regs;
+#if defined(__x86_64__)
+            if (ptrace(PTRACE_GETREGS, task, NULL, &regs) == 0)
+                nr = (long)regs.orig_rax;
+#else
+            (void)regs;
+#endif
+        }
+    }
+    if (!entry)
+        return;
+    h->counts.syscalls++;
+    if (nr >= 0 && nr < TRACE_MAX_SYSCALL_NR)
+        h->counts.by_number[nr]++;
+}
+
+/* A SIGTRAP that is no syscall stop: a watchpoint's (swallowed and
+ * counted), or a real one (delivered). */
+static int trap_signal(struct helper_state *h, pid_t task)
+{
+    siginfo_t info;
+
+    if (ptrace(PTRACE_GETSIGINFO, task, NULL, &info) == 0 && info.si_code == TRAP_HWBKPT) {
+        h->counts.watch_hits++;
+#if defined(__x86_64__)
+        ptrace(PTRACE_POKEUSER, task, offsetof(struct user, u_debugreg[6]), 0ul);
+#endif
+        return 0;
+    }
+    return SIGTRAP;
+}
+
+static bool is_stop_signal(int sig)
+{
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* Let TASK go on from the stop STATUS reports, counting what it is. */
+static void go_on(struct helper_state *h, pid_t task, int status)
+{
+    int sig = WSTOPSIG(status), event = (unsigned)status >> 16, deliver = 0;
+
+    if (sig == (SIGTRAP | 0x80)) {
+        count_syscall_stop(h, task);
+    } else if (event == PTRACE_EVENT_STOP) {
+        /* A group stop stays one until SIGCONT, as without the helper. */
+        if (is_stop_signal(sig)) {
+            ptrace(PTRACE_LISTEN, task, NULL, NULL);
+            return;
+        }
+    } else if (event != 0) {
+        /* A new thread or child (followed from now on), an exec. */
+    } else if (sig == SIGTRAP) {
+        deliver = trap_signal(h, task);
+    } else {
+        deliver = sig;
+    }
+    ptrace(PTRACE_SYSCALL, task, NULL, (void *)(long)deliver);
+}
+
+/* Close every descriptor but KEEP: the helper must not hold a copy of
+ * a program's pipes (a stdin the grader closes would stay open). */
+static void close_all_but(int keep)
+{
+    DIR *fds = opendir("/proc/self/fd");
+    struct dirent *entry;
+
+    if (fds == NULL) {
+        for (int fd = 3; fd < 1024; fd++)
+            if (fd != keep)
+                close(fd);
+        return;
+    }
+    while ((entry = readdir(fds)) != NULL) {
+        int fd = atoi(entry->d_name);
+        if (entry->d_name[0] != '.' && fd > 2 && fd != keep && fd != dirfd(fds))
+            close(fd);
+    }
+    closedir(fds);
+}
+
+/* Follow PID until it ends; its counts go to OUT. */
+static _Noreturn void run_helper(pid_t pid, const uintptr_t *watch, int n_watch, int out)
+{
+    struct helper_state *h = calloc(1, sizeof(*h));
+    struct attach_report report = {.attached = false};
+    long options =
+        PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
+    int status;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close_all_but(out);
+    if (h == NULL) {
+        snprintf(report.why, sizeof(report.why), "out of memory");
+        goto refused;
+    }
+    if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)options) == -1) {
+        snprintf(report.why, sizeof(report.why), "ptrace(PTRACE_SEIZE) of pid %d: %s", (int)pid,
+                 strerror(errno));
+        goto refused;
+    }
+    /* A program stopped by a signal traps at once; one that runs is made
+     * to (and then goes on: it was not stopped). */
+    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
+    if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status)) {
+        snprintf(report.why, sizeof(report.why), "pid %d ended as the grader attached to it",
+                 (int)pid);
+        goto refused;
+    }
+    if (!set_watchpoints(pid, watch, n_watch, report.why, sizeof(report.why))) {
+        ptrace(PTRACE_DETACH, pid, NULL, NULL);
+        goto refused;
+    }
+    report.attached = true;
+    write_all(out, &report, sizeof(report));
+    go_on(h, pid, status);
+
+    for (;;) {
+        pid_t task = waitpid(-1, &status, __WALL);
+        if (task == -1 && errno == EINTR)
+            continue;
+        if (task == -1) {
+            snprintf(h->counts.error, sizeof(h->counts.error), "waitpid: %s", strerror(errno));
+            break;
+        }
+        if (WIFEXITED(status) || WIFSIGNALED(status)) {
+            if (task == pid) {
+                h->counts.ended = true;
+                break;
+            }
+            continue;
+        }
+        if (WIFSTOPPED(status))
+            go_on(h, task, status);
+    }
+    write_all(out, &h->counts, sizeof(h->counts));
+    _exit(0);
+
+refused:
+    write_all(out, &report, sizeof(report));
+    _exit(1);
+}
+
+/* --- the caller's side ------------------------------------------------------- */
+
+/* Read exactly LEN bytes from FD within TIMEOUT_MS; false otherwise. */
+static bool read_within(int fd, void *data, size_t len, int timeout_ms)
+{
+    char *p = data;
+    long long until = now_ms() + timeout_ms;
+
+    while (len > 0) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        long long left = until - now_ms();
+        if (left <= 0)
+            return false;
+        int ready = poll(&pfd, 1, (int)left);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            return false;
+        ssize_t n = read(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* How long the helper may take to attach. */
+#define ATTACH_TIMEOUT_MS 10000
+
+struct trace *trace_start(pid_t pid, const uintptr_t *watch, int n_watch, char *why, size_t size)
+{
+    struct attach_report report;
+    struct trace *trace;
+    int fds[2];
+
+    if (n_watch < 0 || n_watch > TRACE_MAX_WATCHES) {
+        snprintf(why, size, "%d watchpoints asked for; there are %d", n_watch, TRACE_MAX_WATCHES);
+        return NULL;
+    }
+    for (int i = 0; i < n_watch; i++)
+        if (watch[i] % TRACE_WATCH_BYTES != 0) {
+            snprintf(why, size, "watched address %#lx is not %d-byte aligned",
+                     (unsigned long)watch[i], TRACE_WATCH_BYTES);
+            return NULL;
+        }
+    trace = calloc(1, sizeof(*trace));
+    if (trace == NULL || pipe2(fds, O_CLOEXEC) == -1) {
+        snprintf(why, size, "%s: %s", trace == NULL ? "calloc" : "pipe2", strerror(errno));
+        free(trace);
+        return NULL;
+    }
+    fflush(NULL);
+    trace->helper = fork();
+    if (trace->helper == -1) {
+        snprintf(why, size, "fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        free(trace);
+        return NULL;
+    }
+    if (trace->helper == 0) {
+        close(fds[0]);
+        run_helper(pid, watch, n_watch, fds[1]);
+    }
+    close(fds[1]);
+    trace->from_helper = fds[0];
+    if (!read_within(trace->from_helper, &report, sizeof(report), ATTACH_TIMEOUT_MS))
+        snprintf(report.why, sizeof(report.why), "the helper did not attach within %d s",
+                 ATTACH_TIMEOUT_MS / 1000);
+    else if (report.attached)
+        return trace;
+    snprintf(why, size, "%s", report.why);
+    trace_free(trace);
+    return NULL;
+}
+
+bool trace_finish(struct trace *trace, struct trace_counts *counts, int timeout_ms)
+{
+    if (trace->finished || !read_within(trace->from_helper, counts, sizeof(*counts), timeout_ms))
+        return false;
+    trace->finished = true;
+    waitpid(trace->helper, NULL, 0);
+    trace->helper = 0;
+    return true;
+}
+
+void trace_free(struct trace *trace)
+{
+    if (trace == NULL)
+        return;
+    if (trace->helper > 0) {
+        /* Its tracee is let go as it ends. */
+        kill(trace->helper, SIGKILL);
+        waitpid(trace->helper, NULL, 0);
+    }
+    close(trace->from_helper);
+    free(trace);
+}
+
+/* --- names ------------------------------------------------------------------- */
+
+static const struct {
+    long nr;
+    const char *name;
+} syscall_names[] = {
+#define NAME(call)                                                                                 \
+    {                                                                                              \
+        SYS_##call, #call                                                                          \
+    }
+    NAME(read),
+    NAME(write),
+    NAME(readv),
+    NAME(writev),
+    NAME(futex),
+    NAME(nanosleep),
+    NAME(clock_nanosleep),
+    NAME(sched_yield),
+    NAME(getpid),
+    NAME(gettid),
+    NAME(getppid),
+    NAME(kill),
+    NAME(tgkill),
+    NAME(ppoll),
+    NAME(pselect6),
+    NAME(epoll_pwait),
+    NAME(mmap),
+    NAME(munmap),
+    NAME(mprotect),
+    NAME(madvise),
+    NAME(msync),
+    NAME(close),
+    NAME(openat),
+    NAME(fstat),
+    NAME(ftruncate),
+    NAME(unlinkat),
+    NAME(clock_gettime),
+    NAME(gettimeofday),
+    NAME(rt_sigprocmask),
+    NAME(rt_sigaction),
+    NAME(exit_group),
+    NAME(exit),
+    NAME(brk),
+    NAME(lseek),
+    NAME(fcntl),
+    NAME(semop),
+    NAME(semtimedop),
+    NAME(eventfd2),
+    NAME(pipe2),
+    NAME(membarrier),
+    NAME(ioctl),
+#ifdef SYS_unlink /* x86-64 has the old calls too */
+    NAME(unlink),
+    NAME(poll),
+    NAME(select),
+    NAME(epoll_wait),
+    NAME(newfstatat),
+    NAME(open),
+    NAME(pause),
+#endif
+#ifdef SYS_futex_waitv
+    NAME(futex_waitv),
+#endif
+#undef NAME
+};
+
+const char *syscall_name(long nr)
+{
+    for (size_t i = 0; i < sizeof(syscall_names) / sizeof(syscall_names[0]); i++)
+        if (syscall_names[i].nr == nr)
+            return syscall_names[i].name;
+    return NULL;
+}
+
+/* --- mappings ------------------------------------------------------------------ */
+
+bool find_mapping(pid_t pid, const char *path, uintptr_t *start, size_t *length)
+{
+    char maps[64], line[4400];
+    size_t path_len = strlen(path);
+    bool found = false;
+    FILE *f;
+
+    snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+    f = fopen(maps, "re");
+    if (f == NULL)
+        return false;
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        unsigned long from, to, offset;
+        int name_at = 0;
+        char *name, *end;
+
+        if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &from, &to, &offset, &name_at) < 3 ||
+            name_at == 0 || offset != 0)
+            continue;
+        name = line + name_at;
+        end = name + strcspn(name, "\n");
+        *end = '\0';
+        if (strncmp(name, path, path_len) != 0 ||
+            (name[path_len] != '\0' && strcmp(name + path_len, " (deleted)") != 0))
+            continue;
+        *start = (uintptr_t)from;
+        *length = (size_t)(to - from);
+        found = true;
+    }
+    fclose(f);
+    return found;
+}
