@@ -49,6 +49,11 @@ struct lab {
     const char *id; /* folder under labs/: "01-posix-shm" */
     const char *title;
     const char *const *student_files; /* NULL-terminated */
+    /* Sources of the lab's folder its build needs besides the student's
+     * files and the headers: programs of the lab's kit that students do
+     * not edit (NULL-terminated, or NULL). The grader stages them from
+     * the lab's folder, never from a submission. */
+    const char *const *kit_files;
     const struct lab_test *tests;
     size_t n_tests;
 };

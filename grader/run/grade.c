@@ -196,15 +196,16 @@ static int make_folders_for(const char *path)
     return make_folder(path);
 }
 
-static bool is_student_file(const struct lab *lab, const char *name)
+static bool is_listed(const char *const *files, const char *name)
 {
-    for (const char *const *f = lab->student_files; *f != NULL; f++)
+    for (const char *const *f = files; f != NULL && *f != NULL; f++)
         if (strcmp(*f, name) == 0)
             return true;
     return false;
 }
 
-/* Copy the lab's own build files (Makefile, headers, common/). */
+/* Copy the lab's own build files (Makefile, headers, its kit's programs,
+ * common/). */
 static char *stage_lab_files(const char *root, const struct lab *lab, const char *stage_labs)
 {
     static const char *const folders[] = {"common", NULL};
@@ -227,8 +228,9 @@ static char *stage_lab_files(const char *root, const struct lab *lab, const char
             const char *dot = strrchr(name, '.');
             bool wanted =
                 strcmp(name, "Makefile") == 0 || strcmp(name, "lab.mk") == 0 ||
-                (dot && (strcmp(dot, ".h") == 0 || (pass == 0 && strcmp(dot, ".c") == 0)));
-            if (!wanted || is_student_file(lab, name))
+                (dot && (strcmp(dot, ".h") == 0 || (pass == 0 && strcmp(dot, ".c") == 0))) ||
+                (pass == 1 && is_listed(lab->kit_files, name));
+            if (!wanted || is_listed(lab->student_files, name))
                 continue;
             format_path(src, sizeof(src), "%s/labs/%s/%s", root, folder, name);
             format_path(dst, sizeof(dst), "%s/%s/%s", stage_labs, folder, name);

@@ -1,6 +1,7 @@
-# Build rules shared by every lab. A lab's Makefile sets PROGRAMS and
-# includes this file, so "make" inside a lab folder builds exactly what the
-# grader builds, with the same flags.
+# Build rules shared by every lab. A lab's Makefile sets PROGRAMS (and
+# EXTRA_SOURCES, files every program is built with; EXTRA_HEADERS, files
+# every program depends on) and includes this file, so "make" inside a lab
+# folder builds exactly what the grader builds, with the same flags.
 #
 # Student code is compiled with warnings shown but not fatal: a warning is
 # feedback, not a reason to score zero. -O2 is deliberate: races that hide
@@ -37,7 +38,7 @@ endif
 
 # The calls threads.c stands in for, so that the programs behave as
 # separate processes: each program's CALL becomes threads.c's __wrap_CALL.
-THREAD_CALLS := shmat shmdt shmctl semop semtimedop semctl exit _exit _Exit getpid \
+THREAD_CALLS := shmat shmdt shmctl mmap munmap semop semtimedop semctl exit _exit _Exit getpid \
                 printf vprintf fprintf vfprintf puts putchar putc fputc fputs fwrite fflush \
                 setvbuf setbuf setlinebuf perror write nanosleep clock_nanosleep usleep sleep \
                 sched_yield __tsan_atomic_thread_fence \
@@ -49,19 +50,20 @@ comma    := ,
 .PHONY: all clean grade
 all: $(TARGETS)
 
-%: %.c $(COMMON)/shmlab.c $(COMMON)/shmlab.h $(EXTRA_HEADERS)
-	$(CC) $(CFLAGS) -o $@ $< $(COMMON)/shmlab.c $(LDLIBS)
+%: %.c $(EXTRA_SOURCES) $(COMMON)/shmlab.c $(COMMON)/shmlab.h $(EXTRA_HEADERS)
+	$(CC) $(CFLAGS) -o $@ $< $(EXTRA_SOURCES) $(COMMON)/shmlab.c $(LDLIBS)
 
 # A program as a library for threads: main() exported, its own symbols
 # bound inside it (-Bsymbolic), the shared calls wrapped. Code that turns
 # ThreadSanitizer off, or stands in for its functions or threads.c's, is
 # refused: the race test would see nothing.
-%.so: %.c $(COMMON)/shmlab.c $(COMMON)/shmlab.h $(EXTRA_HEADERS)
-	@if grep -l 'no_sanitize' $< $(EXTRA_HEADERS); then \
+%.so: %.c $(EXTRA_SOURCES) $(COMMON)/shmlab.c $(COMMON)/shmlab.h $(EXTRA_HEADERS)
+	@if grep -l 'no_sanitize' $< $(EXTRA_SOURCES) $(EXTRA_HEADERS); then \
 	    echo "$@: no_sanitize is not allowed: the threads build must see every access" >&2; \
 	    exit 1; fi
 	$(CC) $(CFLAGS) -fPIC -shared -Wl,-Bsymbolic \
-	    $(addprefix -Wl$(comma)--wrap=,$(THREAD_CALLS)) -o $@ $< $(COMMON)/shmlab.c $(LDLIBS)
+	    $(addprefix -Wl$(comma)--wrap=,$(THREAD_CALLS)) -o $@ $< $(EXTRA_SOURCES) $(COMMON)/shmlab.c \
+	    $(LDLIBS)
 	@if nm $@ | grep -E ' [TtWwDdBbRr] (__tsan_|__wrap_|Annotate)'; then \
 	    echo "$@: defines functions of ThreadSanitizer or threads.c (above)" >&2; \
 	    rm -f $@; exit 1; fi
