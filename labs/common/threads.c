@@ -30,6 +30,9 @@
  *    ThreadSanitizer would see two unrelated addresses); attachments are
  *    counted per program, so shmdt, the end of a program and IPC_STAT's
  *    shm_nattch behave as they do with processes.
+ *  - mmap of a file (a POSIX shared memory object) with MAP_SHARED gives
+ *    one address per object, part and protection, whoever maps it; the
+ *    mapping stays until the driver ends, as a segment does.
  *  - System V semaphores keep their values in the kernel, but a program
  *    that must wait waits here, in a queue served first come, first
  *    served (as Linux does). Taking a semaphore (an operation that
@@ -67,7 +70,9 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -753,6 +758,95 @@ int __wrap_shmdt(const void *addr)
     }
     driver_unlock();
     return seg != NULL ? result : shmdt(addr);
+}
+
+/* --- shared mappings of objects: one address each ---------------------------- */
+
+/* A file (a POSIX shared memory object) mapped MAP_SHARED: the programs
+ * that map the same part of it get the same address. */
+struct object_map {
+    dev_t dev;
+    ino_t ino;
+    off_t offset;
+    size_t length;
+    int prot;
+    char *addr;
+    int maps; /* live mappings, by every program */
+};
+
+static struct object_map object_maps[MAX_SEGMENTS];
+static size_t n_object_maps;
+
+static struct object_map *object_map_of(const struct stat *st, off_t offset, size_t length,
+                                        int prot)
+{
+    for (size_t i = 0; i < n_object_maps; i++) {
+        struct object_map *m = &object_maps[i];
+        if (m->dev == st->st_dev && m->ino == st->st_ino && m->offset == offset &&
+            m->length == length && m->prot == prot)
+            return m;
+    }
+    return NULL;
+}
+
+void *__wrap_mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)
+{
+    struct object_map *m;
+    struct stat st;
+    void *result;
+    int saved;
+
+    /* Private memory, an address of the program's choosing: its own. */
+    if (current == NULL || addr != NULL || fd < 0 || (flags & MAP_SHARED) == 0 ||
+        fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+        return mmap(addr, length, prot, flags, fd, offset);
+    driver_lock();
+    m = object_map_of(&st, offset, length, prot);
+    if (m == NULL) {
+        result = mmap(NULL, length, prot, flags, fd, offset);
+        if (result != MAP_FAILED && n_object_maps < MAX_SEGMENTS) {
+            m = &object_maps[n_object_maps++];
+            *m = (struct object_map){.dev = st.st_dev,
+                                     .ino = st.st_ino,
+                                     .offset = offset,
+                                     .length = length,
+                                     .prot = prot,
+                                     .addr = result};
+        }
+    } else {
+        result = m->addr;
+    }
+    if (m != NULL)
+        m->maps++;
+    saved = errno;
+    driver_unlock();
+    errno = saved;
+    return result;
+}
+
+int __wrap_munmap(void *addr, size_t length)
+{
+    int result = 0;
+    bool shared = false;
+
+    if (current == NULL)
+        return munmap(addr, length);
+    driver_lock();
+    for (size_t i = 0; i < n_object_maps && !shared; i++) {
+        struct object_map *m = &object_maps[i];
+        if ((char *)addr != m->addr || length != m->length)
+            continue;
+        shared = true;
+        /* The mapping stays until the driver ends, as a segment does. */
+        if (m->maps > 0)
+            m->maps--;
+        else {
+            errno = EINVAL;
+            result = -1;
+        }
+    }
+    driver_unlock();
+    return shared ? result : munmap(addr, length);
 }
 
 int __wrap_shmctl(int shmid, int cmd, struct shmid_ds *buf)
