@@ -3,6 +3,7 @@
 #   make grade [LAB=01] [SUBMISSION=DIR] [FORMAT=json]   grade labs
 #   make test                                             the project's own tests
 #   make slides | slides-check                           the decks (slides/README.md)
+#   make ipcbench                                         lab 06's measurements and plot
 #   make coverage | memcheck | format | format-check | clean
 #
 # See README.md.
@@ -251,6 +252,32 @@ instructor-test: $(BUILD)/check_instructor $(SHMGRADE) $(SHMCLASS)
 	$(TEST_ENV) SHMCLASS=$(abspath $(SHMCLASS)) $(BUILD)/check_instructor
 
 .PHONY: gradescope autolab dist instructor-test
+
+# --- lab 06's ipcbench: the reference ring against the other ways, measured ----
+
+# The reference ring when there is one (not in a student pack: then the
+# lab's ring.c, the student's). The table goes to the terminal and
+# build/ipcbench/ipcbench.txt, the plot to build/ipcbench/ipcbench.svg,
+# which the slides show. --realtime where permitted (root): other users'
+# load then barely touches the figures (IPCBENCH_FLAGS= without it).
+IPCBENCH_DIR   := $(BUILD)/ipcbench
+IPCBENCH_LAB   := labs/06-spsc-ring
+IPCBENCH_RING  := $(firstword $(wildcard solutions/06-spsc-ring/ring.c) $(IPCBENCH_LAB)/ring.c)
+IPCBENCH_FLAGS ?= --realtime
+
+$(IPCBENCH_DIR)/ipcbench: $(IPCBENCH_LAB)/ipcbench.c $(IPCBENCH_RING) $(IPCBENCH_LAB)/ring.h \
+    labs/common/shmlab.c labs/common/shmlab.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror -O2 -g -I$(IPCBENCH_LAB) \
+	    -Ilabs/common -o $@ $(IPCBENCH_LAB)/ipcbench.c $(IPCBENCH_RING) labs/common/shmlab.c \
+	    -lrt -pthread -lm
+
+ipcbench: $(IPCBENCH_DIR)/ipcbench
+	$(IPCBENCH_DIR)/ipcbench $(IPCBENCH_FLAGS) --svg $(IPCBENCH_DIR)/ipcbench.svg \
+	    > $(IPCBENCH_DIR)/ipcbench.txt
+	@cat $(IPCBENCH_DIR)/ipcbench.txt
+
+.PHONY: ipcbench
 
 # --- slides: make slides, make slides-check (slides/tools/slides.mk) ----------
 
