@@ -76,9 +76,10 @@ int main(int argc, char *argv[])
     }
     if (count >= 0 && received < count)
         die("the stream ended after %ld of %ld messages", received, count);
+    printf("received %ld messages of %ld bytes\n", received, size);
     if (ring_close(ring) == -1)
         die_errno("ring_close");
     free(message);
-    printf("received %ld messages of %ld bytes\n", received, size);
+    printf("closed the ring\n");
     return 0;
 }

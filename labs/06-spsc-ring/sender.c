@@ -5,8 +5,9 @@
  *
  * Usage: sender NAME COUNT SIZE [CAPACITY]   (CAPACITY default 65536)
  *
- * It prints a line once the ring exists and one once every message is in
- * the ring and its side is closed; the receiver may still be reading.
+ * It prints a line once the ring exists, one once every message is in the
+ * ring, and one once its side is closed; the receiver may still be
+ * reading then.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,9 +53,10 @@ int main(int argc, char *argv[])
         if (ring_write(ring, message, (size_t)size) == -1)
             die_errno("ring_write");
     }
+    printf("sent %ld messages of %ld bytes\n", count, size);
     if (ring_close(ring) == -1)
         die_errno("ring_close");
     free(message);
-    printf("sent %ld messages of %ld bytes\n", count, size);
+    printf("closed the ring\n");
     return 0;
 }

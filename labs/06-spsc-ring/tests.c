@@ -55,15 +55,17 @@ static const char *created_line(struct test_ctx *t, const char *name, long capac
 static const char *sender_lines(struct test_ctx *t, const char *name, long count, long size,
                                 long capacity)
 {
-    return textf(t, "%ssent %ld messages of %ld bytes\n", created_line(t, name, capacity), count,
-                 size);
+    return textf(t, "%ssent %ld messages of %ld bytes\nclosed the ring\n",
+                 created_line(t, name, capacity), count, size);
 }
 
 static const char *receiver_lines(struct test_ctx *t, const char *name, long count, long size,
                                   long capacity)
 {
-    return textf(t, "opened ring %s of %ld bytes\nreceived %ld messages of %ld bytes\n", name,
-                 capacity, count, size);
+    return textf(t,
+                 "opened ring %s of %ld bytes\nreceived %ld messages of %ld bytes\nclosed the "
+                 "ring\n",
+                 name, capacity, count, size);
 }
 
 static struct proc *start_sender(struct test_ctx *t, const char *name, long count, long size,
@@ -248,9 +250,15 @@ static void full_ring(struct test_ctx *t)
     expect_end(t, sender, EXIT(0), STDOUT(sender_lines(t, name, 200, 64, SMALL_RING)));
 }
 
+/*
+ * A receiver asleep on an empty ring is woken by the sender's messages;
+ * then, by the sender's close alone: the sender is held after its last
+ * message (its "sent" line), the receiver reads them all and sleeps
+ * again, and only then does the sender close.
+ */
 static void empty_ring(struct test_ctx *t)
 {
-    const char *name = unique_shm_name(t);
+    const char *name = unique_shm_name(t), *other = unique_shm_name(t);
     struct proc *sender = held_sender(t, name, 3, 64, SMALL_RING);
     struct proc *receiver = start(t, ARGS("receiver", name, "64"));
 
@@ -260,19 +268,39 @@ static void empty_ring(struct test_ctx *t)
     resume(t, sender);
     expect_end(t, sender, EXIT(0), STDOUT(sender_lines(t, name, 3, 64, SMALL_RING)));
     expect_end(t, receiver, EXIT(0), STDOUT(receiver_lines(t, name, 3, 64, SMALL_RING)));
+
+    sender = start(t, ARGS("sender", other, "3", "64", number(t, SMALL_RING)),
+                   STOP_AFTER("stdout-line:2"));
+    wait_stopped(t, sender);
+    receiver = start(t, ARGS("receiver", other, "64"));
+    await_line(t, receiver, "^opened ring ");
+    expect_asleep(t, receiver, "on an empty ring, every message read, the sender not closed yet");
+    note(t, "the receiver read the 3 messages and slept; then the sender closed");
+    resume(t, sender);
+    expect_end(t, sender, EXIT(0), STDOUT(sender_lines(t, other, 3, 64, SMALL_RING)));
+    expect_end(t, receiver, EXIT(0), STDOUT(receiver_lines(t, other, 3, 64, SMALL_RING)));
 }
 
+/*
+ * A sender asleep on a full ring; a receiver takes 10 messages (which
+ * wakes the sender: it fills the ring again and sleeps again) and is held
+ * before it closes; only once the sender sleeps does the receiver close.
+ */
 static void receiver_closes(struct test_ctx *t)
 {
     const char *name = unique_shm_name(t);
-    struct proc *sender = start_sender(t, name, 1000, 64, SMALL_RING);
+    struct proc *sender = start_sender(t, name, 1000, 64, SMALL_RING), *receiver;
 
     await_line(t, sender, "^created ring ");
     wait_blocked(t, sender);
-    note(t, "the sender slept on a full ring; a receiver took 10 messages and closed");
-    expect_run(t, ARGS("receiver", name, "64", "10"), EXIT(0),
-               STDOUT(receiver_lines(t, name, 10, 64, SMALL_RING)));
-    expect_end(t, sender, EXIT(1), STDOUT(created_line(t, name, SMALL_RING)),
+    receiver = start(t, ARGS("receiver", name, "64", "10"), STOP_AFTER("stdout-line:2"));
+    wait_stopped(t, receiver);
+    wait_blocked(t, sender);
+    note(t, "the sender slept on a full ring; a receiver took 10 messages, the sender filled the "
+            "ring and slept again, then the receiver closed");
+    resume(t, receiver);
+    expect_end(t, receiver, EXIT(0), STDOUT(receiver_lines(t, name, 10, 64, SMALL_RING)));
+    expect_end(t, sender, EXIT(1), STDOUT(textf(t, "%s", created_line(t, name, SMALL_RING))),
                ERROR("ring_write", EPIPE));
     expect_no_shm_object(t, name, "after the receiver closed",
                          "the receiver removes the name when it closes");
@@ -338,12 +366,17 @@ static void receiver_layout(struct test_ctx *t)
          "the grader made a ring of 4096 bytes holding 40 messages of 100 bytes, with tail = %llu "
          "and head = %llu (just below and past 2^32; the bytes wrap around the end of the data)",
          (unsigned long long)tail, (unsigned long long)head);
-    receiver = start(t, ARGS("receiver", name, number(t, PLANTED_SIZE)));
-    await_line(t, receiver, "^opened ring ");
-    wait_blocked(t, receiver);
-    expect_counter(t, read_ring(t, name, SMALL_RING, "once the receiver waited for more"),
+    /* Held after its "received" line: every message read, not closed yet. */
+    receiver =
+        start(t, ARGS("receiver", name, number(t, PLANTED_SIZE), number(t, PLANTED_MESSAGES)),
+              STOP_AFTER("stdout-line:2"));
+    wait_stopped(t, receiver);
+    expect_counter(t, read_ring(t, name, SMALL_RING, "once the receiver had read the 40 messages"),
                    RING_TAIL_OFFSET, "tail", head,
-                   "once the receiver had read the 40 messages and waited for more");
+                   "once the receiver had read the 40 messages, before it closed");
+    resume(t, receiver);
+    expect_end(t, receiver, EXIT(0),
+               STDOUT(receiver_lines(t, name, PLANTED_MESSAGES, PLANTED_SIZE, SMALL_RING)));
 }
 
 static void layout(struct test_ctx *t)
