@@ -47,26 +47,34 @@ struct attach_report {
 
 /* --- the helper -------------------------------------------------------------- */
 
-/* The tasks followed, and whether each is inside a system call (for
- * kernels without PTRACE_GET_SYSCALL_INFO). */
+/* A task followed: whether it is inside a system call (for kernels
+ * without PTRACE_GET_SYSCALL_INFO), and whether its debug registers hold
+ * the watchpoints (they are per thread: a thread or child the program
+ * makes gets them at its first stop). */
+struct task {
+    pid_t tid;
+    bool in_syscall, watched;
+};
+
 #define MAX_TASKS 256
 struct helper_state {
-    pid_t tasks[MAX_TASKS];
-    bool in_syscall[MAX_TASKS];
+    struct task tasks[MAX_TASKS];
     int n_tasks;
+    const uintptr_t *watch;
+    int n_watch;
     struct trace_counts counts;
 };
 
-static bool *in_syscall_flag(struct helper_state *h, pid_t task)
+/* TID's entry, made at its first stop; NULL when too many are followed. */
+static struct task *task_entry(struct helper_state *h, pid_t tid)
 {
     for (int i = 0; i < h->n_tasks; i++)
-        if (h->tasks[i] == task)
-            return &h->in_syscall[i];
+        if (h->tasks[i].tid == tid)
+            return &h->tasks[i];
     if (h->n_tasks == MAX_TASKS)
         return NULL;
-    h->tasks[h->n_tasks] = task;
-    h->in_syscall[h->n_tasks] = false;
-    return &h->in_syscall[h->n_tasks++];
+    h->tasks[h->n_tasks] = (struct task){.tid = tid};
+    return &h->tasks[h->n_tasks++];
 }
 
 static void write_all(int fd, const void *data, size_t len)
@@ -131,10 +139,10 @@ static void count_syscall_stop(struct helper_state *h, pid_t task)
     } else
 #endif
     {
-        bool *inside = in_syscall_flag(h, task);
-        entry = inside == NULL || !*inside;
-        if (inside != NULL)
-            *inside = !*inside;
+        struct task *followed = task_entry(h, task);
+        entry = followed == NULL || !followed->in_syscall;
+        if (followed != NULL)
+            followed->in_syscall = !followed->in_syscall;
         if (entry) {
             struct user_regs_struct regs;
 #if defined(__x86_64__)
@@ -173,11 +181,35 @@ static bool is_stop_signal(int sig)
     return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
+/* A task's first stop: give it the watchpoints. A touch in a thread the
+ * grader could not watch would go uncounted: the counts then carry an
+ * error, and a count with an error is no count (the grader's error,
+ * never a pass). */
+static void watch_task(struct helper_state *h, pid_t task)
+{
+    struct task *followed = task_entry(h, task);
+    char why[200];
+
+    if (h->n_watch == 0 || (followed != NULL && followed->watched))
+        return;
+    if (followed == NULL) {
+        snprintf(h->counts.error, sizeof(h->counts.error),
+                 "the program made more than %d threads and children to watch", MAX_TASKS);
+        return;
+    }
+    if (!set_watchpoints(task, h->watch, h->n_watch, why, sizeof(why))) {
+        snprintf(h->counts.error, sizeof(h->counts.error), "task %d: %s", (int)task, why);
+        return;
+    }
+    followed->watched = true;
+}
+
 /* Let TASK go on from the stop STATUS reports, counting what it is. */
 static void go_on(struct helper_state *h, pid_t task, int status)
 {
     int sig = WSTOPSIG(status), event = (unsigned)status >> 16, deliver = 0;
 
+    watch_task(h, task);
     if (sig == (SIGTRAP | 0x80)) {
         count_syscall_stop(h, task);
     } else if (event == PTRACE_EVENT_STOP) {
@@ -245,10 +277,13 @@ static _Noreturn void run_helper(pid_t pid, const uintptr_t *watch, int n_watch,
                  (int)pid);
         goto refused;
     }
+    h->watch = watch;
+    h->n_watch = n_watch;
     if (!set_watchpoints(pid, watch, n_watch, report.why, sizeof(report.why))) {
         ptrace(PTRACE_DETACH, pid, NULL, NULL);
         goto refused;
     }
+    task_entry(h, pid)->watched = true;
     report.attached = true;
     write_all(out, &report, sizeof(report));
     go_on(h, pid, status);
@@ -379,6 +414,91 @@ void trace_free(struct trace *trace)
     }
     close(trace->from_helper);
     free(trace);
+}
+
+/* --- making sure counting works ------------------------------------------------ */
+
+/* The probe takes milliseconds; a machine this loaded is no place to grade. */
+#define PROBE_TIMEOUT_MS 30000
+
+/* What the probe's child reads; 8-byte aligned, as a watchpoint needs. */
+static _Alignas(TRACE_WATCH_BYTES) volatile uint64_t probe_word;
+
+static _Noreturn void probe_child(void)
+{
+    uint64_t sum = 0;
+
+    raise(SIGSTOP); /* counted from SIGCONT on, as a program from its stop point */
+    for (int i = 0; i < TRACE_PROBE_COUNT; i++) {
+        sum += probe_word;
+        syscall(SYS_getppid);
+    }
+    _exit(sum == 0 ? 0 : 1);
+}
+
+/* Count what the stopped CHILD does once continued; false (WHY) if the
+ * counting itself fails. */
+static bool count_probe(pid_t child, struct trace_counts *counts, char *why, size_t size)
+{
+    uintptr_t watch = (uintptr_t)&probe_word;
+    struct trace *trace = trace_start(child, &watch, 1, why, size);
+    bool finished;
+
+    if (trace == NULL)
+        return false;
+    if (kill(child, SIGCONT) == -1) {
+        snprintf(why, size, "kill(SIGCONT) of the probe: %s", strerror(errno));
+        trace_free(trace);
+        return false;
+    }
+    finished = trace_finish(trace, counts, PROBE_TIMEOUT_MS);
+    trace_free(trace);
+    if (!finished || !counts->ended) {
+        snprintf(why, size, "the helper did not follow the probe to its end%s%s",
+                 counts->error[0] != '\0' ? ": " : "", counts->error);
+        return false;
+    }
+    return true;
+}
+
+bool trace_probe(char *why, size_t size)
+{
+    struct trace_counts *counts = calloc(1, sizeof(*counts));
+    bool ok = false;
+    int status;
+    pid_t child;
+
+    if (counts == NULL) {
+        snprintf(why, size, "calloc: %s", strerror(errno));
+        return false;
+    }
+    fflush(NULL);
+    child = fork();
+    if (child == -1) {
+        snprintf(why, size, "fork: %s", strerror(errno));
+        free(counts);
+        return false;
+    }
+    if (child == 0)
+        probe_child();
+    if (waitpid(child, &status, WUNTRACED) != child || !WIFSTOPPED(status))
+        snprintf(why, size, "the probe did not stop itself (waitpid: %s)", strerror(errno));
+    else if (count_probe(child, counts, why, size)) {
+        long calls = counts->by_number[SYS_getppid], touches = counts->watch_hits;
+        ok = calls == TRACE_PROBE_COUNT && touches == TRACE_PROBE_COUNT;
+        if (!ok)
+            snprintf(why, size,
+                     "a probe that made %d getppid calls and %d reads of a watched word was "
+                     "counted %ld calls and %ld reads: %s",
+                     TRACE_PROBE_COUNT, TRACE_PROBE_COUNT, calls, touches,
+                     touches != TRACE_PROBE_COUNT
+                         ? "this machine's hardware watchpoints do not fire as they should"
+                         : "this kernel does not report every system call to a tracer");
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    free(counts);
+    return ok;
 }
 
 /* --- names ------------------------------------------------------------------- */

@@ -32,7 +32,8 @@ struct trace_counts {
     long by_number[TRACE_MAX_SYSCALL_NR]; /* of them, per call number */
     long watch_hits;                      /* reads and writes of the watched words */
     bool ended;                           /* followed until the program ended */
-    char error[256];                      /* why counting stopped early, or "" */
+    char error[256]; /* why counting stopped early or is wrong (a thread it could
+                        not watch), or "" */
 };
 
 struct trace;
@@ -59,6 +60,17 @@ bool trace_finish(struct trace *trace, struct trace_counts *counts, int timeout_
 
 /* Stop following (if still following) and free. */
 void trace_free(struct trace *trace);
+
+/*
+ * Make sure counting works here, on a child that makes TRACE_PROBE_COUNT
+ * system calls (getppid) and as many reads of a watched word: false, with
+ * the reason in WHY, when ptrace is not permitted, or when the counts are
+ * not exactly those. A machine whose watchpoints never fire (some virtual
+ * machines and sandboxed kernels take the registers and drop the traps)
+ * would otherwise count no touch at all, and pass every program.
+ */
+#define TRACE_PROBE_COUNT 100
+bool trace_probe(char *why, size_t size);
 
 /* The name of system call NR on this machine ("futex"), or NULL for one
  * the grader has no name for. */

@@ -51,6 +51,8 @@ struct counting *start_counting(struct test_ctx *t, struct proc *p, const char *
         for (size_t at = 0; at < watch_bytes; at += TRACE_WATCH_BYTES)
             watch[n_watch++] = start + watch_offset + at;
     }
+    if (!trace_probe(why, sizeof(why)))
+        grader_error(t, "the grader cannot count what a program does on this machine: %s", why);
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         grader_error(t, "start_counting: out of memory");
@@ -75,9 +77,9 @@ const struct trace_counts *counted(struct test_ctx *t, struct counting *c)
         grader_error(t, "the helper that counted what `%s` did never reported", c->p->command);
     trace_free(c->trace);
     c->trace = NULL;
-    if (!c->counts.ended)
-        grader_error(t, "counting what `%s` did stopped before its end: %s", c->p->command,
-                     c->counts.error);
+    if (!c->counts.ended || c->counts.error[0] != '\0')
+        grader_error(t, "counting what `%s` did %s: %s", c->p->command,
+                     c->counts.ended ? "went wrong" : "stopped before its end", c->counts.error);
     return &c->counts;
 }
 

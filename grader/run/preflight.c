@@ -82,7 +82,7 @@ static const struct {
 } OTHER_USER_NEEDS[] = {
     {CAP_IPC_OWNER, "CAP_IPC_OWNER", "inspect their System V objects"},
     {CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "remove them"},
-    {CAP_SYS_PTRACE, "CAP_SYS_PTRACE", "see in which system call they wait"},
+    {CAP_SYS_PTRACE, "CAP_SYS_PTRACE", "see in which system call they wait, or count their calls"},
 };
 
 bool preflight_students_objects(uid_t grader, uid_t students, char *why, size_t size)

@@ -16,5 +16,6 @@ Suite *markup_suite(void);
 Suite *layering_suite(void);
 Suite *preflight_suite(void);
 Suite *sandbox_suite(void);
+Suite *trace_suite(void);
 
 #endif
