@@ -6,11 +6,14 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support.h"
@@ -392,6 +395,59 @@ START_TEST(a_slow_test_says_what_it_waits_for_on_a_terminal)
 }
 END_TEST
 
+/*
+ * Where the kernel will not let the grader follow a program (a container
+ * whose seccomp profile forbids ptrace), a test that counts what the
+ * program does is the grader's error, said as such: exit status 3, the
+ * test "not graded", no hint to the student, and NOT A GRADE under the
+ * total. Never a pass (nothing counted) nor a plain fail.
+ */
+static int grade_without_ptrace(const char *solution)
+{
+    scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
+    static const char *const says[] = {"ptrace(PTRACE_SEIZE)",
+                                       "not graded: the grader failed here, not the submission",
+                                       "NOT A GRADE: the grader failed on some tests"};
+    struct proc *p;
+
+    if (filter == NULL ||
+        seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ptrace), 0) != 0 ||
+        seccomp_load(filter) != 0) {
+        fprintf(stderr, "check_cli: could not forbid ptrace with seccomp\n");
+        return 2;
+    }
+    p = SHMGRADE("--lab", "06", "--submission", solution, "--test", "no-syscalls");
+    if (p->exit_code != 3) {
+        fprintf(stderr, "shmgrade exited with %d, not 3:\n%s\n%s", p->exit_code, p->out.head,
+                p->err.head);
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof(says) / sizeof(says[0]); i++)
+        if (strstr(p->out.head, says[i]) == NULL) {
+            fprintf(stderr, "shmgrade's report does not say \"%s\":\n%s", says[i], p->out.head);
+            return 1;
+        }
+    proc_free(p);
+    return 0;
+}
+
+START_TEST(counting_without_ptrace_is_the_graders_error_not_a_verdict)
+{
+    char *solution = xasprintf("%s/solutions/06-spsc-ring", shmlab_root);
+    int status;
+    pid_t pid;
+
+    fflush(NULL);
+    pid = fork(); /* the filter stays in the child, whatever CK_FORK says */
+    ck_assert_int_ne(pid, -1);
+    if (pid == 0)
+        _exit(grade_without_ptrace(solution));
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "see the lines above");
+    free(solution);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -406,6 +462,7 @@ int main(void)
               test_without_lab_resolves_the_lab_or_refuses, hidden_tests_complete_the_100_points,
               make_grade_of_a_skeleton_succeeds_with_a_clean_summary,
               ctrl_c_reports_what_was_graded_and_leaves_nothing_running,
-              a_slow_test_says_what_it_waits_for_on_a_terminal);
+              a_slow_test_says_what_it_waits_for_on_a_terminal,
+              counting_without_ptrace_is_the_graders_error_not_a_verdict);
     return run_suite(s);
 }

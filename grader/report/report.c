@@ -189,6 +189,13 @@ void report_test(FILE *out, const struct lab_result *lab, size_t index,
         print_indented(out, "        ", test->message, style);
     if (passed)
         return;
+    /* A test the grader could not run is no mistake of the student's: no
+     * hint to fix it, and its 0 is no verdict. */
+    if (test->status == STATUS_GRADER_ERROR) {
+        fprintf(out, "        %snot graded:%s the grader failed here, not the submission\n", c.fail,
+                c.reset);
+        return;
+    }
     char *replay = style->replay_command ? style->replay_command(lab, test, style->arg) : NULL;
     char *hint = style->hint_command ? style->hint_command(lab, test, style->arg) : NULL;
     if (replay != NULL)
@@ -366,6 +373,11 @@ void report_end(FILE *out, const struct grade_result *grade, const struct text_s
                  grade_result_hidden_points_not_run(grade), "", style);
     if (grade->isolation != NULL && style->verbose)
         fprintf(out, "%s(isolation: %s)%s\n", c.dim, grade->isolation, c.reset);
+    if (grade_result_grader_failed(grade))
+        fprintf(out,
+                "%sNOT A GRADE%s: the grader failed on some tests (\"not graded\" above), "
+                "which scored 0 here; fix what their messages name and grade again\n",
+                c.fail, c.reset);
 }
 
 void report_text(FILE *out, const struct grade_result *grade, const struct text_style *style)
