@@ -337,14 +337,15 @@ static void summarise_lab(FILE *out, const struct lab_result *lab, const struct 
     free(text);
 }
 
-/* The first test of the labs that failed (ran, and did not pass), and its lab. */
+/* The first test of the labs that failed (ran, and did not pass), and its
+ * lab; a test the grader failed on is nothing for the student to start with. */
 static const struct test_verdict *first_failure(const struct grade_result *grade,
                                                 const struct lab_result **lab)
 {
     for (size_t i = 0; i < grade->n_labs; i++)
         for (size_t j = 0; j < grade->labs[i].n_tests; j++) {
             enum test_status s = grade->labs[i].tests[j].status;
-            if (s != STATUS_PASSED && s != STATUS_NOT_RUN) {
+            if (s != STATUS_PASSED && s != STATUS_NOT_RUN && s != STATUS_GRADER_ERROR) {
                 *lab = &grade->labs[i];
                 return &grade->labs[i].tests[j];
             }
