@@ -48,6 +48,7 @@
 #include "report/gradebook.h"
 #include "run/hidden.h"
 #include "run/unpack.h"
+#include "sandbox/sandbox.h"
 #include "report/report.h"
 
 #define MAX_LABS       64
@@ -91,7 +92,8 @@ static void usage(FILE *out)
                  "its own. Writes a gradebook (CSV), each student's reports and an HTML summary.\n"
                  "\n"
                  "  -o, --output DIR      the output folder (default: ./grades)\n"
-                 "  -j, --jobs N          grade N submissions at once (default: the core count)\n"
+                 "  -j, --jobs N          grade N submissions at once (default: the core count;\n"
+                 "                        one at a time without root or namespaces)\n"
                  "  -l, --lab LAB         grade only LAB (repeatable; default: every lab)\n"
                  "      --no-hidden       leave out tests marked hidden (default: they count)\n"
                  "  -f, --force           regrade every submission, even unchanged ones\n"
@@ -953,6 +955,30 @@ static void run_all(struct runner *r)
     }
 }
 
+/*
+ * Without root or namespaces, every grading runs student programs as this
+ * user and cleans up after a test what this user made since it began: two
+ * at once would remove each other's IPC objects, and verdicts would depend
+ * on timing. Such gradings run one at a time. SHMGRADE_ISOLATION reaches
+ * each shmgrade, which reads it as here.
+ */
+static void one_at_a_time_if_sharing_user(struct options *o)
+{
+    const char *asked = getenv("SHMGRADE_ISOLATION");
+    enum sandbox_level level = SANDBOX_AUTO;
+
+    if (asked != NULL && asked[0] != '\0' && !sandbox_parse_level(asked, &level))
+        usage_error("SHMGRADE_ISOLATION='%s': use namespaces, none or auto", asked);
+    if (!sandbox_gradings_share_user(level))
+        return;
+    fprintf(stderr,
+            "%s: grading one submission at a time, not %ld: without root or namespaces "
+            "(isolation none), gradings share this user and would remove each other's "
+            "IPC objects\n",
+            program, o->jobs);
+    o->jobs = 1;
+}
+
 /* --- main ------------------------------------------------------------------------------- */
 
 /* The shmlab checkout: --root, $SHMLAB_ROOT, or the folder above build/. */
@@ -1116,6 +1142,8 @@ int main(int argc, char *argv[])
         }
     }
     free(grader);
+    if (o.jobs > 1 && r.to_grade > 1)
+        one_at_a_time_if_sharing_user(&o);
     r.terminal = isatty(STDERR_FILENO);
     r.show_progress = o.progress || r.terminal;
     run_all(&r);

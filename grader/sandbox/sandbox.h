@@ -59,6 +59,15 @@ const char *sandbox_description(void);
 
 bool sandbox_uses_namespaces(void);
 
+/*
+ * Would gradings started now with LEVEL run student programs as the
+ * grader's own user, outside namespaces (none, without root)? Then their
+ * leftovers are told apart only by a snapshot taken before each test, and
+ * two such gradings at once remove each other's IPC objects: they must run
+ * one at a time. Probes the namespaces when LEVEL is AUTO.
+ */
+bool sandbox_gradings_share_user(enum sandbox_level level);
+
 /* Is CAPABILITY in this process's effective set? -1, with errno, if the
  * kernel cannot say. (glibc has no capget(); libcap is not needed for one
  * bit.) */
