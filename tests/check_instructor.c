@@ -1016,6 +1016,76 @@ START_TEST(shmclass_refuses_bad_command_lines)
 }
 END_TEST
 
+/* The user gradings run as here: the suite's own, or, as root, nobody
+ * (65534), when every folder above the checkout and the work folder lets
+ * it through; 0 (and WHY) when it cannot be had. */
+static uid_t ordinary_user(char *why, size_t size)
+{
+    const char *const paths[] = {root, work};
+
+    if (geteuid() != 0)
+        return geteuid();
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        char path[PATH_SIZE];
+        snprintf(path, sizeof(path), "%s/", paths[i]);
+        for (char *slash = strrchr(path, '/'); slash != NULL && slash != path;
+             slash = strrchr(path, '/')) {
+            struct stat st;
+            *slash = '\0';
+            if (strcmp(path, work) == 0)
+                ck_assert_int_eq(chmod(work, 0711), 0); /* ours: let nobody through */
+            if (stat(path, &st) < 0 || (st.st_mode & S_IXOTH) == 0) {
+                snprintf(why, size, "%s is closed to others (chmod o+x)", path);
+                return 0;
+            }
+        }
+    }
+    return 65534;
+}
+
+/* Without root or namespaces (isolation none), gradings share the
+ * grader's user and each removes what that user made since its test
+ * began: two at once would remove each other's IPC objects. shmclass says
+ * it grades one at a time, and two correct submissions get full marks. */
+START_TEST(gradings_that_would_share_a_user_run_one_at_a_time)
+{
+    char why[PATH_SIZE + 64] = "";
+    uid_t user = ordinary_user(why, sizeof(why));
+    char *subs = fresh_folder("shared-user/submissions"), *out = fresh_folder("shared-user/out");
+    const char *const env[] = {"SHMGRADE_ISOLATION=none", NULL};
+    const char *const argv[] = {shmclass,   "--lab", "01", "--jobs", "2",
+                                "--output", out,     subs, NULL};
+    const char *const names[] = {"ann", "ben"};
+    struct proc *p;
+
+    if (user == 0) {
+        fprintf(stderr, "check_instructor: SKIPPED %s: the grader cannot run as nobody: %s\n",
+                __func__, why);
+        return;
+    }
+    for (size_t i = 0; i < 2; i++)
+        copy_solution(xasprintf("%s/%s", subs, names[i]), NULL);
+    sh(work, "chmod -R a+rX shared-user && chown -R %u '%s'", (unsigned)user, out);
+    p = start_program_as(user == geteuid() ? 0 : user, NULL, env, argv);
+    ck_assert_msg(proc_wait(p, 10 * 60 * 1000), "shmclass did not finish");
+    assert_exit(p, 0);
+    ck_assert_msg(strstr(p->err.head, "shmclass: grading one submission at a time, not 2") != NULL,
+                  "stderr: %s", p->err.head);
+    proc_free(p);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *report = load_json(xasprintf("%s/students/%s/report.json", out, names[i]));
+        ck_assert_msg(strstr(json_str(report, "isolation"), "none") ==
+                          json_str(report, "isolation"),
+                      "%s: %s", names[i], json_str(report, "isolation"));
+        ck_assert_msg(json_int(report, "score") == 100, "%s scored %lld, failing %s", names[i],
+                      json_int(report, "score"), failed_ids(report));
+        json_decref(report);
+    }
+    free(out);
+    free(subs);
+}
+END_TEST
+
 /* A stand-in for shmgrade that misbehaves as its submission's name says;
  * for "good" it prints the real grader's report, graded beforehand, so
  * that no verdict here depends on how fast the machine is. */
@@ -1709,7 +1779,8 @@ static Suite *instructor_suite(void)
     ADD_TESTS(s, "class", 900, a_class_is_graded_into_a_gradebook_reports_and_a_summary,
               unchanged_submissions_are_not_graded_again,
               a_grader_that_hangs_or_crashes_costs_only_that_submission,
-              shmclass_refuses_bad_command_lines);
+              shmclass_refuses_bad_command_lines,
+              gradings_that_would_share_a_user_run_one_at_a_time);
     ADD_TESTS(s, "platforms", 900, gradescope_bundle_grades_in_a_fake_autograder_tree,
               autolab_bundle_prints_the_autoresult_last,
               the_student_pack_has_no_solutions_and_no_hidden_tests,
