@@ -130,6 +130,7 @@ test: format-check layering-check
 	$(MAKE) --no-print-directory instructor-test
 	$(MAKE) --no-print-directory stability-short
 	$(MAKE) --no-print-directory slides-if-installed
+	@echo "make test: NOT CHECKED here: the Docker images (make docker-check, docker/README.md)"
 	@echo "make test: all suites passed"
 
 # The stability target: every solution, corpus entry and correct variant
@@ -160,6 +161,17 @@ slides-if-installed:
 	fi
 
 .PHONY: stability stability-short slides-if-installed
+
+# The Docker images and the dev container (docker/README.md), built from
+# committed files and checked in containers: what students and graders get,
+# nothing secret in the student image, grading at each isolation level.
+# Needs root (or the docker group); starts a Docker engine if none runs. Not
+# part of make test: about 25 minutes on two cores (DOCKER_BASE=IMAGE, an
+# image the engine has, skips making a Debian base with debootstrap).
+docker-check:
+	docker/check-image.sh $(if $(DOCKER_BASE),--base $(DOCKER_BASE))
+
+.PHONY: docker-check
 
 # Line coverage of the grader (library and command line) from the whole
 # test suite, measured by gcovr. Test processes end with _exit() and run in
