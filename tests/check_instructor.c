@@ -227,13 +227,13 @@ START_TEST(junit_is_schema_valid_with_hostile_output)
 
     sample(&grade, lab, 0, LAB_BUILD_FAILED, false);
     file = render("unbuilt.xml", write_junit_report, &grade);
+    text = xpath(file, "string(/testsuites/testsuite/system-out)");
+    ck_assert_msg(strstr(text, "build failed") != NULL, "system-out: %s", text);
+    free(text);
     assert_junit_valid(file);
     assert_xpath(file, "count(//error)", n_tests);
     assert_xpath(file, "count(//failure)", "0");
     assert_xpath(file, "string(/testsuites/@errors)", n_tests);
-    text = xpath(file, "string(/testsuites/testsuite/system-out)");
-    ck_assert_msg(strstr(text, "build failed") != NULL, "system-out: %s", text);
-    free(text);
     free(file);
     free(n_tests);
     free(score);
@@ -408,22 +408,19 @@ START_TEST(gradescope_json_follows_the_specification)
     results = gradescope_json(&grade);
     assert_gradescope_results(results);
     ck_assert_int_eq(json_integer_value(json_object_get(results, "score")), 15);
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         test_named(json_object_get(results, "tests"), "shown"), "visibility")),
-                     "visible");
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         test_named(json_object_get(results, "tests"), "never"), "visibility")),
-                     "hidden");
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         test_named(json_object_get(results, "tests"), "later"), "visibility")),
-                     "after_due_date");
-    ck_assert_str_eq(json_string_value(json_object_get(
-                         test_named(json_object_get(results, "tests"), "never"), "number")),
-                     "7.2");
+    static const char *const expected[][3] = {
+        {"shown", "visibility", "visible"},
+        {"never", "visibility", "hidden"},
+        {"later", "visibility", "after_due_date"},
+        {"never", "number", "7.2"},
+    };
+    json_t *list = json_object_get(results, "tests");
+    for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+        ck_assert_str_eq(
+            json_string_value(json_object_get(test_named(list, expected[i][0]), expected[i][1])),
+            expected[i][2]);
     ck_assert_ptr_nonnull(
-        strstr(json_string_value(json_object_get(
-                   test_named(json_object_get(results, "tests"), "never"), "output")),
-               "hint: h"));
+        strstr(json_string_value(json_object_get(test_named(list, "never"), "output")), "hint: h"));
     json_decref(results);
     grade_result_free(&grade);
 
@@ -738,6 +735,20 @@ static struct proc *run_shmclass(const char *subs, const char *out, const char *
     return run_program(NULL, NULL, argv);
 }
 
+/* Grades SUBS again and expects shmclass's count line, e.g. "2 graded, 0 unchanged". */
+static void expect_class_counts(const char *subs, const char *out, const char *extra,
+                                const char *more, const char *counts)
+{
+    struct proc *p = run_shmclass(subs, out, extra, more);
+    char *line = xasprintf("2 submissions: %s", counts);
+
+    assert_exit(p, 0);
+    ck_assert_msg(strstr(p->out.head, line) != NULL, "expected '%s'; shmclass said:\n%s", line,
+                  p->out.head);
+    free(line);
+    proc_free(p);
+}
+
 static bool process_named(const char *name)
 {
     DIR *proc = opendir("/proc");
@@ -899,11 +910,11 @@ START_TEST(a_class_is_graded_into_a_gradebook_reports_and_a_summary)
     proc_free(p);
     check_gradebook(out);
     check_summary(out);
+    free(out);
+    free(subs);
     /* Eve's lingering process died with her tests. */
     ck_assert_msg(!process_named(process_tag("linger")),
                   "a student's process outlived the grading");
-    free(out);
-    free(subs);
 }
 END_TEST
 
@@ -920,7 +931,6 @@ START_TEST(unchanged_submissions_are_not_graded_again)
     char *use_pinned = xasprintf("--shmgrade=%s", pinned),
          *use_changed = xasprintf("--shmgrade=%s", changed);
     char *first, *second;
-    struct proc *p;
 
     sh(work,
        "cp '%s' '%s' && cp '%s' '%s' && printf x >> '%s' && cp '%s/bin/" PERTURB_LIBRARY
@@ -928,50 +938,31 @@ START_TEST(unchanged_submissions_are_not_graded_again)
        shmgrade, pinned, shmgrade, changed, changed, work, work);
     copy_solution(xasprintf("%s/alice", subs), NULL);
     copy_solution(bob, "no-nul-terminator");
-    p = run_shmclass(subs, out, use_pinned, NULL);
-    assert_exit(p, 0);
-    ck_assert_ptr_nonnull(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged"));
-    proc_free(p);
+    expect_class_counts(subs, out, use_pinned, NULL, "2 graded, 0 unchanged");
     first = read_file(csv, NULL);
 
-    p = run_shmclass(subs, out, use_pinned, NULL);
-    assert_exit(p, 0);
-    ck_assert_msg(strstr(p->out.head, "2 submissions: 0 graded, 2 unchanged") != NULL, "%s",
-                  p->out.head);
-    proc_free(p);
+    expect_class_counts(subs, out, use_pinned, NULL, "0 graded, 2 unchanged");
     second = read_file(csv, NULL);
     ck_assert_str_eq(first, second);
     free(second);
+    free(first);
 
     /* One file changed: that submission alone is graded. */
     sh(root, "cp solutions/" LAB01 "/writer.c '%s/'", bob);
-    p = run_shmclass(subs, out, use_pinned, NULL);
-    assert_exit(p, 0);
-    ck_assert_msg(strstr(p->out.head, "2 submissions: 1 graded, 1 unchanged") != NULL, "%s",
-                  p->out.head);
-    proc_free(p);
+    expect_class_counts(subs, out, use_pinned, NULL, "1 graded, 1 unchanged");
     second = read_file(csv, NULL);
     ck_assert_msg(strstr(second, "\r\nbob,100,") != NULL, "bob was not regraded: %s", second);
     free(second);
+    free(csv);
+    free(bob);
 
-    p = run_shmclass(subs, out, use_pinned, "--force");
-    assert_exit(p, 0);
-    ck_assert_ptr_nonnull(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged"));
-    proc_free(p);
-
+    expect_class_counts(subs, out, use_pinned, "--force", "2 graded, 0 unchanged");
     /* A changed grader is a different grader: everything is graded again. */
-    p = run_shmclass(subs, out, use_changed, NULL);
-    assert_exit(p, 0);
-    ck_assert_msg(strstr(p->out.head, "2 submissions: 2 graded, 0 unchanged") != NULL, "%s",
-                  p->out.head);
-    proc_free(p);
+    expect_class_counts(subs, out, use_changed, NULL, "2 graded, 0 unchanged");
     free(use_changed);
     free(use_pinned);
     free(changed);
     free(pinned);
-    free(first);
-    free(bob);
-    free(csv);
     free(out);
     free(subs);
 }
@@ -1210,6 +1201,20 @@ static void make_target(const char *target, const char *build)
     free(build_arg);
 }
 
+/* Runs the autograder as Gradescope does, and returns its valid results.json. */
+static json_t *run_autograder(const char *base, const char *const env[], const char *runner,
+                              const char *results)
+{
+    struct proc *p = RUN_IN(base, env, runner);
+    json_t *json;
+
+    assert_exit(p, 0);
+    proc_free(p);
+    json = load_json(results);
+    assert_gradescope_results(json);
+    return json;
+}
+
 START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
 {
     char *build = xasprintf("%s/gs-build", work);
@@ -1234,11 +1239,7 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
     sh(base, "cp source/run_autograder run_autograder");
 
     copy_solution(xasprintf("%s/submission", base), "no-nul-terminator");
-    p = RUN_IN(base, env, runner);
-    assert_exit(p, 0);
-    proc_free(p);
-    json = load_json(results);
-    assert_gradescope_results(json);
+    json = run_autograder(base, env, runner, results);
     tests = json_object_get(json, "tests");
     ck_assert_int_eq(json_integer_value(json_object_get(json, "score")),
                      100 - lab01()->tests[test_index(lab01(), "no-stale-tail")].points);
@@ -1255,11 +1256,7 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
 
     /* A submission that does not build still gets a valid results.json. */
     sh(base, "rm -f results/* && printf 'int main(void) { return 0 }\\n' > submission/writer.c");
-    p = RUN_IN(base, env, runner);
-    assert_exit(p, 0);
-    proc_free(p);
-    json = load_json(results);
-    assert_gradescope_results(json);
+    json = run_autograder(base, env, runner, results);
     ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 0);
     ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(json, "output")), "error"));
     json_decref(json);
@@ -1267,11 +1264,7 @@ START_TEST(gradescope_bundle_grades_in_a_fake_autograder_tree)
     /* A zip of a folder (from a Mac, too): what is inside the folder is graded. */
     sh(base, "rm -rf results/* submission/* && mkdir submission/__MACOSX");
     copy_solution(xasprintf("%s/submission/my lab", base), NULL);
-    p = RUN_IN(base, env, runner);
-    assert_exit(p, 0);
-    proc_free(p);
-    json = load_json(results);
-    assert_gradescope_results(json);
+    json = run_autograder(base, env, runner, results);
     ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 100);
     json_decref(json);
     free(runner);

@@ -192,25 +192,17 @@ static void yaml_string(FILE *out, const char *key, const char *text)
 
     fprintf(out, "  %s: \"", key);
     for (const unsigned char *s = (const unsigned char *)clean; *s != '\0'; s++) {
-        switch (*s) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (*s < 0x20 || *s == 0x7f)
-                fprintf(out, "\\x%02x", *s);
-            else
-                fputc(*s, out);
-        }
+        const char *escape = *s == '"'    ? "\\\""
+                             : *s == '\\' ? "\\\\"
+                             : *s == '\n' ? "\\n"
+                             : *s == '\t' ? "\\t"
+                                          : NULL;
+        if (escape != NULL)
+            fputs(escape, out);
+        else if (*s < 0x20 || *s == 0x7f)
+            fprintf(out, "\\x%02x", *s);
+        else
+            fputc(*s, out);
     }
     fputs("\"\n", out);
     free(clean);

@@ -24,22 +24,17 @@
 
 #include "sandbox/state.h"
 
-const struct student_limits RUN_LIMITS = {
-    .cpu_seconds = 20,
-    .address_space_mb = 1024,
-    .file_size_mb = 16,
-    .open_files = 256,
-    .processes = 256,
-};
+/* A test's programs: CPU seconds, address space (MiB; 0 for none: the
+ * sanitizers reserve terabytes of shadow memory), file size (MiB), open
+ * files, processes. The compiler needs more of everything. */
+#define TEST_PROGRAM_LIMITS(address_space)                                                         \
+    {                                                                                              \
+        .cpu_seconds = 20, .address_space_mb = (address_space), .file_size_mb = 16,                \
+        .open_files = 256, .processes = 256                                                        \
+    }
 
-const struct student_limits SANITIZED_RUN_LIMITS = {
-    .cpu_seconds = 20,
-    .address_space_mb = 0,
-    .file_size_mb = 16,
-    .open_files = 256,
-    .processes = 256,
-};
-
+const struct student_limits RUN_LIMITS = TEST_PROGRAM_LIMITS(1024);
+const struct student_limits SANITIZED_RUN_LIMITS = TEST_PROGRAM_LIMITS(0);
 const struct student_limits BUILD_LIMITS = {
     .cpu_seconds = 120,
     .address_space_mb = 4096,
