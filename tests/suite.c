@@ -1,7 +1,15 @@
 /*
  * suite.c - registering and running Check suites (see suite.h).
  */
+#define _GNU_SOURCE /* unshare */
 #include "suite.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 TCase *add_tests(Suite *suite, const char *name, double timeout, const TTest *const tests[])
 {
@@ -32,4 +40,24 @@ int run_suite(Suite *suite)
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);
     return failed == 0 ? 0 : 1;
+}
+
+bool mount_namespaces_or_skip(const char *what)
+{
+    const char *required = getenv("SHMLAB_REQUIRE_ISOLATION");
+    pid_t pid = fork();
+    int status;
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(unshare(CLONE_NEWNS) == 0 ? 0 : 1);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return true;
+    ck_assert_msg(required == NULL || strstr(required, "namespaces") == NULL,
+                  "%s: this machine cannot make a mount namespace, and "
+                  "SHMLAB_REQUIRE_ISOLATION=%s requires namespaces",
+                  what, required);
+    fprintf(stderr, "SKIPPED: %s: this machine cannot make a mount namespace\n", what);
+    return false;
 }

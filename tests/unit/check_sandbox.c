@@ -126,6 +126,8 @@ START_TEST(root_in_a_chroot_is_told_so)
         fprintf(stderr, "sandbox: not root, the chroot message is not tested\n");
         return;
     }
+    if (!mount_namespaces_or_skip("sandbox: the message in a chroot"))
+        return;
     ck_assert_ptr_nonnull(mkdtemp(root));
     int status = messages_in_a_chroot(root);
     /* The mounts went with the child's mount namespace: empty folders. */
