@@ -381,8 +381,18 @@ if [ "$status" -eq 0 ] && grep -q "^TOTAL: \([0-9]*\)/\1 visible" <<<"$out"; the
 else
     fail "student image: the README's command gives a solved working copy full marks (exit $status)" "$(tail -n 5 <<<"$out")"
 fi
-check "student image: grading ran as the user 'student', with the fallback isolation (none)" \
-    grep -q "isolation: none (namespaces unavailable: .*).*student programs as the grader's own user" <<<"$out"
+# Which isolation: the JSON report says (the text report only with -v).
+ordinary_user="^none (namespaces unavailable: .*).*student programs as the grader's own user"
+status=0
+grade_json "$student" -v "$work/solved:/work:ro" -- --submission /work --lab "$entry_lab" || status=$?
+user=$(run "$student" id -un 2>&1) || true
+if [ "$status" -eq 0 ] && [ "$user" = student ] &&
+    grep -q "$ordinary_user" <(isolation "$work/report.json"); then
+    pass "student image: grading ran as the user 'student', with the fallback isolation (none)"
+else
+    fail "student image: grading ran as the user 'student', with the fallback isolation (none)" \
+        "exit $status, user $user, isolation: $(isolation "$work/report.json" 2>/dev/null)"
+fi
 
 # The ids of LAB's tests in a `shmgrade --list` (a header line per lab, a
 # line per test under it).
@@ -470,7 +480,6 @@ $(jq -r '.tests[] | select(.status != "passed") | "\(.lab)/\(.id): \(.message)"'
 $(head -c 600 "$work/report.err")"
     fi
 }
-ordinary_user="^none (namespaces unavailable: .*).*student programs as the grader's own user"
 solutions_graded_in "default container: the solutions in full, graded as an ordinary user (none)" \
     "$ordinary_user"
 root_namespaces=(--cap-add SYS_ADMIN --cap-add IPC_OWNER --cap-add SYS_PTRACE
