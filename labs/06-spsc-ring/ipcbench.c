@@ -20,6 +20,9 @@
  * Usage: ipcbench [--quick] [--realtime] [--repeat N] [--sizes S,S,...]
  *                 [--cpus A,B] [--only NAME,...] [--svg FILE]
  *
+ * Exit status: 0 when every measurement ran, 1 when one failed (the
+ * table says "failed": a ring.c that does not work yet), 2 for bad usage.
+ *
  * --realtime runs both processes at a real-time priority (SCHED_FIFO),
  * where permitted: other programs' load then barely touches the figures,
  * which show what the machine can do when idle. Without it you measure
@@ -165,8 +168,10 @@ static unsigned long names_made;
 /* A fresh channel of KIND for messages of SIZE bytes, made before fork:
  * the two processes share it. A ring is made by its sender: here when
  * the parent sends (PARENT_SENDS), else by the child after the fork
- * (channel_open_sender), and opened by its receiver after that. */
-static void channel_make(struct channel *ch, enum transport kind, size_t size, bool parent_sends)
+ * (channel_open_sender), and opened by its receiver after that. False
+ * when the parent cannot make its ring: a ring.c that does not work yet
+ * fails its own measurements, not the whole run. */
+static bool channel_make(struct channel *ch, enum transport kind, size_t size, bool parent_sends)
 {
     memset(ch, 0, sizeof(*ch));
     ch->kind = kind;
@@ -211,12 +216,15 @@ static void channel_make(struct channel *ch, enum transport kind, size_t size, b
             ch->capacity *= 2;
         if (parent_sends)
             ch->ring = ring_create(ch->name, ch->capacity);
-        if (parent_sends && ch->ring == NULL)
-            die_errno("ring_create");
+        if (parent_sends && ch->ring == NULL) {
+            fprintf(stderr, "%s: ring_create: %s\n", program_name(), strerror(errno));
+            return false;
+        }
         break;
     default:
         break;
     }
+    return true;
 }
 
 /* After fork, in the process that reads from CH: let go of the writing
@@ -563,7 +571,10 @@ static double measure_round_trip(enum transport kind, size_t size, long count)
 
     if (r.buf == NULL)
         die_errno("malloc");
-    channel_make(&there, kind, size, true);
+    if (!channel_make(&there, kind, size, true)) {
+        free(r.buf);
+        return -1;
+    }
     channel_make(&back, kind, size, false);
     peer = start_peer(open_echoing, echo_many, &r);
     channel_open_sender(&there);
@@ -1240,6 +1251,18 @@ static void describe_run(void)
              realtime ? "real-time priority (SCHED_FIFO)" : "normal priority");
 }
 
+/* Did a measurement fail (a ring.c that does not work yet)? The table
+ * says which; the exit status tells scripts. */
+static bool any_failed(void)
+{
+    for (int k = 0; k < N_KINDS; k++)
+        for (int t = 0; t < N_TRANSPORTS; t++)
+            for (int s = 0; s < n_sizes; s++)
+                if (wanted[t] && results[k][t][s].failed)
+                    return true;
+    return false;
+}
+
 int main(int argc, char *argv[])
 {
     parse_arguments(argc, argv);
@@ -1264,5 +1287,5 @@ int main(int argc, char *argv[])
         write_svg(svg_path);
         printf("\nplot: %s\n", svg_path);
     }
-    return 0;
+    return any_failed() ? 1 : 0;
 }
