@@ -544,6 +544,11 @@ static void pump_all(void)
     }
 }
 
+void proc_drain_all(void)
+{
+    pump_all();
+}
+
 /* Block until output from any live process, the end of one, the
  * deadline, or MAX_MS (-1: no such bound). */
 static void wait_for_event(long long deadline, int max_ms)
@@ -855,6 +860,23 @@ bool process_is_blocked(pid_t pid, long *syscall_number)
     if (syscall_number != NULL)
         *syscall_number = main_number;
     return blocked && any;
+}
+
+unsigned long process_times_asleep(pid_t pid)
+{
+    char path[64], line[256];
+    unsigned long count = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "voluntary_ctxt_switches: %lu", &count) == 1)
+            break;
+    fclose(f);
+    return count;
 }
 
 /* --- ending -------------------------------------------------------------- */

@@ -145,6 +145,11 @@ enum follow_end {
 enum follow_end proc_follow_stdout(struct proc *p, int stall_ms, int total_ms,
                                    bool (*on_line)(const char *line, void *arg), void *arg);
 
+/* Read what every live process has written so far, without waiting: a
+ * test that saw a program fall asleep then finds everything it wrote
+ * before. */
+void proc_drain_all(void);
+
 /* Send SIG to the session's process group; SIGKILL also reaps the leader. */
 void proc_kill(struct proc *p, int sig);
 
@@ -191,6 +196,11 @@ long long now_ms(void);
  * number of the call the main thread sleeps in (or -1).
  */
 bool process_is_blocked(pid_t pid, long *syscall_number);
+
+/* How many times PID has fallen asleep (its voluntary context switches):
+ * a program woken by a signal that sleeps again has a larger count. 0 if
+ * /proc cannot say. */
+unsigned long process_times_asleep(pid_t pid);
 
 /*
  * Kill every descendant of this process (SIGKILL) and reap them, until

@@ -458,7 +458,10 @@ size_t await_semaphore_queue(struct test_ctx *t, key_t key, struct proc *const *
  * use. deadlocked() is asked in wait_for() conditions; it holds once two
  * looks in a row have seen it (LOOKS counts them), so a look taken while
  * the programs change state is never enough. Start with looks = 0.
+ * KEY ON_POSIX_SEMAPHORES: programs that wait on POSIX semaphores in
+ * shared memory instead, each asleep on one (futex_wait_place()).
  */
+#define ON_POSIX_SEMAPHORES IPC_PRIVATE
 struct deadlock_watch {
     key_t key;
     struct proc *const *procs;
@@ -470,12 +473,30 @@ bool deadlocked(struct deadlock_watch *watch);
 /*
  * Wait until every one of the N programs PROCS has ended. Fails the test,
  * showing those still running, at once when they are deadlocked on the
- * semaphore set with KEY (CAUSES, if not NULL, says what usually leads
- * there), or when TIMEOUT_MS passes. Their exit statuses are not checked:
+ * semaphore set with KEY, or on POSIX semaphores (ON_POSIX_SEMAPHORES)
+ * (CAUSES, if not NULL, says what usually leads there), or when
+ * TIMEOUT_MS passes. Their exit statuses are not checked:
  * expect_end() on each does that at once.
  */
 void await_all_end(struct test_ctx *t, key_t key, struct proc *const *procs, size_t n,
                    int timeout_ms, const char *causes);
+
+/* --- POSIX semaphores in shared memory ---------------------------------------- */
+
+/*
+ * Where P sleeps in a futex wait, as a POSIX semaphore's wait (sem_wait,
+ * sem_timedwait, sem_clockwait) does: the object in /dev/shm whose memory
+ * holds the futex word ("/NAME" for a shm_open object, "/sem.NAME" for a
+ * named semaphore) into OBJECT, and the word's offset in it; *TIMED (if
+ * not NULL) says whether the wait ends by itself (sem_timedwait) or not
+ * (sem_wait). False when P is not asleep in a futex wait on such an
+ * object (it runs, it is stopped, it sleeps in another call).
+ */
+bool futex_wait_place(const struct proc *p, char *object, size_t size, size_t *offset, bool *timed);
+
+/* How many of the N programs PROCS sleep on a POSIX semaphore in shared
+ * memory (futex_wait_place()). */
+size_t count_sleeping_on_semaphores(struct proc *const *procs, size_t n);
 
 /* --- semaphore sets the grader makes ------------------------------------------ */
 

@@ -78,7 +78,10 @@ bool deadlocked(struct deadlock_watch *watch)
     /* Each waiter is a running program of PROCS: as many as run means
      * all of them, and the one holding the semaphore is never among the
      * waiters. */
-    if (running > 0 && (size_t)semaphore_waiters(watch->key) >= running)
+    size_t waiting = watch->key == ON_POSIX_SEMAPHORES
+                         ? count_sleeping_on_semaphores(watch->procs, watch->n)
+                         : (size_t)semaphore_waiters(watch->key);
+    if (running > 0 && waiting >= running)
         return ++watch->looks >= 2;
     watch->looks = 0;
     return false;
@@ -109,9 +112,13 @@ void await_all_end(struct test_ctx *t, key_t key, struct proc *const *procs, siz
         return;
     if (done)
         check(t, false,
-              "deadlock: the %zu program(s) still running all wait on the semaphore set with "
-              "key 0x%08x, and none of them can ever give it back%s%s",
-              running, (unsigned)key, causes != NULL ? " " : "", causes != NULL ? causes : "");
+              "deadlock: the %zu program(s) still running all wait on %s, and none of them can "
+              "ever give one back%s%s",
+              running,
+              key == ON_POSIX_SEMAPHORES
+                  ? "semaphores in shared memory"
+                  : textf(t, "the semaphore set with key 0x%08x", (unsigned)key),
+              causes != NULL ? " " : "", causes != NULL ? causes : "");
     else
         check(t, false, "the programs should end within %.1f s, but %zu of %zu are still running",
               scaled_timeout_ms(timeout_ms) / 1000.0, running, n);

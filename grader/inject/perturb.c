@@ -15,7 +15,9 @@
  *     and the grader, which sees it stopped, does what the unlucky moment
  *     needs (reads the segment, sends a signal, starts another process)
  *     before it lets it go on (SIGCONT). EVENT is a call's name
- *     ("semget"), or "stdout-line": a whole line written to stdout.
+ *     ("semget"), "stdout-line": a whole line written to stdout,
+ *     "sem-wait": any wait on a POSIX semaphore, or "sem-take": one that
+ *     took it.
  *
  * With SHMLAB_GUARD_PAGES=1 it also puts a page no one may touch right
  * after every shared mapping a program makes (mmap of an object, shmat of
@@ -140,20 +142,32 @@ static void stop_here(void)
     errno = saved;
 }
 
-static void before(const char *event)
+/* Stop here if EVENT is the one SHMLAB_STOP_BEFORE names, for the Nth time. */
+static void stop_point_before(const char *event)
 {
-    set_up();
-    maybe_pause();
     if (perturb.stop_before[0] != '\0' && strcmp(event, perturb.stop_before) == 0 &&
         ++perturb.calls_before == perturb.stop_before_n)
         stop_here();
 }
 
-static void after(const char *event)
+/* Stop here if EVENT is the one SHMLAB_STOP_AFTER names, for the Nth time. */
+static void stop_point_after(const char *event)
 {
     if (perturb.stop_after[0] != '\0' && strcmp(event, perturb.stop_after) == 0 &&
         ++perturb.calls_after == perturb.stop_after_n)
         stop_here();
+}
+
+static void before(const char *event)
+{
+    set_up();
+    maybe_pause();
+    stop_point_before(event);
+}
+
+static void after(const char *event)
+{
+    stop_point_after(event);
     maybe_pause();
 }
 
@@ -226,13 +240,43 @@ WRAP(int, shm_open, (const char *name, int flags, mode_t mode), (name, flags, mo
 WRAP(int, shm_unlink, (const char *name), (name), const char *)
 WRAP(int, ftruncate, (int fd, off_t length), (fd, length), int, off_t)
 WRAP(int, munmap, (void *at, size_t length), (at, length), void *, size_t)
-WRAP(int, sem_wait, (sem_t * sem), (sem), sem_t *)
-WRAP(int, sem_trywait, (sem_t * sem), (sem), sem_t *)
-WRAP(int, sem_timedwait, (sem_t * sem, const struct timespec *timeout), (sem, timeout), sem_t *,
-     const struct timespec *)
 WRAP(int, sem_post, (sem_t * sem), (sem), sem_t *)
 WRAP(int, sem_init, (sem_t * sem, int shared, unsigned value), (sem, shared, value), sem_t *, int,
      unsigned)
+WRAP(int, sem_destroy, (sem_t * sem), (sem), sem_t *)
+WRAP(int, sem_close, (sem_t * sem), (sem), sem_t *)
+WRAP(int, sem_unlink, (const char *name), (name), const char *)
+
+/*
+ * The waits on a POSIX semaphore. Each is an event of its own name, and
+ * also "sem-wait", whichever of them a program calls; one that took the
+ * semaphore is then "sem-take" too. So "sem-take:2" is the moment a
+ * program has taken its second semaphore, however it waits (timed or
+ * not, retried after EINTR or not).
+ */
+#define WRAP_SEM_WAIT(name, params, args, ...)                                                     \
+    int name params                                                                                \
+    {                                                                                              \
+        REAL(int, #name, __VA_ARGS__)                                                              \
+        before(#name);                                                                             \
+        stop_point_before("sem-wait");                                                             \
+        int result = real args;                                                                    \
+        int saved = errno;                                                                         \
+        stop_point_after("sem-wait");                                                              \
+        if (result == 0)                                                                           \
+            stop_point_after("sem-take");                                                          \
+        after(#name);                                                                              \
+        errno = saved;                                                                             \
+        return result;                                                                             \
+    }
+
+WRAP_SEM_WAIT(sem_wait, (sem_t * sem), (sem), sem_t *)
+WRAP_SEM_WAIT(sem_trywait, (sem_t * sem), (sem), sem_t *)
+WRAP_SEM_WAIT(sem_timedwait, (sem_t * sem, const struct timespec *timeout), (sem, timeout), sem_t *,
+              const struct timespec *)
+WRAP_SEM_WAIT(sem_clockwait, (sem_t * sem, clockid_t clock, const struct timespec *timeout),
+              (sem, clock, timeout), sem_t *, clockid_t, const struct timespec *)
+
 WRAP(unsigned, sleep, (unsigned seconds), (seconds), unsigned)
 WRAP(int, usleep, (useconds_t us), (us), useconds_t)
 WRAP(int, nanosleep, (const struct timespec *t, struct timespec *left), (t, left),
