@@ -318,10 +318,54 @@ static void await_all_ended(struct test_ctx *t, const struct ring_ref *r, struct
     test_end(t);
 }
 
-/* Wait until P has stopped itself at its stop point. */
-static void await_stop(struct test_ctx *t, struct proc *p)
+struct stopping {
+    const struct ring_ref *ring;
+    struct proc *p;
+    int role;
+};
+
+static bool stopped_asleep_or_ended(void *arg)
 {
+    struct stopping *s = arg;
+
+    s->role = sleeping_on(s->ring, s->p, NULL);
+    return has_stopped(s->p) || has_ended(s->p) || s->role >= 0;
+}
+
+/*
+ * Wait until P has stopped itself at its stop point, WHERE. Nobody holds
+ * a semaphore it needs on its way there, so it must not wait on one.
+ */
+static void await_stop(struct test_ctx *t, const struct ring_ref *r, struct proc *p,
+                       const char *where)
+{
+    struct stopping s = {.ring = r, .p = p, .role = -1};
+
+    if (!wait_for(t, stopped_asleep_or_ended, &s, STATE_MS,
+                  textf(t, "for `%s` to reach its stop point", p->command)))
+        fail_about(t, p, "`%s` should get %s within %d s, but it did not", p->command, where,
+                   scaled_timeout_ms(STATE_MS) / 1000);
+    if (has_stopped(p)) {
+        note(t, "stopped `%s` %s", p->command, where);
+        return;
+    }
+    if (has_ended(p))
+        fail_about(t, p, "`%s` should get %s, but it %s first", p->command, where,
+                   proc_describe_end(p).text);
+    fail_about(t, p,
+               "`%s` should get %s without waiting (nobody holds what it needs), but it waits on "
+               "%s",
+               p->command, where,
+               s.role < ROLES ? textf(t, "`%s`", role_name[s.role]) : "a semaphore");
+}
+
+/* Stop P, which sleeps on a semaphore holding nothing, until resume():
+ * the programs the test starts meanwhile run without it. */
+static void hold(struct test_ctx *t, struct proc *p)
+{
+    proc_kill(p, SIGSTOP);
     wait_stopped(t, p);
+    note(t, "held `%s` (SIGSTOP) while it waited", p->command);
 }
 
 /* --- what the consumers took ----------------------------------------------------- */
@@ -422,19 +466,34 @@ static void expect_clean_ends(struct test_ctx *t, struct proc *const *all, size_
     }
 }
 
+/* P, the only program running on R, ends with status 0. */
+static struct proc *run_alone(struct test_ctx *t, const struct ring_ref *r, struct proc *p)
+{
+    await_all_ended(t, r, &p, 1);
+    expect_clean_ends(t, &p, 1);
+    return p;
+}
+
 /* --- the tests -------------------------------------------------------------------- */
 
+/*
+ * Most tests run one program at a time, or two whose interleaving cannot
+ * change the outcome: with several programs free to run at once, a
+ * mistake would show on some runs and not on others. Where programs
+ * compete, the test has put them at the moment that matters first.
+ */
 static void one_to_one(struct test_ctx *t)
 {
     struct ring_ref r = new_ring(t, 4, false);
-    const struct plan plan = {1, 20};
-    struct proc *all[2];
+    const struct plan plans[] = {{1, 3}, {2, 4}};
+    struct proc *consumers[2];
 
-    all[0] = start_consumer(t, &r, 20);
-    all[1] = start_producer(t, &r, 1, 20);
-    await_all_ended(t, &r, all, 2);
-    expect_clean_ends(t, all, 2);
-    expect_items(t, all, (int[]){20}, 1, &plan, 1);
+    run_alone(t, &r, start_producer(t, &r, 1, 3));
+    consumers[0] = run_alone(t, &r, start_consumer(t, &r, 3));
+    /* Again, round the end of the ring: in and out start at 3. */
+    run_alone(t, &r, start_producer(t, &r, 2, 4));
+    consumers[1] = run_alone(t, &r, start_consumer(t, &r, 4));
+    expect_items(t, consumers, (int[]){3, 4}, 2, plans, 2);
 }
 
 static void ring_layout(struct test_ctx *t)
@@ -471,7 +530,7 @@ static void producer_fills(struct test_ctx *t)
     const char *when = "while the producer waits for a free slot";
     struct ring_ref r = new_ring(t, 4, false);
     const struct plan plan = {7, 6};
-    struct proc *all[2];
+    struct proc *all[1], *consumers[2];
     struct ring_state s;
 
     all[0] = start_producer(t, &r, 7, 6);
@@ -492,69 +551,70 @@ static void producer_fills(struct test_ctx *t)
     require(t, s.value[FULL] == 4 && s.value[EMPTY] == 0,
             "%s, full should be 4 and empty 0 (4 items, no free slot), but they are %d and %d",
             when, s.value[FULL], s.value[EMPTY]);
-    all[1] = start_consumer(t, &r, 6);
-    await_all_ended(t, &r, all, 2);
-    expect_clean_ends(t, all, 2);
-    expect_items(t, &all[1], (int[]){6}, 1, &plan, 1);
-}
-
-static void consumers_wait(struct test_ctx *t)
-{
-    struct ring_ref r = new_ring(t, 2, false);
-    const struct plan plan = {1, 5};
-    struct proc *all[3];
-
-    all[0] = start_consumer(t, &r, 3);
-    await_asleep_on(t, &r, all[0], FULL, "on an empty ring");
-    if (read_ring(t, &r, "while a consumer waits for an item").value[MUTEX] != 1)
-        fail_about(t, all[0],
-                   "while the consumer waits for an item, the mutex should be free (1), but it is "
-                   "taken: a consumer that waits for an item while it holds the mutex keeps every "
-                   "producer out, so nobody can ever put one (take full first, then the mutex)");
-    all[1] = start_consumer(t, &r, 2);
-    await_asleep_on(t, &r, all[1], FULL, "on an empty ring, beside another consumer");
-    all[2] = start_producer(t, &r, 1, 5);
-    await_all_ended(t, &r, all, 3);
-    expect_clean_ends(t, all, 3);
-    expect_items(t, all, (int[]){3, 2}, 2, &plan, 1);
+    /* The consumer takes what is there alone; then the producer puts
+     * the rest, alone. */
+    hold(t, all[0]);
+    consumers[0] = run_alone(t, &r, start_consumer(t, &r, 4));
+    resume(t, all[0]);
+    run_alone(t, &r, all[0]);
+    consumers[1] = run_alone(t, &r, start_consumer(t, &r, 2));
+    expect_items(t, consumers, (int[]){4, 2}, 2, &plan, 1);
 }
 
 /*
- * One mix of producers and consumers on a ring of SLOTS: ORDER says who
- * starts when ('p' the next producer of PLANS, 'c' the next consumer of
- * COUNTS), each as soon as the one before it has started.
+ * Twice: a consumer on an empty ring waits for an item without holding
+ * the mutex, and a producer in another process wakes it. The producer
+ * puts one item and ends, so the two never compete for the mutex: a
+ * mistake in it shows in the tests that make them compete on purpose.
  */
-static void run_mix(struct test_ctx *t, int slots, const struct plan *plans, size_t n_plans,
-                    const int *counts, size_t n_consumers, const char *order)
+static void consumers_wait(struct test_ctx *t)
 {
-    struct ring_ref r = new_ring(t, slots, false);
-    struct proc *all[MAX_PROGRAMS], *consumers[MAX_PROGRAMS];
-    size_t n = 0, next_plan = 0, next_consumer = 0;
+    struct ring_ref r = new_ring(t, 8, false);
+    const struct plan plans[] = {{1, 1}, {2, 1}};
+    struct proc *all[2], *consumers[2];
 
-    for (const char *o = order; *o != '\0'; o++) {
-        if (*o == 'p') {
-            all[n++] = start_producer(t, &r, plans[next_plan].id, plans[next_plan].count);
-            next_plan++;
-        } else {
-            consumers[next_consumer] = start_consumer(t, &r, counts[next_consumer]);
-            all[n++] = consumers[next_consumer++];
-        }
+    for (int i = 0; i < 2; i++) {
+        all[0] = consumers[i] = start_consumer(t, &r, plans[i].count);
+        await_asleep_on(t, &r, all[0], FULL, "on an empty ring");
+        if (read_ring(t, &r, "while a consumer waits for an item").value[MUTEX] != 1)
+            fail_about(t, all[0],
+                       "while the consumer waits for an item, the mutex should be free (1), but it "
+                       "is taken: a consumer that waits for an item while it holds the mutex keeps "
+                       "every producer out, so nobody can ever put one (take full first, then the "
+                       "mutex)");
+        all[1] = start_producer(t, &r, plans[i].id, plans[i].count);
+        await_all_ended(t, &r, all, 2);
+        expect_clean_ends(t, all, 2);
     }
-    note(t, "a ring of %d slot(s), %zu producer(s), %zu consumer(s), started in the order %s",
-         slots, n_plans, n_consumers, order);
-    await_all_ended(t, &r, all, n);
-    expect_clean_ends(t, all, n);
-    expect_items(t, consumers, counts, n_consumers, plans, n_plans);
+    expect_items(t, consumers, (int[]){1, 1}, 2, plans, 2);
 }
 
+/*
+ * Three producers and two consumers on a ring of 3, each started when the
+ * one before has ended or waits: a producer waits on a full ring and is
+ * held while a consumer and another producer go through; a consumer waits
+ * on an empty ring until the held producer puts its last item.
+ */
 static void mixes(struct test_ctx *t)
 {
-    const struct plan three[] = {{1, 30}, {2, 20}, {3, 10}}, one[] = {{5, 60}},
-                      four[] = {{1, 25}, {2, 25}, {3, 25}, {4, 25}};
+    struct ring_ref r = new_ring(t, 3, false);
+    const struct plan plans[] = {{1, 2}, {2, 2}, {3, 2}};
+    struct proc *held, *consumers[2], *last[2];
 
-    run_mix(t, 1, three, 3, (int[]){35, 25}, 2, "cpcpp");
-    run_mix(t, 3, one, 1, (int[]){20, 20, 20}, 3, "ccpc");
-    run_mix(t, 5, four, 4, (int[]){100}, 1, "ppppc");
+    run_alone(t, &r, start_producer(t, &r, 1, 2));
+    held = start_producer(t, &r, 2, 3);
+    await_asleep_on(t, &r, held, EMPTY, "once it has filled the ring");
+    hold(t, held);
+    consumers[0] = run_alone(t, &r, start_consumer(t, &r, 2));
+    run_alone(t, &r, start_producer(t, &r, 3, 2));
+    consumers[1] = start_consumer(t, &r, 4);
+    await_asleep_on(t, &r, consumers[1], FULL, "once it has taken the 3 items in the ring");
+    resume(t, held);
+    last[0] = held;
+    last[1] = consumers[1];
+    await_all_ended(t, &r, last, 2);
+    expect_clean_ends(t, last, 2);
+    expect_items(t, consumers, (int[]){2, 4}, 2, plans, 3);
 }
 
 /* The mutex is taken, as the stopped program P should hold it. */
@@ -578,15 +638,14 @@ static void producers_take_turns(struct test_ctx *t)
 
     all[0] =
         start(t, ARGS("ring", "produce", r.name, "1", "2", PATIENT_MS), STOP_AFTER("sem-take:2"));
-    await_stop(t, all[0]);
-    note(t, "stopped `%s` right after it took its second semaphore", all[0]->command);
+    await_stop(t, &r, all[0], "right after it took its second semaphore");
     expect_mutex_held(t, &r, all[0], "a producer");
     all[1] = start_producer(t, &r, 2, 1);
     await_asleep_on(t, &r, all[1], MUTEX, "while another producer holds the mutex");
     resume(t, all[0]);
-    all[2] = start_consumer(t, &r, 3);
-    await_all_ended(t, &r, all, 3);
-    expect_clean_ends(t, all, 3);
+    await_all_ended(t, &r, all, 2);
+    expect_clean_ends(t, all, 2);
+    all[2] = run_alone(t, &r, start_consumer(t, &r, 3));
     expect_items(t, &all[2], (int[]){3}, 1, plans, 2);
 }
 
@@ -599,13 +658,12 @@ static void consumers_take_turns(struct test_ctx *t)
     all[0] = start_producer(t, &r, 1, 3);
     await_all_ended(t, &r, all, 1);
     all[1] = start(t, ARGS("ring", "consume", r.name, "2", PATIENT_MS), STOP_AFTER("sem-take:2"));
-    await_stop(t, all[1]);
-    note(t, "stopped `%s` right after it took its second semaphore", all[1]->command);
+    await_stop(t, &r, all[1], "right after it took its second semaphore");
     expect_mutex_held(t, &r, all[1], "a consumer");
     all[2] = start_consumer(t, &r, 1);
     await_asleep_on(t, &r, all[2], MUTEX, "while another consumer holds the mutex");
     resume(t, all[1]);
-    await_all_ended(t, &r, all, 3);
+    await_all_ended(t, &r, all + 1, 2);
     expect_clean_ends(t, all, 3);
     expect_items(t, all + 1, (int[]){2, 1}, 2, &plan, 1);
 }
@@ -640,8 +698,7 @@ static void indexes_under_mutex(struct test_ctx *t)
     /* Two producers: the first stopped after it has its slot. */
     p[0] =
         start(t, ARGS("ring", "produce", r.name, "1", "1", PATIENT_MS), STOP_BEFORE("sem-wait:2"));
-    await_stop(t, p[0]);
-    note(t, "stopped `%s` after its first wait, before its second", p[0]->command);
+    await_stop(t, &r, p[0], "after its first wait, before its second");
     p[1] = start_producer(t, &r, 2, 1);
     expect_went_through(t, &r, p[1], "a producer");
     resume(t, p[0]);
@@ -660,8 +717,7 @@ static void indexes_under_mutex(struct test_ctx *t)
     p[0] = start_producer(t, &q, 1, 2);
     await_all_ended(t, &q, p, 1);
     c[0] = start(t, ARGS("ring", "consume", q.name, "1", PATIENT_MS), STOP_BEFORE("sem-wait:2"));
-    await_stop(t, c[0]);
-    note(t, "stopped `%s` after its first wait, before its second", c[0]->command);
+    await_stop(t, &q, c[0], "after its first wait, before its second");
     c[1] = start_consumer(t, &q, 1);
     expect_went_through(t, &q, c[1], "a consumer");
     resume(t, c[0]);
@@ -674,34 +730,35 @@ static void handed_over_whole(struct test_ctx *t)
 {
     struct ring_ref r = new_ring(t, 2, false), q;
     const struct plan plan = {1, 2};
-    struct proc *p, *c;
+    struct proc *p, *c[2];
     struct ring_state s;
 
     /* A producer stopped right after its first post: whichever it posts
      * first, the item must be in its slot by then. */
     p = start(t, ARGS("ring", "produce", r.name, "3", "1", PATIENT_MS), STOP_AFTER("sem_post:1"));
-    await_stop(t, p);
+    await_stop(t, &r, p, "right after its first post");
     s = read_ring(t, &r, "once the producer has posted its first semaphore");
     expect_slot(t, &s, 0, 3, 1, "once the producer has posted a semaphore (the mutex or full)");
     resume(t, p);
     await_all_ended(t, &r, &p, 1);
     expect_end(t, p, EXIT(0));
 
-    /* A consumer stopped right after it gave its slot back (both posts),
-     * while the producer fills that slot, the only one, again. */
+    /* A consumer of one item, stopped right after it gave its slot back
+     * (the mutex and empty, in either order), while the producer fills
+     * that slot, the only one, again. */
     q = new_ring(t, 1, false);
     p = start_producer(t, &q, 1, 2);
     await_asleep_on(t, &q, p, EMPTY, "with its first item in the only slot");
-    c = start(t, ARGS("ring", "consume", q.name, "2", PATIENT_MS), STOP_AFTER("sem_post:2"));
-    await_stop(t, c);
-    note(t, "stopped `%s` right after it gave back the slot of its first item", c->command);
-    await_all_ended(t, &q, &p, 1);
-    expect_end(t, p, EXIT(0), NO_STDOUT);
+    c[0] = start(t, ARGS("ring", "consume", q.name, "1", PATIENT_MS), STOP_AFTER("sem_post:2"));
+    await_stop(t, &q, c[0],
+               "right after it gave back the slot of its item (its second post: the mutex and "
+               "empty)");
+    run_alone(t, &q, p);
     note(t, "then the producer put its second item into that slot");
-    resume(t, c);
-    await_all_ended(t, &q, &c, 1);
-    expect_end(t, c, EXIT(0));
-    expect_items(t, &c, (int[]){2}, 1, &plan, 1);
+    resume(t, c[0]);
+    run_alone(t, &q, c[0]);
+    c[1] = run_alone(t, &q, start_consumer(t, &q, 1));
+    expect_items(t, c, (int[]){1, 1}, 2, &plan, 1);
 }
 
 /* P gave up waiting on ROLE: exit 1, the last line on stderr saying so. */
@@ -773,19 +830,32 @@ static void gives_up(struct test_ctx *t)
             when, s.value[FULL], s.value[MUTEX]);
 }
 
+/*
+ * A consumer is killed with the mutex in hand, inside its second item: the
+ * others must give up with a clear message. The line of its first item
+ * must be out already: a line left in a buffer dies with the program.
+ */
 static void dies_holding_mutex(struct test_ctx *t)
 {
     struct ring_ref r = new_ring(t, 4, false);
     struct proc *first[1], *c, *p;
+    const char *line;
 
     first[0] = start_producer(t, &r, 1, 3);
     await_all_ended(t, &r, first, 1);
-    c = start(t, ARGS("ring", "consume", r.name, "3", PATIENT_MS), STOP_AFTER("sem-take:2"));
-    await_stop(t, c);
+    c = start(t, ARGS("ring", "consume", r.name, "3", PATIENT_MS), STOP_AFTER("sem-take:4"));
+    await_stop(t, &r, c, "right after it took its fourth semaphore, the mutex of its second item");
+    proc_drain_all();
+    line = output_line(t, c, 0);
+    if (line == NULL || strcmp(line, "item 1 1") != 0 || output_line(t, c, 1) != NULL)
+        fail_about(t, c,
+                   "inside its second item, `%s` should have printed the line of its first, "
+                   "\"item 1 1\", and no other (each line flushed as it is printed: stdout to a "
+                   "pipe is block-buffered)",
+                   c->command);
     proc_kill(c, SIGKILL);
-    note(t, "killed `%s` (SIGKILL) right after it took its second semaphore, the mutex",
-         c->command);
-    c = start(t, ARGS("ring", "consume", r.name, "2", IMPATIENT_MS));
+    note(t, "killed `%s` (SIGKILL) there, the mutex in hand", c->command);
+    c = start(t, ARGS("ring", "consume", r.name, "1", IMPATIENT_MS));
     p = start(t, ARGS("ring", "produce", r.name, "2", "1", IMPATIENT_MS));
     await_gave_up(t, &r, c, MUTEX);
     await_gave_up(t, &r, p, MUTEX);
@@ -855,22 +925,27 @@ static void expect_progress(struct test_ctx *t, const struct ring_ref *r, struct
 
 static void progress_signal(struct test_ctx *t)
 {
-    struct ring_ref r = new_ring(t, 2, false);
-    const struct plan plans[] = {{1, 5}, {2, 2}};
-    struct proc *all[4];
+    struct ring_ref r = new_ring(t, 4, false);
+    const struct plan plans[] = {{1, 1}, {2, 5}};
+    struct proc *all[2], *consumers[3], *producer;
 
-    all[0] = start_consumer(t, &r, 3);
+    /* A consumer on an empty ring. */
+    all[0] = consumers[0] = start_consumer(t, &r, 1);
     await_asleep_on(t, &r, all[0], FULL, "on an empty ring");
-    expect_progress(t, &r, all[0], FULL, 0, 3);
-    all[1] = start_producer(t, &r, 1, 5);
+    expect_progress(t, &r, all[0], FULL, 0, 1);
+    all[1] = start_producer(t, &r, 1, 1);
     await_all_ended(t, &r, all, 2);
-    all[2] = start_producer(t, &r, 2, 2);
-    await_asleep_on(t, &r, all[2], EMPTY, "on a full ring");
-    expect_progress(t, &r, all[2], EMPTY, 0, 2);
-    all[3] = start_consumer(t, &r, 4);
-    await_all_ended(t, &r, all, 4);
-    expect_clean_ends(t, all, 4);
-    expect_items(t, (struct proc *[]){all[0], all[3]}, (int[]){3, 4}, 2, plans, 2);
+    expect_clean_ends(t, all, 2);
+    /* A producer on a full ring. */
+    producer = start_producer(t, &r, 2, 5);
+    await_asleep_on(t, &r, producer, EMPTY, "on a full ring");
+    expect_progress(t, &r, producer, EMPTY, 4, 5);
+    hold(t, producer);
+    consumers[1] = run_alone(t, &r, start_consumer(t, &r, 4));
+    resume(t, producer);
+    run_alone(t, &r, producer);
+    consumers[2] = run_alone(t, &r, start_consumer(t, &r, 1));
+    expect_items(t, consumers, (int[]){1, 4, 1}, 3, plans, 2);
 }
 
 /*
@@ -916,30 +991,32 @@ static void damaged_ring(struct test_ctx *t)
 
 static void named_semaphores(struct test_ctx *t)
 {
-    const char *when = "after `ring create --named NAME 2`";
-    struct ring_ref r = new_ring(t, 2, true);
+    const char *when = "after `ring create --named NAME 8`";
+    struct ring_ref r = new_ring(t, 8, true);
     const struct plan plans[] = {{1, 2}, {2, 2}};
     struct proc *all[4];
     struct ring_state s;
 
-    expect_shm_object(t, r.name, (long long)RING_SIZE(2), 0600, when);
+    expect_shm_object(t, r.name, (long long)RING_SIZE(8), 0600, when);
     for (int role = 0; role < ROLES; role++)
         expect_shm_object(t, r.object[role], (long long)sizeof(sem_t), 0600, when);
     s = read_ring(t, &r, when);
-    require(t, s.slots == 2 && s.named == 1,
-            "%s, the ring's header should say slots 2 and named 1, but it says %u and %u", when,
+    require(t, s.slots == 8 && s.named == 1,
+            "%s, the ring's header should say slots 8 and named 1, but it says %u and %u", when,
             s.slots, s.named);
-    require(t, s.value[EMPTY] == 2 && s.value[FULL] == 0 && s.value[MUTEX] == 1,
-            "%s, the named semaphores should be empty 2, full 0 and mutex 1, but they are %d, %d "
+    require(t, s.value[EMPTY] == 8 && s.value[FULL] == 0 && s.value[MUTEX] == 1,
+            "%s, the named semaphores should be empty 8, full 0 and mutex 1, but they are %d, %d "
             "and %d",
             when, s.value[EMPTY], s.value[FULL], s.value[MUTEX]);
+    /* A consumer waits; one producer wakes it, then another. */
     all[0] = start_consumer(t, &r, 3);
     await_asleep_on(t, &r, all[0], FULL, "on an empty ring with named semaphores");
-    all[1] = start_producer(t, &r, 1, 2);
+    all[1] = run_alone(t, &r, start_producer(t, &r, 1, 2));
+    await_asleep_on(t, &r, all[0], FULL, "once it has taken 2 of its 3 items");
     all[2] = start_producer(t, &r, 2, 2);
-    all[3] = start_consumer(t, &r, 1);
-    await_all_ended(t, &r, all, 4);
-    expect_clean_ends(t, all, 4);
+    await_all_ended(t, &r, all, 3);
+    expect_clean_ends(t, all, 3);
+    all[3] = run_alone(t, &r, start_consumer(t, &r, 1));
     expect_items(t, (struct proc *[]){all[0], all[3]}, (int[]){3, 1}, 2, plans, 2);
     expect_run(t, ARGS("ring", "remove", r.name), EXIT(0), NO_STDOUT);
     expect_no_shm_object(t, r.name, "after `ring remove`", "remove unlinks the ring");
@@ -974,12 +1051,9 @@ static void named_leftover(struct test_ctx *t)
 static void nothing_left(struct test_ctx *t)
 {
     struct ring_ref r = new_ring(t, 2, false);
-    struct proc *all[2];
 
-    all[0] = start_producer(t, &r, 1, 3);
-    all[1] = start_consumer(t, &r, 3);
-    await_all_ended(t, &r, all, 2);
-    expect_clean_ends(t, all, 2);
+    run_alone(t, &r, start_producer(t, &r, 1, 2));
+    run_alone(t, &r, start_consumer(t, &r, 2));
     expect_shm_object(t, r.name, (long long)RING_SIZE(2), 0600,
                       "after the producer and the consumer ended (only `ring remove` removes "
                       "the ring: another producer may come)");
@@ -991,7 +1065,7 @@ static void errors_reported(struct test_ctx *t)
 {
     struct ring_ref r = ring_named(t, unique_shm_name(t), false);
     const struct plan plan = {1, 1};
-    struct proc *all[2];
+    struct proc *consumer;
 
     expect_run(t, ARGS("ring", "produce", r.name, "1", "1", PATIENT_MS), EXIT(1), NO_STDOUT,
                ERROR("shm_open", ENOENT));
@@ -1004,11 +1078,9 @@ static void errors_reported(struct test_ctx *t)
     expect_run(t, ARGS("ring", "create", r.name, "2"), EXIT(1), NO_STDOUT,
                ERROR("shm_open", EEXIST));
     /* The ring in use is left alone: it still works. */
-    all[0] = start_producer(t, &r, 1, 1);
-    all[1] = start_consumer(t, &r, 1);
-    await_all_ended(t, &r, all, 2);
-    expect_clean_ends(t, all, 2);
-    expect_items(t, &all[1], (int[]){1}, 1, &plan, 1);
+    run_alone(t, &r, start_producer(t, &r, 1, 1));
+    consumer = run_alone(t, &r, start_consumer(t, &r, 1));
+    expect_items(t, &consumer, (int[]){1}, 1, &plan, 1);
 }
 
 /* NAME as long as the handout allows: "/" and 200 characters. */
@@ -1023,10 +1095,11 @@ static void memory_safety(struct test_ctx *t)
     struct ring_ref r = ring_named(t, longest_name(t), true);
     struct proc *all[2];
 
-    create_ring(t, &r, 1);
-    all[0] = start_consumer(t, &r, 3);
-    all[1] = start_producer(t, &r, 1, 3);
-    await_all_ended(t, &r, all, 2);
+    create_ring(t, &r, 2);
+    all[0] = start_producer(t, &r, 1, 2);
+    await_all_ended(t, &r, all, 1);
+    all[1] = start_consumer(t, &r, 2);
+    await_all_ended(t, &r, all + 1, 1);
     /* How they end is for the other tests to judge: here, only what the
      * sanitizers find (each end is looked at). */
     for (size_t i = 0; i < 2; i++)
@@ -1102,7 +1175,8 @@ static const struct lab_test tests[] = {
      .clauses = "C1 C4 C5",
      .points = 5,
      .run = one_to_one,
-     .title = "One producer and one consumer pass 20 items through a ring of 4, in order",
+     .title = "A producer, then a consumer, twice: 7 items pass through a ring of 4 in order, "
+              "round its end",
      .hint = "Steps 2 to 4: create the ring, then put and take items with empty, full and the "
              "mutex; the consumer prints \"item P S\" for each.",
      .timeout_ms = TEST_TIMEOUT_MS},
@@ -1128,8 +1202,8 @@ static const struct lab_test tests[] = {
      .clauses = "C1 C5 C6",
      .points = 5,
      .run = consumers_wait,
-     .title = "Consumers started first wait for items without holding the mutex, and are woken "
-              "by a producer in another process",
+     .title = "A consumer on an empty ring waits for an item without holding the mutex, and a "
+              "producer in another process wakes it",
      .hint = "Take full before the mutex. sem_init's second argument (pshared) must be 1, or a "
              "post in one process never wakes a waiter in another.",
      .timeout_ms = TEST_TIMEOUT_MS},
@@ -1137,8 +1211,8 @@ static const struct lab_test tests[] = {
      .clauses = "C5 C6",
      .points = 5,
      .run = mixes,
-     .title = "Mixes of producers and consumers (3 and 2 on one slot, 1 and 3, 4 and 1) take every "
-              "item exactly once, each producer's in order",
+     .title = "Three producers and two consumers, some waiting on a full or an empty ring, take "
+              "every item exactly once, each producer's in order",
      .hint = "Every item is put and taken under the mutex, at slot[in] and slot[out]; each "
              "producer's items leave the ring in the order they entered it.",
      .timeout_ms = TEST_TIMEOUT_MS},
@@ -1185,7 +1259,7 @@ static const struct lab_test tests[] = {
      .timeout_ms = TEST_TIMEOUT_MS},
     {.id = "dies-holding-mutex",
      .needs = "consumers-take-turns",
-     .clauses = "C7",
+     .clauses = "C5 C7",
      .points = 10,
      .run = dies_holding_mutex,
      .title = "A consumer killed while it holds the mutex does not hang the others: they give up "
