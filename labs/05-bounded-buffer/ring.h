@@ -34,8 +34,8 @@ struct ring {
     unsigned slots;     /* how many items the ring holds: 1 to RING_MAX_SLOTS */
     unsigned named;     /* 0: the semaphores are the three below; 1: the named
                            semaphores NAME-empty, NAME-full, NAME-mutex */
-    sem_t empty;        /* free slots: a producer takes one before it puts an item */
-    sem_t full;         /* items in the ring: a consumer takes one before it takes an item */
+    sem_t empty;        /* free slots: a producer takes one to put an item */
+    sem_t full;         /* items waiting: a consumer takes one to take an item */
     sem_t mutex;        /* 1 = free: only its holder touches in, out and the slots */
     unsigned in;        /* the slot the next item goes to: 0 to slots - 1 */
     unsigned out;       /* the slot the next item comes from: 0 to slots - 1 */
