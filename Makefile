@@ -166,7 +166,7 @@ slides-if-installed:
 # committed files and checked in containers: what students and graders get,
 # nothing secret in the student image, grading at each isolation level.
 # Needs root (or the docker group); starts a Docker engine if none runs. Not
-# part of make test: about 25 minutes on two cores (DOCKER_BASE=IMAGE, an
+# part of make test: 20 to 35 minutes on two cores (DOCKER_BASE=IMAGE, an
 # image the engine has, skips making a Debian base with debootstrap).
 docker-check:
 	docker/check-image.sh $(if $(DOCKER_BASE),--base $(DOCKER_BASE))
