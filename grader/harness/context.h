@@ -149,7 +149,7 @@ const char *const *valgrind_wrapper(struct test_ctx *t);
 void check_valgrind_logs(struct test_ctx *t);
 void show_valgrind_fault(struct test_ctx *t, const struct proc *p);
 
-/* STOP_AFTER/STOP_BEFORE of STEP into ENV[*N...] (schedules.c). */
+/* STOP_AFTER/STOP_BEFORE/FAIL_CALL of STEP into ENV[*N...] (schedules.c). */
 void add_perturb_env(struct test_ctx *t, const struct step *step, const char **env, size_t *n);
 
 /* Sanitizer build (sanitizers.c): the environment of every program, and

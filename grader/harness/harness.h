@@ -130,6 +130,12 @@ uid_t student_uid(void);
  *                              "stdout-line:1", its first line on stdout),
  *   STOP_BEFORE("stdin-read")  or right before: wait_stopped(), then do
  *                              what the unlucky moment needs, then resume()
+ *                              ("wait": any call that may wait for input
+ *                              or a signal, poll, pselect, fgets...)
+ *   FAIL_CALL("shmat", ENOMEM) the program's first shmat() (or "shmat:2",
+ *                              the second) is not made: it fails with
+ *                              ENOMEM, for a failure path no friendly run
+ *                              reaches
  */
 struct step {
     const char *const *argv;
@@ -149,6 +155,8 @@ struct step {
     bool usage;
     int timeout_ms;
     const char *stop_after, *stop_before;
+    const char *fail_call;
+    int fail_errno;
 };
 
 #define ARGS(...)                                                                                  \
@@ -170,14 +178,15 @@ struct step {
     {                                                                                              \
         __VA_ARGS__, NULL                                                                          \
     }
-#define NO_STDOUT            .no_stdout = true
-#define ERROR(call, errnum)  .check_error = true, .error_call = (call), .error_errno = (errnum)
-#define STOP_AFTER(event)    .stop_after = (event)
-#define STOP_BEFORE(event)   .stop_before = (event)
-#define ERROR_MENTIONS(text) .error_mentions = (text)
-#define ERROR_SAID           .error_said = true
-#define USAGE                .usage = true
-#define WITHIN_MS(ms)        .timeout_ms = (ms)
+#define NO_STDOUT               .no_stdout = true
+#define ERROR(call, errnum)     .check_error = true, .error_call = (call), .error_errno = (errnum)
+#define STOP_AFTER(event)       .stop_after = (event)
+#define STOP_BEFORE(event)      .stop_before = (event)
+#define FAIL_CALL(call, errnum) .fail_call = (call), .fail_errno = (errnum)
+#define ERROR_MENTIONS(text)    .error_mentions = (text)
+#define ERROR_SAID              .error_said = true
+#define USAGE                   .usage = true
+#define WITHIN_MS(ms)           .timeout_ms = (ms)
 
 /* Run a program to its end and check what the step promises. */
 #define expect_run(t, ...) step_run((t), &(const struct step){__VA_ARGS__})
@@ -221,7 +230,13 @@ void close_stdin(struct test_ctx *t, struct proc *p);
  */
 long wait_blocked(struct test_ctx *t, struct proc *p);
 
-/* wait_blocked(), then send SIG to P's process group. */
+/* Is P asleep in a system call now, as wait_blocked() waits for? Without
+ * waiting: for wait_for() conditions. */
+bool is_blocked(struct proc *p);
+
+/* wait_blocked(), then send SIG to P's process group. A program stopped
+ * at its stop point (STOP_AFTER, STOP_BEFORE) gets it at once, and
+ * handles it when resume() lets it go on. */
 void send_signal(struct test_ctx *t, struct proc *p, int sig);
 
 /* Wait until P has stopped itself (STOP_AFTER, STOP_BEFORE). */

@@ -36,7 +36,7 @@ static void preload(struct test_ctx *t)
 
 void add_perturb_env(struct test_ctx *t, const struct step *step, const char **env, size_t *n)
 {
-    if (step->stop_after == NULL && step->stop_before == NULL)
+    if (step->stop_after == NULL && step->stop_before == NULL && step->fail_call == NULL)
         return;
     if (t->schedule_seed < 0) {
         preload(t); /* for later programs too: harmless without a seed */
@@ -46,6 +46,10 @@ void add_perturb_env(struct test_ctx *t, const struct step *step, const char **e
         env[(*n)++] = textf(t, "SHMLAB_STOP_AFTER=%s", step->stop_after);
     if (step->stop_before != NULL)
         env[(*n)++] = textf(t, "SHMLAB_STOP_BEFORE=%s", step->stop_before);
+    if (step->fail_call != NULL) {
+        env[(*n)++] = textf(t, "SHMLAB_FAIL=%s", step->fail_call);
+        env[(*n)++] = textf(t, "SHMLAB_FAIL_ERRNO=%d", step->fail_errno);
+    }
 }
 
 /* /proc/PID/stat says the process is stopped ('T'). */

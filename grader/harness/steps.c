@@ -165,7 +165,7 @@ static bool under_valgrind(const struct test_ctx *t)
 /* The environment of one program: the test's entries, the step's, and
  * TMPDIR under valgrind (it keeps files there; the sandbox allows only
  * the build folder). */
-#define PROGRAM_ENV_MAX (MAX_ENV * 2 + 8)
+#define PROGRAM_ENV_MAX (MAX_ENV * 2 + 10)
 static void program_env(struct test_ctx *t, const struct step *step,
                         const char *env[PROGRAM_ENV_MAX])
 {
@@ -518,6 +518,11 @@ static bool blocked_or_ended(void *arg)
     return w->p->state != PROC_RUNNING || process_is_blocked(w->p->pid, &w->syscall);
 }
 
+bool is_blocked(struct proc *p)
+{
+    return p->state == PROC_RUNNING && process_is_blocked(p->pid, NULL);
+}
+
 long wait_blocked(struct test_ctx *t, struct proc *p)
 {
     struct blocked_wait w = {.p = p, .syscall = -1};
@@ -542,7 +547,9 @@ long wait_blocked(struct test_ctx *t, struct proc *p)
 
 void send_signal(struct test_ctx *t, struct proc *p, int sig)
 {
-    wait_blocked(t, p);
+    /* A program held at its stop point gets SIG when it is resumed. */
+    if (!has_stopped(p))
+        wait_blocked(t, p);
     proc_kill(p, sig);
 }
 

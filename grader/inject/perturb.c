@@ -15,9 +15,17 @@
  *     and the grader, which sees it stopped, does what the unlucky moment
  *     needs (reads the segment, sends a signal, starts another process)
  *     before it lets it go on (SIGCONT). EVENT is a call's name
- *     ("semget"), "stdout-line": a whole line written to stdout,
+ *     ("semget"); "stdin-read", a read of stdin (read, fgets, getc,
+ *     getline, scanf...); "wait", any call that may wait for input or a
+ *     signal (those reads, poll, select, pselect, epoll_wait, pause,
+ *     sigsuspend, sigwait...); "stdout-line": a whole line that reached
+ *     stdout (through stdio, once it left the buffer, or write);
  *     "sem-wait": any wait on a POSIX semaphore, or "sem-take": one that
- *     took it.
+ *     took it;
+ *   - fail: with SHMLAB_FAIL=CALL:N and SHMLAB_FAIL_ERRNO=E, the Nth call
+ *     of CALL is not made: it fails as the C library reports a failure
+ *     (-1, or (void *) -1 for shmat and mmap) with errno E, so a test
+ *     can walk a failure path no friendly run reaches.
  *
  * With SHMLAB_GUARD_PAGES=1 it also puts a page no one may touch right
  * after every shared mapping a program makes (mmap of an object, shmat of
@@ -27,11 +35,13 @@
  *
  * Only calls the student's code makes are seen (calls inside the C
  * library do not go through here), which is where the lab's races are.
- * Nothing here changes what a call does: a guarded mapping holds the same
- * bytes, and where a guard cannot be placed the call is made as asked.
+ * Apart from a failure asked for, nothing here changes what a call does:
+ * a guarded mapping holds the same bytes, and where a guard cannot be
+ * placed the call is made as asked.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <poll.h>
 #include <errno.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -43,7 +53,9 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
@@ -62,9 +74,12 @@ static struct {
     char stop_before[EVENT_NAME_MAX];
     long stop_before_n;
     long calls_after, calls_before; /* matching events seen */
-    long lines_submitted;           /* newlines handed to stdout */
-    long lines_written;             /* of them, flushed to the pipe */
-    bool guard_pages;               /* SHMLAB_GUARD_PAGES=1 */
+    char fail[EVENT_NAME_MAX];      /* SHMLAB_FAIL */
+    long fail_n, fail_calls;
+    int fail_errno;       /* SHMLAB_FAIL_ERRNO */
+    long lines_submitted; /* newlines handed to stdout */
+    long lines_written;   /* of them, flushed to the pipe */
+    bool guard_pages;     /* SHMLAB_GUARD_PAGES=1 */
 } perturb;
 
 /* "NAME:N" into NAME and N (default 1). */
@@ -105,6 +120,11 @@ static void set_up(void)
         getenv("SHMLAB_GUARD_PAGES") != NULL && strcmp(getenv("SHMLAB_GUARD_PAGES"), "1") == 0;
     parse_event(getenv("SHMLAB_STOP_AFTER"), perturb.stop_after, &perturb.stop_after_n);
     parse_event(getenv("SHMLAB_STOP_BEFORE"), perturb.stop_before, &perturb.stop_before_n);
+    parse_event(getenv("SHMLAB_FAIL"), perturb.fail, &perturb.fail_n);
+    if (getenv("SHMLAB_FAIL_ERRNO") != NULL)
+        perturb.fail_errno = (int)strtol(getenv("SHMLAB_FAIL_ERRNO"), NULL, 10);
+    if (perturb.fail_errno <= 0)
+        perturb.fail_errno = EIO;
 }
 
 static uint64_t next_random(void)
@@ -142,33 +162,72 @@ static void stop_here(void)
     errno = saved;
 }
 
-/* Stop here if EVENT is the one SHMLAB_STOP_BEFORE names, for the Nth time. */
-static void stop_point_before(const char *event)
+/* Does EVENT, a call the program makes, answer the stop point SPEC? A
+ * call that may wait for input or a signal (WAITS) also answers "wait". */
+static bool answers(const char *spec, const char *event, bool waits)
 {
-    if (perturb.stop_before[0] != '\0' && strcmp(event, perturb.stop_before) == 0 &&
+    return spec[0] != '\0' && (strcmp(event, spec) == 0 || (waits && strcmp(spec, "wait") == 0));
+}
+
+/* Stop here if EVENT (or "wait", for a call that WAITS) is the one
+ * SHMLAB_STOP_BEFORE names, for the Nth time. */
+static void stop_point_before_call(const char *event, bool waits)
+{
+    if (answers(perturb.stop_before, event, waits) &&
         ++perturb.calls_before == perturb.stop_before_n)
         stop_here();
 }
 
-/* Stop here if EVENT is the one SHMLAB_STOP_AFTER names, for the Nth time. */
+/* The same for SHMLAB_STOP_AFTER. */
+static void stop_point_after_call(const char *event, bool waits)
+{
+    if (answers(perturb.stop_after, event, waits) && ++perturb.calls_after == perturb.stop_after_n)
+        stop_here();
+}
+
+static void stop_point_before(const char *event)
+{
+    stop_point_before_call(event, false);
+}
+
 static void stop_point_after(const char *event)
 {
-    if (perturb.stop_after[0] != '\0' && strcmp(event, perturb.stop_after) == 0 &&
-        ++perturb.calls_after == perturb.stop_after_n)
-        stop_here();
+    stop_point_after_call(event, false);
+}
+
+static void before_call(const char *event, bool waits)
+{
+    set_up();
+    maybe_pause();
+    stop_point_before_call(event, waits);
+}
+
+static void after_call(const char *event, bool waits)
+{
+    stop_point_after_call(event, waits);
+    maybe_pause();
 }
 
 static void before(const char *event)
 {
-    set_up();
-    maybe_pause();
-    stop_point_before(event);
+    before_call(event, false);
 }
 
 static void after(const char *event)
 {
-    stop_point_after(event);
-    maybe_pause();
+    after_call(event, false);
+}
+
+/* Is this call of EVENT the one SHMLAB_FAIL names? Then it is not made,
+ * and errno is set as its failure would set it. */
+static bool failing(const char *event)
+{
+    set_up();
+    if (perturb.fail[0] == '\0' || strcmp(event, perturb.fail) != 0 ||
+        ++perturb.fail_calls != perturb.fail_n)
+        return false;
+    errno = perturb.fail_errno;
+    return true;
 }
 
 /* N more lines of stdout have reached the pipe: stop after the line
@@ -215,17 +274,23 @@ static long count_newlines(const char *s, size_t n)
 
 /* --- shared memory and semaphores ------------------------------------------- */
 
-#define WRAP(type, name, params, args, ...)                                                        \
+/* NAME, made as the C library makes it, between the preload's points
+ * before and after it; WAITS: it may wait for input or a signal. */
+#define WRAP_AS(waits, type, name, params, args, ...)                                              \
     type name params                                                                               \
     {                                                                                              \
         REAL(type, #name, __VA_ARGS__)                                                             \
-        before(#name);                                                                             \
+        before_call(#name, waits);                                                                 \
+        if (failing(#name))                                                                        \
+            return (type)-1;                                                                       \
         type result = real args;                                                                   \
         int saved = errno;                                                                         \
-        after(#name);                                                                              \
+        after_call(#name, waits);                                                                  \
         errno = saved;                                                                             \
         return result;                                                                             \
     }
+#define WRAP(...)      WRAP_AS(false, __VA_ARGS__)
+#define WRAP_WAIT(...) WRAP_AS(true, __VA_ARGS__)
 
 WRAP(int, shmget, (key_t key, size_t size, int flags), (key, size, flags), key_t, size_t, int)
 WRAP(int, shmdt, (const void *at), (at), const void *)
@@ -281,7 +346,31 @@ WRAP(unsigned, sleep, (unsigned seconds), (seconds), unsigned)
 WRAP(int, usleep, (useconds_t us), (us), useconds_t)
 WRAP(int, nanosleep, (const struct timespec *t, struct timespec *left), (t, left),
      const struct timespec *, struct timespec *)
-WRAP(int, pause, (void), (), void)
+WRAP_WAIT(int, pause, (void), (), void)
+WRAP_WAIT(int, poll, (struct pollfd * fds, nfds_t n, int timeout), (fds, n, timeout),
+          struct pollfd *, nfds_t, int)
+WRAP_WAIT(int, ppoll,
+          (struct pollfd * fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask),
+          (fds, n, timeout, mask), struct pollfd *, nfds_t, const struct timespec *,
+          const sigset_t *)
+WRAP_WAIT(int, select, (int n, fd_set *in, fd_set *out, fd_set *ex, struct timeval *timeout),
+          (n, in, out, ex, timeout), int, fd_set *, fd_set *, fd_set *, struct timeval *)
+WRAP_WAIT(int, pselect,
+          (int n, fd_set *in, fd_set *out, fd_set *ex, const struct timespec *timeout,
+           const sigset_t *mask),
+          (n, in, out, ex, timeout, mask), int, fd_set *, fd_set *, fd_set *,
+          const struct timespec *, const sigset_t *)
+WRAP_WAIT(int, epoll_wait, (int fd, struct epoll_event *events, int n, int timeout),
+          (fd, events, n, timeout), int, struct epoll_event *, int, int)
+WRAP_WAIT(int, epoll_pwait,
+          (int fd, struct epoll_event *events, int n, int timeout, const sigset_t *mask),
+          (fd, events, n, timeout, mask), int, struct epoll_event *, int, int, const sigset_t *)
+WRAP_WAIT(int, sigsuspend, (const sigset_t *mask), (mask), const sigset_t *)
+WRAP_WAIT(int, sigwait, (const sigset_t *set, int *sig), (set, sig), const sigset_t *, int *)
+WRAP_WAIT(int, sigwaitinfo, (const sigset_t *set, siginfo_t *info), (set, info), const sigset_t *,
+          siginfo_t *)
+WRAP_WAIT(int, sigtimedwait, (const sigset_t *set, siginfo_t *info, const struct timespec *timeout),
+          (set, info, timeout), const sigset_t *, siginfo_t *, const struct timespec *)
 WRAP(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old), (sig, act, old),
      int, const struct sigaction *, struct sigaction *)
 WRAP(__sighandler_t, signal, (int sig, __sighandler_t handler), (sig, handler), int, __sighandler_t)
@@ -321,7 +410,8 @@ void *mmap(void *at, size_t length, int prot, int flags, int fd, off_t offset)
     int saved;
 
     before("mmap");
-    set_up();
+    if (failing("mmap"))
+        return MAP_FAILED;
     if (perturb.guard_pages && at == NULL && (flags & MAP_SHARED) && !(flags & MAP_ANONYMOUS) &&
         !(flags & MAP_FIXED) && fd >= 0)
         place = reserve_with_guard(real, length, &reserved);
@@ -348,7 +438,8 @@ void *shmat(int id, const void *at, int flags)
     int saved;
 
     before("shmat");
-    set_up();
+    if (failing("shmat"))
+        return (void *)-1;
     if (reserve == NULL)
         reserve = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
     if (perturb.guard_pages && at == NULL && !(flags & SHM_REMAP) && reserve != NULL &&
@@ -379,6 +470,8 @@ int semctl(int id, int num, int cmd, ...)
     arg = va_arg(args, unsigned long); /* read either way: a register */
     va_end(args);
     before("semctl");
+    if (failing("semctl"))
+        return -1;
     result = real(id, num, cmd, arg);
     saved = errno;
     after("semctl");
@@ -386,45 +479,66 @@ int semctl(int id, int num, int cmd, ...)
     return result;
 }
 
-/* --- stdin and stdout -------------------------------------------------------- */
+/* --- stdin ------------------------------------------------------------------- */
 
-char *fgets(char *s, int size, FILE *stream)
-{
-    REAL(char *, "fgets", char *, int, FILE *)
-    before(stream == stdin ? "stdin-read" : "fgets");
-    char *result = real(s, size, stream);
-    after(stream == stdin ? "stdin-read" : "fgets");
-    return result;
-}
+/* Variadic NAME, which hands its arguments to CALL (a function taking a
+ * va_list ARGS) after LAST. */
+#define FORWARD_VARIADIC(name, params, last, call)                                                 \
+    int name params                                                                                \
+    {                                                                                              \
+        va_list args;                                                                              \
+        int n;                                                                                     \
+        va_start(args, last);                                                                      \
+        n = call;                                                                                  \
+        va_end(args);                                                                              \
+        return n;                                                                                  \
+    }
 
-int getchar(void)
-{
-    REAL(int, "getchar", void)
-    before("stdin-read");
-    int c = real();
-    after("stdin-read");
-    return c;
-}
+/* A stdio read NAME of STREAM: of stdin, a "stdin-read" and a "wait";
+ * else the call's own name. */
+#define WRAP_READ(type, name, params, args, stream, ...)                                           \
+    type name params                                                                               \
+    {                                                                                              \
+        REAL(type, #name, __VA_ARGS__)                                                             \
+        before_call((stream) == stdin ? "stdin-read" : #name, (stream) == stdin);                  \
+        type result = real args;                                                                   \
+        after_call((stream) == stdin ? "stdin-read" : #name, (stream) == stdin);                   \
+        return result;                                                                             \
+    }
 
-ssize_t getline(char **line, size_t *size, FILE *stream)
-{
-    REAL(ssize_t, "getline", char **, size_t *, FILE *)
-    before(stream == stdin ? "stdin-read" : "getline");
-    ssize_t n = real(line, size, stream);
-    after(stream == stdin ? "stdin-read" : "getline");
-    return n;
-}
+WRAP_READ(char *, fgets, (char *s, int size, FILE *stream), (s, size, stream), stream, char *, int,
+          FILE *)
+WRAP_READ(int, getchar, (void), (), stdin, void)
+/* At -O2 the C library's headers turn getchar() into getc(stdin). */
+WRAP_READ(int, getc, (FILE * stream), (stream), stream, FILE *)
+WRAP_READ(int, fgetc, (FILE * stream), (stream), stream, FILE *)
+WRAP_READ(ssize_t, getline, (char **line, size_t *size, FILE *stream), (line, size, stream), stream,
+          char **, size_t *, FILE *)
+WRAP_READ(ssize_t, getdelim, (char **line, size_t *size, int delimiter, FILE *stream),
+          (line, size, delimiter, stream), stream, char **, size_t *, int, FILE *)
+WRAP_READ(size_t, fread, (void *data, size_t size, size_t n, FILE *stream), (data, size, n, stream),
+          stream, void *, size_t, size_t, FILE *)
+/* scanf() and fscanf() under -std=c11 are the C library's __isoc99_
+ * ones. */
+WRAP_READ(int, __isoc99_vfscanf, (FILE * stream, const char *format, va_list args),
+          (stream, format, args), stream, FILE *, const char *, va_list)
+FORWARD_VARIADIC(__isoc99_scanf, (const char *format, ...), format,
+                 __isoc99_vfscanf(stdin, format, args))
+FORWARD_VARIADIC(__isoc99_fscanf, (FILE * stream, const char *format, ...), format,
+                 __isoc99_vfscanf(stream, format, args))
 
 ssize_t read(int fd, void *buf, size_t n)
 {
     REAL(ssize_t, "read", int, void *, size_t)
-    before(fd == 0 ? "stdin-read" : "read");
+    before_call(fd == 0 ? "stdin-read" : "read", fd == 0);
     ssize_t got = real(fd, buf, n);
     int saved = errno;
-    after(fd == 0 ? "stdin-read" : "read");
+    after_call(fd == 0 ? "stdin-read" : "read", fd == 0);
     errno = saved;
     return got;
 }
+
+/* --- stdout -------------------------------------------------------------------- */
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
@@ -441,31 +555,76 @@ ssize_t write(int fd, const void *buf, size_t n)
     return done;
 }
 
-int vprintf(const char *format, va_list args)
+/* The C library's fwrite, for what this library prints itself: its own
+ * fwrite() below would count the lines twice. */
+static size_t library_fwrite(const void *data, size_t size, size_t n, FILE *stream)
 {
+    REAL(size_t, "fwrite", const void *, size_t, size_t, FILE *)
+    return real(data, size, n, stream);
+}
+
+size_t fwrite(const void *data, size_t size, size_t n, FILE *stream)
+{
+    size_t done = library_fwrite(data, size, n, stream);
+    if (stream == stdout)
+        after_stdout(count_newlines(data, done * size));
+    return done;
+}
+
+int vfprintf(FILE *stream, const char *format, va_list args)
+{
+    REAL(int, "vfprintf", FILE *, const char *, va_list)
     char text[8192];
     va_list copy;
     int n;
 
+    if (stream != stdout)
+        return real(stream, format, args);
     va_copy(copy, args);
     n = vsnprintf(text, sizeof(text), format, copy);
     va_end(copy);
     if (n < 0 || (size_t)n >= sizeof(text)) /* too long to count: print it */
-        n = vfprintf(stdout, format, args);
-    else
-        n = (int)fwrite(text, 1, (size_t)n, stdout), after_stdout(count_newlines(text, (size_t)n));
+        return real(stream, format, args);
+    n = (int)library_fwrite(text, 1, (size_t)n, stdout);
+    after_stdout(count_newlines(text, (size_t)n));
     return n;
 }
 
-int printf(const char *format, ...)
+int vprintf(const char *format, va_list args)
 {
-    va_list args;
-    int n;
-    va_start(args, format);
-    n = vprintf(format, args);
-    va_end(args);
+    return vfprintf(stdout, format, args);
+}
+
+FORWARD_VARIADIC(printf, (const char *format, ...), format, vfprintf(stdout, format, args))
+
+FORWARD_VARIADIC(fprintf, (FILE * stream, const char *format, ...), format,
+                 vfprintf(stream, format, args))
+
+/* dprintf() writes at once: its lines are on the pipe when it returns. */
+int vdprintf(int fd, const char *format, va_list args)
+{
+    REAL(int, "vdprintf", int, const char *, va_list)
+    char text[8192];
+    va_list copy;
+    int n, newlines = 0;
+
+    va_copy(copy, args);
+    n = vsnprintf(text, sizeof(text), format, copy);
+    va_end(copy);
+    if (n >= 0 && (size_t)n < sizeof(text))
+        newlines = (int)count_newlines(text, (size_t)n);
+    n = real(fd, format, args);
+    if (fd == 1 && n > 0) {
+        int saved = errno;
+        set_up();
+        lines_reached_pipe(newlines);
+        maybe_pause();
+        errno = saved;
+    }
     return n;
 }
+
+FORWARD_VARIADIC(dprintf, (int fd, const char *format, ...), format, vdprintf(fd, format, args))
 
 int puts(const char *s)
 {
@@ -475,6 +634,7 @@ int puts(const char *s)
     return result;
 }
 
+/* putchar(c) is putc(c, stdout) at -O2. */
 int putchar(int c)
 {
     REAL(int, "putchar", int)
@@ -482,6 +642,18 @@ int putchar(int c)
     after_stdout(c == '\n');
     return result;
 }
+
+#define WRAP_PUT_CHAR(name)                                                                        \
+    int name(int c, FILE *stream)                                                                  \
+    {                                                                                              \
+        REAL(int, #name, int, FILE *)                                                              \
+        int result = real(c, stream);                                                              \
+        if (stream == stdout)                                                                      \
+            after_stdout(c == '\n');                                                               \
+        return result;                                                                             \
+    }
+WRAP_PUT_CHAR(putc)
+WRAP_PUT_CHAR(fputc)
 
 int fputs(const char *s, FILE *stream)
 {

@@ -122,6 +122,25 @@ static void stops_after_its_first_line(struct test_ctx *t)
     expect_end(t, p, EXIT(0), STDOUT("one\ntwo\n"));
 }
 
+static void stops_before_it_waits(struct test_ctx *t)
+{
+    struct proc *p = start(t, ARGS("sh", "-c", "echo ready; read line; echo \"got $line\""),
+                           KEEP_STDIN, STOP_BEFORE("wait"));
+    wait_stopped(t, p);
+    /* Held before its read of stdin: it has printed, and reads nothing. */
+    require(t, strcmp(p->out.head, "ready\n") == 0, "stopped with stdout \"%s\"", p->out.head);
+    send_line(t, p, "hello");
+    resume(t, p);
+    expect_end(t, p, EXIT(0), STDOUT("ready\ngot hello\n"));
+}
+
+static void fails_the_call_it_names(struct test_ctx *t)
+{
+    /* ipcmk's shmget is not made: it reports the error the test chose. */
+    expect_run(t, ARGS("sh", "-c", "ipcmk -M 4096"), FAIL_CALL("shmget", ENOMEM), EXIT(1),
+               NO_STDOUT, ERROR(NULL, ENOMEM));
+}
+
 static int schedules_run;
 
 static void scenario_failing_on_the_third(struct test_ctx *t)
@@ -399,6 +418,22 @@ START_TEST(a_program_stops_itself_where_the_test_asks)
 }
 END_TEST
 
+START_TEST(a_program_stops_itself_before_it_waits)
+{
+    use_perturb_library();
+    struct test_verdict r = run_body(stops_before_it_waits, 0);
+    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+}
+END_TEST
+
+START_TEST(a_call_fails_where_the_test_asks)
+{
+    use_perturb_library();
+    struct test_verdict r = run_body(fails_the_call_it_names, 0);
+    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+}
+END_TEST
+
 START_TEST(a_failing_schedule_names_its_seed)
 {
     use_perturb_library();
@@ -672,7 +707,8 @@ Suite *runner_suite(void)
         programs_may_not_use_keyrings_or_push_terminal_input,
         a_system_call_filter_that_cannot_be_loaded_is_a_grader_error,
         a_system_call_filter_that_does_not_take_is_a_grader_error,
-        a_program_stops_itself_where_the_test_asks, a_failing_schedule_names_its_seed,
+        a_program_stops_itself_where_the_test_asks, a_program_stops_itself_before_it_waits,
+        a_call_fails_where_the_test_asks, a_failing_schedule_names_its_seed,
         only_the_object_can_carry_the_message,
         a_valgrind_report_shows_the_error_and_the_students_line,
         a_valgrind_report_cannot_be_forged_down, a_data_race_names_both_lines_and_programs,
