@@ -82,13 +82,14 @@ progress: $(SHMGRADE)
 
 # --- the project's own tests ---------------------------------------------------
 
-# What the project's suites share: registering suites (tests/suite.h), and
+# What the project's suites share: registering suites (tests/suite.h),
+# asserting that reports show untrusted text inertly (tests/shown.h), and
 # for the end-to-end ones, running the grader and staging submissions
 # (tests/support.h).
-SUITE_OBJ   := $(BUILD)/tests/suite.o
+SUITE_OBJ   := $(BUILD)/tests/suite.o $(BUILD)/tests/shown.o
 SUPPORT_OBJ := $(BUILD)/tests/support.o $(SUITE_OBJ)
 
-$(BUILD)/tests/%.o: tests/%.c tests/suite.h tests/support.h $(LIB_HDR)
+$(BUILD)/tests/%.o: tests/%.c tests/suite.h tests/shown.h tests/support.h $(LIB_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -c -o $@ $<
 

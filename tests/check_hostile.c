@@ -22,6 +22,10 @@
  *     options: more options of the grader (--valgrind), if any
  *     says: text the first failure's message has (or, with "fails: none",
  *           some test's output)
+ *     shows: text some string of the report holds (any number of them)
+ * And whatever an entry does, no string of the report holds a control
+ * character but newline and tab, nor bytes that are not UTF-8: every
+ * report format is a view of the same strings.
  * "@SHMLAB_ROOT@" in an entry's files becomes the checkout's path.
  *
  * Then bad input: archives that escape their folder, links, enormous or
@@ -55,6 +59,7 @@
 #include <unistd.h>
 
 #include "core/ipc.h"
+#include "shown.h"
 #include "support.h"
 
 #define LAB               "01-posix-shm" /* the lab of the bad-input tests */
@@ -275,6 +280,20 @@ static bool report_says(json_t *report, const char *field, const char *text, con
     return found;
 }
 
+/* Does some string in JSON hold TEXT? */
+static bool json_holds(json_t *json, const char *text)
+{
+    const char *key;
+    json_t *value;
+    size_t index;
+
+    if (json_is_string(json))
+        return strstr(json_string_value(json), text) != NULL;
+    json_object_foreach(json, key, value) if (json_holds(value, text)) return true;
+    json_array_foreach(json, index, value) if (json_holds(value, text)) return true;
+    return false;
+}
+
 static void check_entry(const struct entry *entry, struct grading *g, const struct expected *e,
                         const char *tests_before)
 {
@@ -295,6 +314,10 @@ static void check_entry(const struct entry *entry, struct grading *g, const stru
                       what, field, e->says);
     else
         report_says(g->report, "message", "", what);
+    for (size_t i = 0; e->shows[i] != NULL; i++)
+        ck_assert_msg(json_holds(g->report, e->shows[i]), "%s: the report nowhere shows \"%s\"",
+                      what, e->shows[i]);
+    assert_json_shows_no_control(what, g->report);
     ck_assert_msg(seconds < GRADE_SECONDS_MAX, "%s: grading took %.1f s (bound: %.0f s)", what,
                   seconds, GRADE_SECONDS_MAX);
     tests_after = tests_source(entry->lab);

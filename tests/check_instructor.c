@@ -31,6 +31,7 @@
 #include "run/verdict.h"
 #include "core/proc.h"
 #include "report/report.h"
+#include "shown.h"
 #include "support.h"
 
 #define LAB01     "01-posix-shm"
@@ -557,6 +558,17 @@ START_TEST(csv_cells_are_quoted_when_they_must_be)
         {"@sum", "\"'@sum\""},
         {" padded", "\" padded\""},
         {"", ""},
+        /* OWASP: a tab or carriage return before the formula, or blanks. */
+        {"\t=1+1", "\"'\t=1+1\""},
+        {"  =1+1", "\"'  =1+1\""},
+        {"+1", "\"'+1\""},
+        {"-2+3", "\"'-2+3\""},
+        /* A carriage return is shown, not written: no parser reads it. */
+        {"\r=1+1", "\\r=1+1"},
+        {"\x1b[31mred", "\\e[31mred"},
+        /* Names that differ only in bytes that are not UTF-8 stay apart. */
+        {"bob\xff", "bob\\xff"},
+        {"bob\xfe", "bob\\xfe"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *cell = csv_cell(cases[i][0]);
@@ -1760,6 +1772,89 @@ static int pin_preload_library(const char *grader)
     return copy_to_bin(from, PERTURB_LIBRARY, to, sizeof(to));
 }
 
+/* Students named as an attacker would name them (a folder name is any
+ * bytes but '/' and NUL), each with code that does not build (graded: 0,
+ * and quick), and their cells as the gradebook must show them. */
+static const struct {
+    const char *name, *cell;
+} ODD_NAMES[] = {
+    /* OWASP: formulas, after a tab or a carriage return or blanks too. */
+    {"\t=HYPERLINK(\"http:\\\\x\")", "'\t=HYPERLINK(\"http:\\\\x\")"},
+    {"\r=1+1", "\\r=1+1"},
+    {"  @sum(A1)", "'  @sum(A1)"},
+    {"-2+3", "'-2+3"},
+    /* Markup, and a terminal's escape sequence. */
+    {"<b>mallory<\\b> & \x1b[2J", "<b>mallory<\\b> & \\e[2J"},
+    /* Two names that differ only in bytes that are not UTF-8. */
+    {"bob\xfe", "bob\\xfe"},
+    {"bob\xff", "bob\\xff"},
+};
+#define N_ODD_NAMES (sizeof(ODD_NAMES) / sizeof(ODD_NAMES[0]))
+
+/* Every name, however odd, gets its own row, its own reports and its own
+ * line in the summary, and is graded; nothing in the gradebook, the page
+ * or shmclass's own output acts on a spreadsheet, a browser or a terminal. */
+START_TEST(odd_student_names_each_get_a_row_and_reports_shown_safely)
+{
+    char *subs = fresh_folder("odd/submissions");
+    char *out = xasprintf("%s/odd/out", work);
+    char *csv, *html;
+    char ***rows;
+    size_t n_rows;
+    struct proc *p;
+
+    for (size_t i = 0; i < N_ODD_NAMES; i++) {
+        char *path = xasprintf("%s/%s", subs, ODD_NAMES[i].name);
+        copy_solution(path, NULL);
+        write_text(xasprintf("%s/writer.c", path), "int main(void) { return 0 }\n");
+        free(path);
+    }
+    /* One that cannot be graded, so shmclass names it on the terminal. */
+    ck_assert_int_eq(mkdir(xasprintf("%s/\x1b[2J\x1b[Heve", subs), 0755), 0);
+    p = run_shmclass(subs, out, NULL, NULL);
+    assert_exit(p, 1);
+    assert_shows_no_control("shmclass's output", p->out.head);
+    assert_shows_no_control("shmclass's errors", p->err.head);
+    ck_assert_msg(strstr(p->out.head, "8 submissions: 7 graded") != NULL, "%s", p->out.head);
+    ck_assert_msg(strstr(p->out.head, "  \\e[2J\\e[Heve: could not be graded") != NULL, "%s",
+                  p->out.head);
+    proc_free(p);
+    csv = read_file(xasprintf("%s/gradebook.csv", out), NULL);
+    /* Lines end in CRLF (RFC 4180): no other carriage return. */
+    char *lines = strdup(csv);
+    for (char *cr = strstr(lines, "\r\n"); cr != NULL; cr = strstr(cr, "\r\n"))
+        memmove(cr, cr + 1, strlen(cr));
+    assert_shows_no_control("gradebook.csv", lines);
+    free(lines);
+    rows = parse_csv(csv, &n_rows);
+    ck_assert_uint_eq(n_rows, N_ODD_NAMES + 2);
+    for (size_t i = 0; i < N_ODD_NAMES; i++) {
+        size_t r = 1;
+        while (r < n_rows && strcmp(rows[r][0], ODD_NAMES[i].cell) != 0)
+            r++;
+        ck_assert_msg(r < n_rows, "no row for '%s'", ODD_NAMES[i].cell);
+        ck_assert_str_eq(rows[r][column(rows[0], "total")], "0");
+        ck_assert_str_eq(rows[r][column(rows[0], "status")], LAB01 ": build failed");
+        char *report = xasprintf("%s/students/%s/report.json", out, ODD_NAMES[i].name);
+        json_t *json = load_json(report);
+        ck_assert_int_eq(json_integer_value(json_object_get(json, "score")), 0);
+        assert_json_shows_no_control(report, json);
+        json_decref(json);
+        free(report);
+    }
+    html = xasprintf("%s/summary.html", out);
+    assert_xpath(html, "count(//table/tbody/tr)", "8");
+    assert_xpath(html, "count(//tbody/tr[td[1]/a='bob\\xff'])", "1");
+    assert_xpath(html, "count(//tbody/tr[td[1]/a='bob\\xfe'])", "1");
+    assert_xpath(html, "count(//tbody/tr[td[1]/a='<b>mallory<\\b> & \\e[2J'])", "1");
+    assert_shows_no_control("summary.html", read_file(html, NULL));
+    free(html);
+    free(csv);
+    free(out);
+    free(subs);
+}
+END_TEST
+
 static Suite *instructor_suite(void)
 {
     Suite *s = suite_create("instructor");
@@ -1772,6 +1867,7 @@ static Suite *instructor_suite(void)
     ADD_TESTS(s, "class", 900, a_class_is_graded_into_a_gradebook_reports_and_a_summary,
               unchanged_submissions_are_not_graded_again,
               a_grader_that_hangs_or_crashes_costs_only_that_submission,
+              odd_student_names_each_get_a_row_and_reports_shown_safely,
               shmclass_refuses_bad_command_lines,
               gradings_that_would_share_a_user_run_one_at_a_time);
     ADD_TESTS(s, "platforms", 900, gradescope_bundle_grades_in_a_fake_autograder_tree,

@@ -331,6 +331,13 @@ void expected_read(const char *entry, struct expected *e)
                               "%s: too many options", path);
                 e->options[n++] = o;
             }
+        } else if (strcmp(line, "shows") == 0) {
+            size_t n = 0;
+            while (e->shows[n] != NULL)
+                n++;
+            ck_assert_msg(n + 1 < sizeof(e->shows) / sizeof(e->shows[0]), "%s: too many shows",
+                          path);
+            e->shows[n] = xstrdup(value);
         } else if (strcmp(line, "tests") == 0) {
             e->tests = xstrdup(value);
             for (char *space = strchr(e->tests, ' '); space; space = strchr(space, ' '))
@@ -353,6 +360,8 @@ void expected_free(struct expected *e)
     free(e->says);
     free(e->tests);
     free(e->options_text);
+    for (size_t i = 0; e->shows[i] != NULL; i++)
+        free(e->shows[i]);
     memset(e, 0, sizeof(*e));
 }
 

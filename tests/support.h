@@ -111,6 +111,9 @@ char *sorted_words(const char *words);
  *                                                 tests it is graded with)
  *     options: --option ...                      (a hostile entry: more
  *                                                 options of the grader)
+ *     shows: text                                (a hostile entry, any
+ *                                                 number: text some string
+ *                                                 of the report holds)
  * FAILS is sorted and space-separated, "" for none; TESTS comma-separated
  * (as --test takes them), NULL if absent; OPTIONS NULL-terminated, empty
  * if absent.
@@ -119,6 +122,7 @@ struct expected {
     char *about, *fails, *says, *tests;
     char *options_text;
     const char *options[8];
+    char *shows[4]; /* NULL-terminated */
 };
 void expected_read(const char *entry, struct expected *e);
 void expected_free(struct expected *e);

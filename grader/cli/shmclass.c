@@ -569,7 +569,9 @@ static struct student *list_students(const struct options *o, size_t *count)
         else if (S_ISREG(st.st_mode))
             name = archive_student(names[i]);
         if (name == NULL) {
-            fprintf(stderr, "%s: skipping %s: neither a folder nor an archive\n", program, path);
+            char *shown = text_visible_lines(path);
+            fprintf(stderr, "%s: skipping %s: neither a folder nor an archive\n", program, shown);
+            free(shown);
             free(path);
             continue;
         }
@@ -577,7 +579,9 @@ static struct student *list_students(const struct options *o, size_t *count)
         for (size_t j = 0; j < n && !twice; j++)
             twice = strcmp(students[j].name, name) == 0;
         if (twice) {
-            fprintf(stderr, "%s: skipping %s: %s has another submission\n", program, path, name);
+            char *shown = text_visible_lines(path);
+            fprintf(stderr, "%s: skipping %s: another submission has its name\n", program, shown);
+            free(shown);
             free(name);
             free(path);
             continue;
@@ -1085,8 +1089,11 @@ static int report_outcome(const struct runner *r)
         const struct student *s = &r->students[i];
         struct class_entry entry = {.grade = s->json ? &s->grade : NULL, .error = s->error};
         if (!class_entry_graded(&entry)) {
-            char *status = class_entry_status(&entry);
-            printf("  %s: %s\n", s->name, status);
+            /* A name is any bytes a student chose: shown, never acted on
+             * by the terminal (the status is the model's, already shown). */
+            char *status = class_entry_status(&entry), *name = text_visible_lines(s->name);
+            printf("  %s: %s\n", name, status);
+            free(name);
             free(status);
         }
     }

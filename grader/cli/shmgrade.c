@@ -452,6 +452,9 @@ static int write_report(const struct options *o, const struct grade_result *grad
         rc = -1;
     if (out != stdout && fclose(out) != 0)
         rc = -1;
+    if (rc < 0)
+        fprintf(stderr, "shmgrade: cannot write the report to %s\n",
+                o->output ? o->output : "standard output");
     return rc;
 }
 

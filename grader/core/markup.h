@@ -6,8 +6,9 @@
  * not even as character references, and a raw carriage return comes back
  * from a parser as a newline. Such characters are shown instead, as the C
  * escapes text_visible() uses (\r, \e, \x01, \ufffe); so are DEL, the C1
- * controls and the bidirectional overrides, which a browser would act on.
- * Bytes that are not UTF-8 become '?', as everywhere in the result model.
+ * controls and the bidirectional overrides, which a browser would act on,
+ * and bytes that are not UTF-8 (\xff): text_visible_lines(), as everywhere
+ * in the result model.
  */
 #ifndef SHMGRADE_MARKUP_H
 #define SHMGRADE_MARKUP_H

@@ -116,9 +116,13 @@ uint32_t utf8_code_point(const unsigned char *s, size_t len)
     return cp;
 }
 
+/* How text_visible shows bytes: in double quotes (" escaped too), or as
+ * lines (newline, tab and backslash as themselves). */
+enum shown_as { SHOWN_PLAIN, SHOWN_QUOTED, SHOWN_LINES };
+
 /* How the byte or sequence at S shows: its escape in ESCAPE (and true),
  * or false when it shows as itself. *LEN is how many bytes it covers. */
-static bool escape_of(const unsigned char *s, size_t avail, bool quote, size_t *len,
+static bool escape_of(const unsigned char *s, size_t avail, enum shown_as as, size_t *len,
                       char escape[16])
 {
     static const char named[][3] = {['\t'] = "\\t", ['\n'] = "\\n", ['\r'] = "\\r", ['\a'] = "\\a",
@@ -131,7 +135,9 @@ static bool escape_of(const unsigned char *s, size_t avail, bool quote, size_t *
         return true;
     }
     if (n == 1) {
-        if (s[0] == '\\' || (quote && s[0] == '"')) {
+        if (as == SHOWN_LINES && (s[0] == '\n' || s[0] == '\t' || s[0] == '\\'))
+            return false;
+        if (s[0] == '\\' || (as == SHOWN_QUOTED && s[0] == '"')) {
             snprintf(escape, 16, "\\%c", s[0]);
             return true;
         }
@@ -156,18 +162,19 @@ static bool escape_of(const unsigned char *s, size_t avail, bool quote, size_t *
     return false;
 }
 
-char *text_visible(const char *data, size_t len, bool quote)
+static char *shown(const char *data, size_t len, enum shown_as as)
 {
     const unsigned char *s = (const unsigned char *)data;
     struct strbuf b = {0};
     char escape[16];
     size_t i = 0;
+    bool quote = as == SHOWN_QUOTED;
 
     if (quote)
         strbuf_add(&b, "\"", 1);
     while (i < len) {
         size_t n;
-        if (escape_of(s + i, len - i, quote, &n, escape))
+        if (escape_of(s + i, len - i, as, &n, escape))
             strbuf_add(&b, escape, strlen(escape));
         else
             strbuf_add(&b, data + i, n);
@@ -176,6 +183,16 @@ char *text_visible(const char *data, size_t len, bool quote)
     if (quote)
         strbuf_add(&b, "\"", 1);
     return strbuf_take(&b);
+}
+
+char *text_visible(const char *data, size_t len, bool quote)
+{
+    return shown(data, len, quote ? SHOWN_QUOTED : SHOWN_PLAIN);
+}
+
+char *text_visible_lines(const char *text)
+{
+    return shown(text != NULL ? text : "", text != NULL ? strlen(text) : 0, SHOWN_LINES);
 }
 
 size_t text_visible_width(const char *data, size_t len)
@@ -188,7 +205,7 @@ size_t text_visible_width(const char *data, size_t len)
         size_t n;
         /* Inside quotes a " takes two columns; the marker line is drawn
          * for quoted text, so count as quoted. */
-        width += escape_of(s + i, len - i, true, &n, escape) ? strlen(escape) : 1;
+        width += escape_of(s + i, len - i, SHOWN_QUOTED, &n, escape) ? strlen(escape) : 1;
         i += n;
     }
     return width;

@@ -44,6 +44,16 @@ char *strbuf_take(struct strbuf *b);
 char *text_visible(const char *data, size_t len, bool quote);
 
 /*
+ * TEXT (a NUL-terminated string; NULL gives "") as text_visible shows it,
+ * but as lines: newlines, tabs and backslashes stay as they are, so text
+ * already shown (a transcript, "\\e" in it) is not escaped again. What
+ * every report shows: nothing in it can act on a terminal, a browser or a
+ * spreadsheet's parser, and bytes that are not UTF-8 stay distinct (\xff
+ * and \xfe are not the same name). The caller frees it.
+ */
+char *text_visible_lines(const char *text);
+
+/*
  * Columns DATA[0..LEN) takes once shown by text_visible (without quotes):
  * where a marker under a character must go.
  */

@@ -147,11 +147,24 @@ char *class_entry_status(const struct class_entry *entry)
 
 /* --- CSV -------------------------------------------------------------------- */
 
+/*
+ * Would a spreadsheet run CELL as a formula? OWASP's CSV-injection rules:
+ * a cell beginning with =, +, -, @, a tab or a carriage return; and since
+ * some spreadsheets drop leading blanks, one of the four after them too.
+ */
+static bool csv_formula(const char *cell)
+{
+    size_t blanks = strspn(cell, " \t\r");
+
+    return (cell[0] == '\t' || cell[0] == '\r') ||
+           (cell[blanks] != '\0' && strchr("=+-@", cell[blanks]) != NULL);
+}
+
 void csv_write_cell(FILE *out, const char *text)
 {
     char *clean = report_text_copy(text);
-    bool formula = strchr("=+-@", clean[0]) != NULL && clean[0] != '\0';
-    bool quote = formula || strpbrk(clean, ",\"\r\n") != NULL || clean[0] == ' ' ||
+    bool formula = csv_formula(clean);
+    bool quote = formula || strpbrk(clean, ",\"\r\n\t") != NULL || clean[0] == ' ' ||
                  (clean[0] != '\0' && clean[strlen(clean) - 1] == ' ');
 
     if (quote)

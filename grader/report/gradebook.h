@@ -47,7 +47,10 @@ char *class_entry_status(const struct class_entry *entry);
 /*
  * One row per student: student, each lab's score, each test's score,
  * total, max_total, status. RFC 4180 quoting; a cell a spreadsheet would
- * run as a formula (=, +, -, @ first) is prefixed with '. 0 on success.
+ * run as a formula (OWASP: =, +, -, @, tab or carriage return first, or
+ * one of the four after blanks) is prefixed with '; control characters
+ * and bytes that are not UTF-8 are shown (report_text_copy), so names that
+ * differ only there stay distinct. 0 on success.
  */
 int write_gradebook_csv(FILE *out, const struct class_results *class);
 

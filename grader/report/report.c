@@ -485,9 +485,15 @@ json_t *report_json(const struct grade_result *grade)
         for (size_t j = 0; j < lab->n_tests; j++)
             json_array_append_new(tests, test_json(lab, j));
     }
-    return json_pack("{s:s?, s:s?, s:i, s:i, s:f, s:o, s:o}", "submission", grade->submission,
-                     "isolation", grade->isolation, "score", grade->score, "max_score",
-                     grade->max_score, "seconds", grade->seconds, "labs", labs, "tests", tests);
+    /* The submission as the user named it: a student's folder, any bytes
+     * (JSON takes UTF-8 only, and two names must stay two). */
+    char *submission = grade->submission ? report_text_copy(grade->submission) : NULL;
+    json_t *json =
+        json_pack("{s:s?, s:s?, s:i, s:i, s:f, s:o, s:o}", "submission", submission, "isolation",
+                  grade->isolation, "score", grade->score, "max_score", grade->max_score, "seconds",
+                  grade->seconds, "labs", labs, "tests", tests);
+    free(submission);
+    return json;
 }
 
 int write_json_report(FILE *out, const struct grade_result *grade)

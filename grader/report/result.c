@@ -192,19 +192,5 @@ void grade_result_free(struct grade_result *grade)
 
 char *report_text_copy(const char *text)
 {
-    char *copy = xstrdup(text ? text : "");
-    unsigned char *s = (unsigned char *)copy;
-    size_t left = strlen(copy);
-
-    while (left > 0) {
-        size_t len = utf8_sequence_length(s, left);
-        if (len == 0) {
-            *s++ = '?';
-            left--;
-            continue;
-        }
-        s += len;
-        left -= len;
-    }
-    return copy;
+    return text_visible_lines(text);
 }

@@ -121,9 +121,12 @@ void lab_result_free(struct lab_result *lab);
 void grade_result_free(struct grade_result *grade);
 
 /*
- * A copy of TEXT fit for every report: invalid UTF-8 (a student's program
- * may print any bytes) becomes '?', so JSON writers never refuse it. NULL
- * gives "". Exits the grader (status 3) if memory runs out.
+ * A copy of TEXT fit for every report: control characters, escape
+ * sequences and bytes that are not UTF-8 (a student's program may print
+ * any bytes) shown as C escapes (text_visible_lines), so no terminal,
+ * browser or JSON writer acts on them or refuses them, and colour in a
+ * report can only be the grader's. NULL gives "". Exits the grader
+ * (status 3) if memory runs out.
  */
 char *report_text_copy(const char *text);
 

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "report/formats.h"
 #include "report/report.h"
+#include "../shown.h"
 #include "suites.h"
 
 /* A grade of one lab worth 100 points: "works" passes (10), "breaks" fails
@@ -187,13 +189,13 @@ START_TEST(colour_only_when_asked)
 }
 END_TEST
 
-START_TEST(invalid_utf8_becomes_question_marks)
+START_TEST(invalid_utf8_is_shown_byte_by_byte)
 {
     char *copy = report_text_copy("ok \xff\xfe caf\xc3\xa9 \xe2\x82");
-    ck_assert_str_eq(copy, "ok ?? café ??");
+    ck_assert_str_eq(copy, "ok \\xff\\xfe café \\xe2\\x82");
     free(copy);
     copy = report_text_copy("\xc0\xaf overlong");
-    ck_assert_str_eq(copy, "?? overlong");
+    ck_assert_str_eq(copy, "\\xc0\\xaf overlong");
     free(copy);
 }
 END_TEST
@@ -279,11 +281,115 @@ START_TEST(lab_states_have_one_name_each_way)
 }
 END_TEST
 
+/* --- forged text ----------------------------------------------------------- */
+
+/* What a program could print to forge a report: clear the screen, paint a
+ * score, hide the rest, move back over a line, a C1 CSI, a bidirectional
+ * override, and bytes that are not UTF-8. */
+#define FORGED                                                                                     \
+    "\x1b[2J\x1b[H\x1b[32mTOTAL: 105/105\x1b[8m\rwarning: \x9b\xc2\x9b"                            \
+    "31m \xe2\x80\xae"                                                                             \
+    "evil \a\b\x7f\x01 \xff\xfe end"
+
+/* The sample, failing with FORGED as its message, output and build log
+ * (warnings: shown even though the lab built). */
+static struct grade_result forged_sample(void)
+{
+    struct grade_result grade = sample();
+    struct lab_result *lab = &grade.labs[0];
+
+    free(lab->tests[1].message);
+    free(lab->tests[1].output);
+    free(lab->build_log);
+    lab->tests[1].message = report_text_copy(FORGED);
+    lab->tests[1].output = report_text_copy("FAILED: " FORGED "\n  $ prog\n");
+    lab->build_log = report_text_copy("x.c:1: warning: " FORGED "\n");
+    return grade;
+}
+
+typedef int file_view(FILE *out, const struct grade_result *grade);
+
+static char *file_view_of(file_view *view, const struct grade_result *grade)
+{
+    char *text;
+    size_t size;
+    FILE *out = open_memstream(&text, &size);
+
+    ck_assert_ptr_nonnull(out);
+    ck_assert_int_eq(view(out, grade), 0);
+    ck_assert_int_eq(fclose(out), 0);
+    return text;
+}
+
+/* TEXT without the grader's own colours. */
+static char *without_palette(const char *text)
+{
+    static const char *const palette[] = {"\033[32m", "\033[31m", "\033[2m", "\033[1m", "\033[0m"};
+    char *copy = strdup(text);
+
+    ck_assert_ptr_nonnull(copy);
+    for (char *esc = strchr(copy, '\033'); esc != NULL; esc = strchr(esc, '\033')) {
+        size_t i = 0;
+        while (i < sizeof(palette) / sizeof(palette[0]) &&
+               strncmp(esc, palette[i], strlen(palette[i])) != 0)
+            i++;
+        ck_assert_msg(i < sizeof(palette) / sizeof(palette[0]),
+                      "an escape sequence not of the grader's palette: %.12s", esc + 1);
+        memmove(esc, esc + strlen(palette[i]), strlen(esc + strlen(palette[i])) + 1);
+    }
+    return copy;
+}
+
+/* A report shows a forged screen as text, in every format: the escape
+ * sequences are there to read (\e[2J), and act on nothing; colour comes
+ * only from the grader's palette. */
+START_TEST(forged_text_is_shown_in_every_format_and_acts_on_nothing)
+{
+    struct grade_result grade = forged_sample();
+    static const struct {
+        const char *name;
+        file_view *view;
+    } files[] = {{"json", write_json_report},
+                 {"junit", write_junit_report},
+                 {"tap", write_tap_report},
+                 {"gradescope", write_gradescope_report},
+                 {"autolab", write_autolab_report}};
+
+    for (int colour = 0; colour <= 1; colour++) {
+        char *text = text_of(&grade, colour, true), *plain = without_palette(text);
+        char *summary = view_of(report_summary, &grade, colour, false);
+        char *plain_summary = without_palette(summary);
+        assert_shows_no_control("text", plain);
+        assert_shows_no_control("summary", plain_summary);
+        ck_assert_ptr_nonnull(strstr(plain, "\\e[2J\\e[H\\e[32mTOTAL: 105/105\\e[8m\\rwarning:"));
+        ck_assert_ptr_nonnull(
+            strstr(plain, "\\x9b\\u009b31m \\u202eevil \\a\\b\\x7f\\x01 \\xff\\xfe end"));
+        ck_assert_ptr_nonnull(strstr(plain, "    x.c:1: warning: \\e[2J"));
+        free(plain_summary);
+        free(summary);
+        free(plain);
+        free(text);
+    }
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char *text = file_view_of(files[i].view, &grade);
+        json_t *json = json_loads(text, JSON_DISABLE_EOF_CHECK, NULL);
+        assert_shows_no_control(files[i].name, text);
+        ck_assert_ptr_nonnull(strstr(text, "TOTAL: 105/105"));
+        if (json != NULL)
+            assert_json_shows_no_control(files[i].name, json);
+        json_decref(json);
+        free(text);
+    }
+    grade_result_free(&grade);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
     return SUITE_OF("report", 0, totals_add_up, json_has_the_promised_fields,
                     text_shows_verdicts_points_and_hints, text_says_which_points_were_not_run,
                     summary_names_the_next_test_and_its_hint, colour_only_when_asked,
-                    invalid_utf8_becomes_question_marks, json_reads_back_without_any_lab_linked_in,
-                    json_that_is_no_report_is_refused, lab_states_have_one_name_each_way);
+                    invalid_utf8_is_shown_byte_by_byte, json_reads_back_without_any_lab_linked_in,
+                    json_that_is_no_report_is_refused, lab_states_have_one_name_each_way,
+                    forged_text_is_shown_in_every_format_and_acts_on_nothing);
 }
