@@ -29,6 +29,7 @@
 #include "report/gradebook.h"
 #include "run/hidden.h"
 #include "run/verdict.h"
+#include "core/ipc.h"
 #include "core/proc.h"
 #include "report/report.h"
 #include "shown.h"
@@ -1855,6 +1856,84 @@ START_TEST(odd_student_names_each_get_a_row_and_reports_shown_safely)
 }
 END_TEST
 
+/* Is anything of UID left: a process, an IPC object it owns or created, a
+ * file in the folders anyone may write? What, in WHAT. */
+static bool anything_of(uid_t uid, char *what, size_t size)
+{
+    static const char *const folders[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/proc"};
+    struct ipc_snapshot snap;
+    bool found = false;
+
+    ck_assert_int_eq(ipc_snapshot_take(&snap), 0);
+    for (size_t i = 0; i < snap.n && !found; i++)
+        if (snap.objects[i].uid == uid || snap.objects[i].creator_uid == uid) {
+            snprintf(what, size, "IPC object %d", snap.objects[i].id);
+            found = true;
+        }
+    ipc_snapshot_free(&snap);
+    for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]) && !found; i++) {
+        DIR *dir = opendir(folders[i]);
+        struct dirent *entry;
+        while (dir != NULL && !found && (entry = readdir(dir)) != NULL) {
+            char path[PATH_SIZE];
+            struct stat st;
+            snprintf(path, sizeof(path), "%s/%s", folders[i], entry->d_name);
+            if (lstat(path, &st) == 0 && st.st_uid == uid) {
+                snprintf(what, size, "%s", path);
+                found = true;
+            }
+        }
+        if (dir != NULL)
+            closedir(dir);
+    }
+    return found;
+}
+
+/*
+ * A grading shmclass --timeout kills leaves nothing behind, in either
+ * level: the hanging writer of tests/hostile/leave-and-hang has a daemon,
+ * a POSIX object, a segment and a semaphore set given to root when the
+ * timeout strikes; shmclass gave the grading its sandbox user, and removes
+ * everything of that user.
+ */
+START_TEST(a_grading_killed_by_the_timeout_leaves_nothing)
+{
+    static const char *const levels[] = {"SHMGRADE_ISOLATION=none", "SHMGRADE_ISOLATION=auto"};
+    const char *level = levels[_i];
+    char *dir = fresh_folder(_i ? "timeout-auto" : "timeout-none");
+    char *subs = xasprintf("%s/submissions", dir), *out = xasprintf("%s/out", dir);
+    char *entry = xasprintf("%s/tests/hostile/leave-and-hang/" LAB01, root);
+    /* 15 s: past the build (the writer hangs in every test, 5 s each). */
+    const char *argv[] = {shmclass, "--lab",    "01", "--jobs", "2", "--timeout",
+                          "15",     "--output", out,  subs,     NULL};
+    struct proc *p;
+    const char *at;
+    char what[PATH_SIZE];
+
+    if (geteuid() != 0)
+        return; /* only root has sandbox users to assign */
+    stage_submission(LAB01, entry, xasprintf("%s/mallory", subs));
+    p = run_program(NULL, (const char *const[]){level, NULL}, argv);
+    assert_exit(p, 1);
+    at = strstr(p->out.head, "mallory: could not be graded: grading took longer than 15 s and was "
+                             "stopped (what its programs left, as user ");
+    ck_assert_msg(at != NULL, "%s: shmclass said: %s", level, p->out.head);
+    uid_t uid = (uid_t)strtoul(strstr(at, " as user ") + 9, NULL, 10);
+    ck_assert_msg(uid >= 1600000000u, "%s: %s", level, at);
+    /* Without namespaces the killed test's daemon, object, segment and
+     * set were there to remove (with them, they went with the test). */
+    if (_i == 0)
+        ck_assert_msg(strtol(strstr(at, "was removed: ") + 13, NULL, 10) >= 3, "%s: %s", level, at);
+    ck_assert_msg(!anything_of(uid, what, sizeof(what)), "%s: %s of user %u outlived shmclass",
+                  level, what, (unsigned)uid);
+    proc_free(p);
+    free(entry);
+    free(out);
+    free(subs);
+    free(dir);
+}
+END_TEST
+
 static Suite *instructor_suite(void)
 {
     Suite *s = suite_create("instructor");
@@ -1870,6 +1949,8 @@ static Suite *instructor_suite(void)
               odd_student_names_each_get_a_row_and_reports_shown_safely,
               shmclass_refuses_bad_command_lines,
               gradings_that_would_share_a_user_run_one_at_a_time);
+    tcase_add_loop_test(add_tests(s, "timeout", 300, NULL),
+                        a_grading_killed_by_the_timeout_leaves_nothing, 0, 2);
     ADD_TESTS(s, "platforms", 900, gradescope_bundle_grades_in_a_fake_autograder_tree,
               autolab_bundle_prints_the_autoresult_last,
               the_student_pack_has_no_solutions_and_no_hidden_tests,

@@ -75,6 +75,7 @@ struct student {
     char hash[2 * EVP_MAX_MD_SIZE + 1];
     enum student_state state;
     pid_t pid;
+    uid_t sandbox_uid; /* as root: the user its programs run as, else 0 */
     long long started_ms;
     bool timed_out;
     char *error;
@@ -688,6 +689,12 @@ static _Noreturn void exec_shmgrade(const struct runner *r, const struct student
         argv[n++] = r->o->labs[i];
     }
     argv[n] = NULL;
+    if (s->sandbox_uid != 0) {
+        char uid[16];
+        snprintf(uid, sizeof(uid), "%u", (unsigned)s->sandbox_uid);
+        if (setenv(SANDBOX_UID_ENV, uid, 1) < 0)
+            _exit(126);
+    }
     execv(r->shmgrade, (char *const *)argv);
     fprintf(stderr, "shmclass: cannot run %s: %s\n", r->shmgrade, strerror(errno));
     _exit(127);
@@ -704,6 +711,13 @@ static void start(struct runner *r, struct student *s)
         if (unlink(path) < 0 && errno != ENOENT)
             fail("unlink %s: %s", path, strerror(errno));
         free(path);
+    }
+    /* As root, the grading's sandbox user is ours to choose: whatever its
+     * programs leave if we must kill it is then found by that user. */
+    if (geteuid() == 0) {
+        char why[256];
+        if (!sandbox_pick_uid(&s->sandbox_uid, why, sizeof(why)))
+            fail("cannot choose a sandbox user: %s", why);
     }
     s->pid = fork();
     if (s->pid < 0)
@@ -733,7 +747,16 @@ static void finish(struct runner *r, struct student *s, int status)
 
     r->running--;
     r->finished++;
-    if (s->timed_out) {
+    /* A grading that ended on its own removed what its programs left; one
+     * killed (a timeout, a crash) could not: its user's leftovers go now,
+     * its processes first. (Without root there is no such user: the
+     * namespaces level takes everything with it, none cannot.) */
+    int left = s->sandbox_uid != 0 ? sandbox_remove_user(s->sandbox_uid) : 0;
+    if (s->timed_out && s->sandbox_uid != 0) {
+        s->error = xasprintf("grading took longer than %ld s and was stopped (what its programs "
+                             "left, as user %u, was removed: %d objects and files)",
+                             r->o->timeout_s, (unsigned)s->sandbox_uid, left > 0 ? left : 0);
+    } else if (s->timed_out) {
         s->error = xasprintf("grading took longer than %ld s and was stopped", r->o->timeout_s);
     } else if (WIFSIGNALED(status)) {
         s->error = xasprintf("shmgrade was killed by signal %d", WTERMSIG(status));

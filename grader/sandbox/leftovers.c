@@ -86,16 +86,14 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects)
 /* The shared temporary folders: anyone may write there. */
 static const char *const SHARED_FOLDERS[] = {"/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue"};
 
-int sandbox_user_files(char ***paths)
+/* What the shared temporary folders hold: everything (EVERYTHING), or
+ * UID's; as sandbox_user_files(). */
+static int shared_files(bool everything, uid_t uid, char ***paths)
 {
     size_t n = 0, room = 16;
     char **found;
 
     *paths = NULL;
-    /* In a test's namespaces the folders are the test's own; outside, only
-     * a user of their own tells the programs' files from others'. */
-    if (!sb.own_user && !sb.inside)
-        return -1;
     found = malloc(room * sizeof(*found));
     if (found == NULL)
         return -1;
@@ -110,7 +108,7 @@ int sandbox_user_files(char ***paths)
             if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
                 continue;
             snprintf(path, sizeof(path), "%s/%s", SHARED_FOLDERS[i], entry->d_name);
-            if (lstat(path, &st) < 0 || (!sb.inside && st.st_uid != sb.uid))
+            if (lstat(path, &st) < 0 || (!everything && st.st_uid != uid))
                 continue;
             if (n + 1 == room) {
                 char **more = realloc(found, (room *= 2) * sizeof(*found));
@@ -128,14 +126,23 @@ int sandbox_user_files(char ***paths)
     return (int)n;
 }
 
-/* Remove what the sandbox user left in the shared temporary folders; how
- * many entries went. */
-static size_t remove_files_of_sandbox(void)
+int sandbox_user_files(char ***paths)
 {
-    char **paths;
+    /* In a test's namespaces the folders are the test's own; outside, only
+     * a user of their own tells the programs' files from others'. */
+    if (!sb.own_user && !sb.inside) {
+        *paths = NULL;
+        return -1;
+    }
+    return shared_files(sb.inside, sb.uid, paths);
+}
+
+/* Remove PATHS (from shared_files(), freed here); how many entries went. */
+static size_t remove_files(int n, char **paths)
+{
     size_t removed = 0;
 
-    if (sandbox_user_files(&paths) < 0)
+    if (n < 0)
         return 0;
     for (char **path = paths; *path != NULL; path++) {
         remove_tree(*path, &removed);
@@ -158,7 +165,33 @@ int sandbox_clean_up(void)
             removed += ipc_object_remove(&left.objects[i]);
         ipc_snapshot_free(&left);
     }
-    if (sb.own_user)
-        removed += (int)remove_files_of_sandbox();
+    if (sb.own_user) {
+        char **paths;
+        int n = sandbox_user_files(&paths);
+        removed += (int)remove_files(n, paths);
+    }
     return removed;
+}
+
+int sandbox_remove_user(uid_t uid)
+{
+    struct ipc_snapshot all;
+    char **paths;
+    int removed = 0, n;
+
+    if (!sandbox_is_sandbox_uid(uid)) {
+        errno = EINVAL;
+        return -1;
+    }
+    /* Every process first, in one kill(-1) as that user: nothing can make
+     * another object while the rest is removed. */
+    as_user(uid, kill_everything_of_mine, NULL);
+    if (ipc_snapshot_take(&all) == 0) {
+        for (size_t i = 0; i < all.n; i++)
+            if (all.objects[i].uid == uid || all.objects[i].creator_uid == uid)
+                removed += ipc_object_remove(&all.objects[i]);
+        ipc_snapshot_free(&all);
+    }
+    n = shared_files(false, uid, &paths);
+    return removed + (int)remove_files(n, paths);
 }

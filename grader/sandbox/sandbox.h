@@ -76,6 +76,30 @@ int sandbox_has_capability(unsigned capability);
 /* The user student programs run as; the grader's own if it is not root. */
 uid_t sandbox_uid(void);
 
+/*
+ * A class grader (shmclass, as root) gives each grading its sandbox user
+ * through this variable, so that when it must kill a grading it can find
+ * and remove what that grading's programs left (sandbox_remove_user).
+ * shmgrade refuses a value that is not a sandbox user, or one in use.
+ */
+#define SANDBOX_UID_ENV "SHMGRADE_SANDBOX_UID"
+
+/* A sandbox user no process runs as, at random in the sandbox users'
+ * range; false with the reason in WHY. */
+bool sandbox_pick_uid(uid_t *uid, char *why, size_t size);
+
+/* Is UID in the sandbox users' range? */
+bool sandbox_is_sandbox_uid(uid_t uid);
+
+/*
+ * Remove everything of the sandbox user UID (root only): kill its
+ * processes, remove the System V objects and POSIX shared memory it owns
+ * or created, and its files in /tmp, /var/tmp, /dev/shm and /dev/mqueue.
+ * How many objects and files went, or -1 (errno EINVAL) if UID is no
+ * sandbox user.
+ */
+int sandbox_remove_user(uid_t uid);
+
 /* Hand DIR (and what is in it) to the sandbox user, so the build can
  * write there. */
 void sandbox_give_folder(const char *dir);

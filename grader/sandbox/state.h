@@ -47,7 +47,9 @@ extern struct sandbox_state sb;
 /* Become the sandbox user (groups, gid, uid), when there is one. */
 int become_sandbox_user(void);
 
-/* Run FN(ARG) in a child that has become the sandbox user; its status. */
+/* Run FN(ARG) in a child that has become UID ((uid_t)-1: stays who it
+ * is), or the sandbox user; its status. */
+int as_user(uid_t uid, int (*fn)(const void *), const void *arg);
 int as_sandbox_user(int (*fn)(const void *), const void *arg);
 
 /* Landlock: the system read-only, WRITABLE and /dev/shm fully, READABLE
