@@ -118,9 +118,12 @@ cli-test: $(BUILD)/check_cli $(SHMGRADE)
 # Submissions that attack the grader (tests/hostile/), in every isolation
 # level the machine has, as root and as an ordinary user
 # (SHMLAB_REQUIRE_ISOLATION=namespaces,none,user-namespaces,none-user: all,
-# or fail), and bad input (archives, links, binary and enormous files).
+# or fail), and bad input (archives, links, binary and enormous files);
+# then the attacks on the checkout again with the checkout under /opt (the
+# Docker image's layout: scripts/hostile-in-opt, as root).
 hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_hostile
+	scripts/hostile-in-opt $(BUILD)
 
 test: format-check layering-check
 	$(MAKE) --no-print-directory docs-check

@@ -3,7 +3,9 @@
  * where the kernel has it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <stddef.h>
@@ -64,6 +66,59 @@ static void landlock_allow(int ruleset, const char *path, uint64_t rights)
  * folder) and /dev/shm fully, READABLE (the staged labs/ for the build).
  * Everything else, the checkout and other gradings included, is denied.
  */
+/* What Landlock lets a rule on a file (not a folder) grant. */
+#define FILE_RIGHTS                                                                                \
+    (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |   \
+     LL_ACCESS_FS_TRUNCATE | LL_ACCESS_FS_IOCTL_DEV)
+
+/*
+ * RIGHTS beneath PATH, but not beneath HIDDEN (the checkout) when it lies
+ * inside PATH: Landlock only grants, so a folder closed inside an open one
+ * is had by granting every entry of PATH but the one on the way to HIDDEN,
+ * and so on down to HIDDEN itself, which nothing grants. Symbolic links are
+ * not followed (one could point at HIDDEN); where they lead is granted or
+ * not on its own.
+ */
+static void landlock_allow_except(int ruleset, const char *link, const char *hidden,
+                                  uint64_t rights)
+{
+    char path[PATH_MAX];
+    size_t len, step;
+    const char *next;
+    struct dirent *entry;
+    DIR *dir;
+
+    /* As the kernel will see it (/lib is /usr/lib on most systems). */
+    if (realpath(link, path) == NULL)
+        return; /* not on this system */
+    len = strlen(path);
+    if (hidden[0] == '\0' || strncmp(hidden, path, len) != 0 || hidden[len] != '/') {
+        landlock_allow(ruleset, path, rights);
+        return;
+    }
+    next = hidden + len + 1;
+    step = strcspn(next, "/");
+    dir = opendir(path);
+    if (dir == NULL)
+        return; /* nothing granted: closed, as HIDDEN must be */
+    while ((entry = readdir(dir)) != NULL) {
+        char child[PATH_MAX];
+        struct stat st;
+        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
+            continue;
+        snprintf(child, sizeof(child), "%s/%s", path, entry->d_name);
+        if (lstat(child, &st) < 0 || S_ISLNK(st.st_mode))
+            continue;
+        if (strlen(entry->d_name) == step && strncmp(entry->d_name, next, step) == 0) {
+            if (next[step] != '\0')
+                landlock_allow_except(ruleset, child, hidden, rights);
+        } else {
+            landlock_allow(ruleset, child, S_ISDIR(st.st_mode) ? rights : rights & FILE_RIGHTS);
+        }
+    }
+    closedir(dir);
+}
+
 int restrict_files(const char *writable, const char *readable)
 {
     static const char *const system[] = {"/usr",   "/bin",    "/sbin", "/lib", "/lib64",
@@ -95,8 +150,10 @@ int restrict_files(const char *writable, const char *readable)
                            0);
     if (ruleset < 0)
         return -1;
+    /* The system read-only, but never the checkout (its solutions and
+     * tests), wherever it lives: /opt/shmlab in the Docker image. */
     for (size_t i = 0; i < sizeof(system) / sizeof(system[0]); i++)
-        landlock_allow(ruleset, system[i], read_exec);
+        landlock_allow_except(ruleset, system[i], sb.root_real, read_exec);
     landlock_allow(ruleset, "/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
     landlock_allow(ruleset, "/sys", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
     landlock_allow(ruleset, "/dev", devices);

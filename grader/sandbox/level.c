@@ -282,6 +282,8 @@ bool sandbox_setup(enum sandbox_level level, const char *root, const char *work,
     char unavailable[768] = "";
 
     snprintf(sb.root, sizeof(sb.root), "%s", root ? root : "");
+    if (root == NULL || realpath(root, sb.root_real) == NULL)
+        sb.root_real[0] = '\0';
     snprintf(sb.work, sizeof(sb.work), "%s", work ? work : "");
     sb.landlock_abi = abi > 0 ? (int)abi : 0;
     sb.own_user = geteuid() == 0;

@@ -37,7 +37,8 @@ struct sandbox_state {
     int landlock_abi;
     bool inside; /* this process is a test's pid 1 */
     char root[PATH_MAX], work[PATH_MAX];
-    char shared[PATH_MAX]; /* sandbox_share_read_only(), or "" */
+    char root_real[PATH_MAX]; /* ROOT with no link in it (realpath), or "" */
+    char shared[PATH_MAX];    /* sandbox_share_read_only(), or "" */
     char description[1536];
     struct ipc_snapshot mark;
 };
