@@ -11,7 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -152,6 +155,57 @@ static size_t remove_files(int n, char **paths)
     return removed;
 }
 
+/* The message queues' file system: /dev/mqueue when it is mounted. */
+#define MQUEUE_MAGIC 0x19800202
+
+bool sandbox_queues_listed(void)
+{
+    struct statfs fs;
+
+    return statfs("/dev/mqueue", &fs) == 0 && fs.f_type == MQUEUE_MAGIC;
+}
+
+/* In a child of a mount namespace of its own: the queues' file system of
+ * this IPC namespace mounted over /tmp (there alone), and the queues of
+ * the user *ARG removed; how many, as its exit status (255: could not). */
+static int remove_queues_privately(const void *arg)
+{
+    uid_t uid = *(const uid_t *)arg;
+    int removed = 0;
+    struct dirent *entry;
+    DIR *dir;
+
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("mqueue", "/tmp", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return 255;
+    dir = opendir("/tmp");
+    while (dir != NULL && (entry = readdir(dir)) != NULL) {
+        struct stat st;
+        if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && st.st_uid == uid &&
+            unlinkat(dirfd(dir), entry->d_name, 0) == 0 && removed < 254)
+            removed++;
+    }
+    if (dir != NULL)
+        closedir(dir);
+    return removed;
+}
+
+/*
+ * POSIX message queues of UID where nothing lists them (/dev/mqueue is not
+ * mounted, so shared_files() cannot see them): removed through a private
+ * mount of their file system. Root only; how many went.
+ */
+static size_t remove_unlisted_queues(uid_t uid)
+{
+    int status;
+
+    if (sandbox_queues_listed() || geteuid() != 0)
+        return 0;
+    status = as_user((uid_t)-1, remove_queues_privately, &uid);
+    return status > 0 && status < 255 ? (size_t)status : 0;
+}
+
 int sandbox_clean_up(void)
 {
     struct ipc_snapshot left;
@@ -169,6 +223,7 @@ int sandbox_clean_up(void)
         char **paths;
         int n = sandbox_user_files(&paths);
         removed += (int)remove_files(n, paths);
+        removed += (int)remove_unlisted_queues(sb.uid);
     }
     return removed;
 }
@@ -193,5 +248,6 @@ int sandbox_remove_user(uid_t uid)
         ipc_snapshot_free(&all);
     }
     n = shared_files(false, uid, &paths);
-    return removed + (int)remove_files(n, paths);
+    removed += (int)remove_files(n, paths);
+    return removed + (int)remove_unlisted_queues(uid);
 }

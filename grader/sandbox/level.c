@@ -265,12 +265,15 @@ static void describe_level(const char *unavailable)
             snprintf(reason, sizeof(reason), " (as asked)");
         snprintf(sb.description, sizeof(sb.description),
                  "none%s: unique names and keys, leftovers removed after each test by owner%s; "
-                 "student programs as %s%s%s; no keyrings; resource limits%s",
+                 "student programs as %s%s%s; no keyrings; resource limits%s%s",
                  reason, sb.own_user ? "" : " and snapshot", user,
                  sb.landlock_abi > 0 ? ", Landlock (checkout unreadable)"
                                      : "; files NOT confined (no Landlock)",
                  sb.landlock_abi >= 6 ? ", signals only among a program's own processes" : "",
-                 sb.own_user ? "" : missing_without_root());
+                 sb.own_user ? "" : missing_without_root(),
+                 sb.own_user || sandbox_queues_listed()
+                     ? ""
+                     : "; NOT removed: POSIX message queues (no /dev/mqueue mounted to list them)");
     }
 }
 

@@ -53,6 +53,9 @@ int become_sandbox_user(void);
 int as_user(uid_t uid, int (*fn)(const void *), const void *arg);
 int as_sandbox_user(int (*fn)(const void *), const void *arg);
 
+/* Is /dev/mqueue mounted (the POSIX message queues listed as files)? */
+bool sandbox_queues_listed(void);
+
 /* Landlock: the system read-only, WRITABLE and /dev/shm fully, READABLE
  * (or NULL) read-only; nothing else. 0, or -1 with errno. */
 int restrict_files(const char *writable, const char *readable);
