@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "core/ipc.h"
+#include "report/result.h"
 #include "shown.h"
 #include "support.h"
 
@@ -649,12 +650,95 @@ START_TEST(valgrind_names_the_error_and_the_faulting_line)
 }
 END_TEST
 
+/* --- a machine exhausted by others ------------------------------------------------- */
+
+/* How someone else exhausted the machine, in a shell line run as root in
+ * IPC and mount namespaces of the test's own (so that no one else on this
+ * machine is touched): and the lab and test that then cannot run. */
+static const struct {
+    const char *what, *setup, *lab, *test;
+} EXHAUSTIONS[] = {
+    {"every file /dev/shm can hold",
+     "mount -t tmpfs -o size=80m,nr_inodes=8,mode=1777 none /dev/shm && "
+     "{ for i in 1 2 3 4 5 6 7 8; do touch /dev/shm/f$i 2>/dev/null; done; true; }",
+     "01-posix-shm", "round-trip"},
+    {"every System V segment id",
+     "echo 2 > /proc/sys/kernel/shmmni && ipcmk -M 4096 >/dev/null && ipcmk -M 4096 >/dev/null",
+     "02-sysv-client-server", "segment"},
+};
+#define N_EXHAUSTIONS (sizeof(EXHAUSTIONS) / sizeof(EXHAUSTIONS[0]))
+
+/*
+ * When someone else has filled /dev/shm or taken every System V id, a
+ * test of a correct submission that cannot run is the grader's error (exit
+ * status 3, "grade it again"), never a score, in the none level as root
+ * and as an ordinary user; with namespaces each test has its own, and the
+ * submission gets full marks.
+ */
+START_TEST(a_machine_exhausted_by_others_is_the_graders_error)
+{
+    const size_t e = (size_t)_i / N_MODES;
+    const struct mode *mode = &modes[_i % N_MODES];
+    struct staged sub;
+    char *tmpdir, *report, *tmp_env, *script, *user;
+    json_t *json;
+    struct proc *p;
+
+    if (!mode->tested)
+        return;
+    sub = stage_in_temp(EXHAUSTIONS[e].lab, NULL);
+    tmpdir = temp_folder("exhausted-tmp");
+    report = xasprintf("%s/report.json", tmpdir);
+    if (mode->ordinary)
+        ck_assert_int_eq(chown(tmpdir, mode->user, mode->user), 0);
+    tmp_env = xasprintf("TMPDIR=%s", tmpdir);
+    user = mode->ordinary ? xasprintf("setpriv --reuid=%u --regid=%u --clear-groups",
+                                      (unsigned)mode->user, (unsigned)mode->user)
+                          : xstrdup("");
+    script = xasprintf("%s && exec %s \"$0\" \"$@\"", EXHAUSTIONS[e].setup, user);
+    const char *const env[] = {tmp_env, NULL};
+    p = RUN_IN(NULL, env, "unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
+               script, shmgrade_path, "--isolation", mode->level, "--lab", EXHAUSTIONS[e].lab,
+               "--submission", sub.dir, "--test", EXHAUSTIONS[e].test, "--format", "json",
+               "--output", report);
+    json = json_load_file(report, 0, NULL);
+    ck_assert_msg(json != NULL, "%s (%s): no report; stderr: %s", EXHAUSTIONS[e].what, mode->name,
+                  p->err.head);
+    if (strcmp(mode->level, "none") == 0) {
+        json_t *test = json_array_get(json_object_get(json, "tests"), 0);
+        ck_assert_msg(p->state == PROC_EXITED && p->exit_code == 3,
+                      "%s (%s): not the grader's error: %s", EXHAUSTIONS[e].what, mode->name,
+                      json_str(test, "message"));
+        ck_assert_str_eq(json_str(test, "verdict"), test_status_name(STATUS_GRADER_ERROR));
+        ck_assert_ptr_nonnull(strstr(json_str(test, "message"), "the machine ran out of room"));
+    } else {
+        ck_assert_msg(p->state == PROC_EXITED && p->exit_code == 0,
+                      "%s (%s): a correct submission did not get full marks: %s",
+                      EXHAUSTIONS[e].what, mode->name, p->err.head);
+    }
+    printf("exhausted %-30s %-15s exit %d\n", EXHAUSTIONS[e].what, mode->name, p->exit_code);
+    json_decref(json);
+    proc_free(p);
+    unlink(report);
+    ck_assert_msg(folder_is_empty(tmpdir), "the grader left files in %s", tmpdir);
+    ck_assert_int_eq(rmdir(tmpdir), 0);
+    staged_remove(&sub);
+    free(script);
+    free(user);
+    free(tmp_env);
+    free(report);
+    free(tmpdir);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
     TCase *attacks = add_tests(s, "attacks", 600, NULL);
 
     tcase_add_loop_test(attacks, hostile_entry_is_contained, 0, (int)n_entries);
+    tcase_add_loop_test(attacks, a_machine_exhausted_by_others_is_the_graders_error, 0,
+                        (int)(N_EXHAUSTIONS * N_MODES));
     ADD_TESTS(s, "bad input", 600, archives_of_a_solution_get_full_marks,
               bad_archives_get_a_clear_message_and_write_nothing_outside,
               bad_folders_get_a_clear_message, valgrind_names_the_error_and_the_faulting_line);

@@ -126,10 +126,31 @@ static void remove_grader_segments(struct test_ctx *t)
     t->n_segments = 0;
 }
 
+/* A test that failed while others had filled the machine's /dev/shm or
+ * System V tables (without namespaces, they are shared) is no verdict on
+ * the student's code: the grader's error, and a regrade. Looked at while
+ * the programs' objects are still there, to tell theirs from others'. */
+static void blame_an_exhausted_machine(struct test_ctx *t)
+{
+    char why[512];
+
+    if (t->rec->failures == 0 || t->rec->grader_error ||
+        !sandbox_exhausted_by_others(why, sizeof(why)))
+        return;
+    t->rec->grader_error = true;
+    snprintf(t->rec->message, sizeof(t->rec->message),
+             "the machine ran out of room for the test: %s; the failure says nothing about the "
+             "submission: grade it again once there is room",
+             why);
+    record_append(t->rec, "GRADER ERROR: %s\n", t->rec->message);
+}
+
 _Noreturn void test_end(struct test_ctx *t)
 {
     pid_t interrupted[MAX_PROCS];
     size_t n_interrupted = 0;
+
+    blame_an_exhausted_machine(t);
 
     /* Programs that ended on their own have complete valgrind logs. One
      * the harness killed for hanging was interrupted too. */

@@ -171,6 +171,14 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects);
 int sandbox_user_files(char ***paths);
 
 /*
+ * Without namespaces, is the machine out of /dev/shm or of some kind of
+ * System V id, and not by the student programs' doing? WHY says what. A
+ * test that failed then is the grader's error (a regrade), never a score.
+ * Always false with namespaces: each test has its own.
+ */
+bool sandbox_exhausted_by_others(char *why, size_t size);
+
+/*
  * After a test without namespaces: kill the sandbox user's processes,
  * remove its IPC objects and its files in /tmp, /var/tmp, /dev/shm.
  * Returns how many objects and files it removed.
