@@ -110,12 +110,43 @@ static char *tests_source(const char *lab)
 
 struct grading {
     const struct mode *mode;
+    bool terminal;     /* inside a pseudo-terminal (script(1)) */
     char *tmpdir;      /* the grader's private TMPDIR */
     char *report_path; /* where it writes its JSON report */
     struct proc *p;
     json_t *report;
     int exit_code;
+    char *screen; /* in a terminal: what reached it */
 };
+
+/*
+ * The grader with ARGV as USER, inside a pseudo-terminal of its own, as an
+ * instructor runs it: script(1) runs it with the terminal as its
+ * controlling one, then shows what is left queued as the terminal's input
+ * ("queued[...]": a command a program typed there with TIOCSTI would be
+ * run by the instructor's shell; NUL is script's own end of input) and
+ * ends with the grader's exit status.
+ * Whatever reached the screen is in the output.
+ */
+static struct proc *start_in_terminal(uid_t user, const char *const argv[], const char *tmp_env)
+{
+    struct strbuf command = {0};
+    char *text;
+    struct proc *p;
+
+    strbuf_printf(&command, "'%s'", shmgrade_path);
+    for (size_t i = 0; argv[i] != NULL; i++) {
+        ck_assert_msg(strchr(argv[i], '\'') == NULL, "a quote in %s", argv[i]);
+        strbuf_printf(&command, " '%s'", argv[i]);
+    }
+    strbuf_printf(&command, "; rc=$?; stty -icanon min 0 time 0; printf 'queued['; "
+                            "head -c 200 | tr -d '\\000'; printf ']\\n'; exit $rc");
+    text = strbuf_take(&command);
+    p = start_program_as(user, NULL, (const char *const[]){tmp_env, "SHELL=/bin/sh", NULL},
+                         (const char *const[]){"script", "-qec", text, "/dev/null", NULL});
+    free(text);
+    return p;
+}
 
 /* Start the grader on LAB of SUBMISSION in MODE with EXTRA options, its
  * TMPDIR private (and its user's). */
@@ -139,8 +170,11 @@ static void start_grading(struct grading *g, const struct mode *mode, const char
     for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    g->p = shmgrade_start_as(mode->ordinary ? mode->user : 0, argv,
-                             (const char *const[]){tmp_env, NULL});
+    if (g->terminal)
+        g->p = start_in_terminal(mode->ordinary ? mode->user : 0, argv, tmp_env);
+    else
+        g->p = shmgrade_start_as(mode->ordinary ? mode->user : 0, argv,
+                                 (const char *const[]){tmp_env, NULL});
     free(tmp_env);
 }
 
@@ -150,6 +184,8 @@ static void finish_grading(struct grading *g)
     json_error_t error;
 
     g->exit_code = shmgrade_finish(g->p, g->mode->name);
+    g->screen = capture_text(&g->p->out);
+    ck_assert_ptr_nonnull(g->screen);
     g->report = json_load_file(g->report_path, 0, &error);
     ck_assert_msg(g->report != NULL, "shmgrade wrote no JSON report: %s", error.text);
     proc_free(g->p);
@@ -364,6 +400,12 @@ static void check_entry(const struct entry *entry, struct grading *g, const stru
         ck_assert_msg(json_holds(g->report, e->shows[i]), "%s: the report nowhere shows \"%s\"",
                       what, e->shows[i]);
     assert_json_shows_no_control(what, g->report);
+    if (g->terminal) {
+        ck_assert_msg(strstr(g->screen, "queued[]") != NULL,
+                      "%s: something was typed into the grader's terminal: %s", what, g->screen);
+        ck_assert_msg(strstr(g->screen, "PWNED") == NULL,
+                      "%s: something reached the grader's terminal: %s", what, g->screen);
+    }
     ck_assert_msg(seconds < GRADE_SECONDS_MAX, "%s: grading took %.1f s (bound: %.0f s)", what,
                   seconds, GRADE_SECONDS_MAX);
     tests_after = tests_source(entry->lab);
@@ -381,7 +423,7 @@ START_TEST(hostile_entry_is_contained)
 {
     const struct entry *entry = &entries[_i];
     char *tests_before = tests_source(entry->lab);
-    struct grading g[N_MODES];
+    struct grading g[N_MODES] = {0};
     struct expected e;
     struct staged sub;
 
@@ -393,6 +435,7 @@ START_TEST(hostile_entry_is_contained)
         const char *extra[16] = {"--test", e.tests};
         for (size_t j = 0; e.options[j] != NULL; j++)
             extra[2 + j] = e.options[j];
+        g[i].terminal = e.terminal;
         if (modes[i].tested)
             start_grading(&g[i], &modes[i], entry->lab, sub.dir, extra);
     }
@@ -404,6 +447,7 @@ START_TEST(hostile_entry_is_contained)
             continue;
         check_entry(entry, &g[i], &e, tests_before);
         json_decref(g[i].report);
+        free(g[i].screen);
     }
     expected_free(&e);
     staged_remove(&sub);
@@ -488,7 +532,7 @@ static char *solution_text(const char *file)
 
 static void expect_graded(const char *submission, bool full_marks, const char *problem)
 {
-    struct grading g;
+    struct grading g = {0};
     json_t *report = grade_input(submission, &g);
     int score = (int)json_int(report, "score");
     int max = (int)json_int(report, "max_score");
@@ -626,7 +670,7 @@ static void insert_before(const struct staged *sub, const char *file, const char
 START_TEST(valgrind_names_the_error_and_the_faulting_line)
 {
     struct staged sub = stage_in_temp(LAB, NULL);
-    struct grading g;
+    struct grading g = {0};
     const char *extra[] = {"--test", "round-trip", "--valgrind", NULL};
 
     insert_before(&sub, "writer.c", "int main", "char *volatile kept;\n\n");

@@ -331,6 +331,8 @@ void expected_read(const char *entry, struct expected *e)
                               "%s: too many options", path);
                 e->options[n++] = o;
             }
+        } else if (strcmp(line, "terminal") == 0) {
+            e->terminal = strcmp(value, "yes") == 0;
         } else if (strcmp(line, "shows") == 0) {
             size_t n = 0;
             while (e->shows[n] != NULL)

@@ -114,6 +114,8 @@ char *sorted_words(const char *words);
  *     shows: text                                (a hostile entry, any
  *                                                 number: text some string
  *                                                 of the report holds)
+ *     terminal: yes                              (a hostile entry: graded
+ *                                                 inside a pseudo-terminal)
  * FAILS is sorted and space-separated, "" for none; TESTS comma-separated
  * (as --test takes them), NULL if absent; OPTIONS NULL-terminated, empty
  * if absent.
@@ -123,6 +125,7 @@ struct expected {
     char *options_text;
     const char *options[8];
     char *shows[4]; /* NULL-terminated */
+    bool terminal;  /* "terminal: yes": graded inside a pseudo-terminal */
 };
 void expected_read(const char *entry, struct expected *e);
 void expected_free(struct expected *e);

@@ -61,11 +61,6 @@ static void landlock_allow(int ruleset, const char *path, uint64_t rights)
     close(rule.parent_fd);
 }
 
-/*
- * Confine file access: the system folders read-only, WRITABLE (the build
- * folder) and /dev/shm fully, READABLE (the staged labs/ for the build).
- * Everything else, the checkout and other gradings included, is denied.
- */
 /* What Landlock lets a rule on a file (not a folder) grant. */
 #define FILE_RIGHTS                                                                                \
     (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |   \
@@ -119,10 +114,18 @@ static void landlock_allow_except(int ruleset, const char *link, const char *hid
     closedir(dir);
 }
 
+/*
+ * Confine file access: the system folders read-only, WRITABLE (the build
+ * folder) and /dev/shm fully, READABLE (the staged labs/ for the build),
+ * of the devices only the harmless ones.
+ * Everything else, the checkout and other gradings included, is denied.
+ */
 int restrict_files(const char *writable, const char *readable)
 {
     static const char *const system[] = {"/usr",   "/bin",    "/sbin", "/lib", "/lib64",
                                          "/lib32", "/libx32", "/etc",  "/opt"};
+    static const char *const harmless[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+                                           "/dev/urandom"};
     uint64_t all = landlock_handled_fs();
     uint64_t read_exec =
         LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
@@ -156,7 +159,12 @@ int restrict_files(const char *writable, const char *readable)
         landlock_allow_except(ruleset, system[i], sb.root_real, read_exec);
     landlock_allow(ruleset, "/proc", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
     landlock_allow(ruleset, "/sys", LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR);
-    landlock_allow(ruleset, "/dev", devices);
+    /* Of the devices, the harmless ones: no terminal (a program of the
+     * grader's own user could open the grader's and write over the
+     * instructor's screen, or type into it), no disk, no other. */
+    landlock_allow(ruleset, "/dev", LANDLOCK_ACCESS_FS_READ_DIR);
+    for (size_t i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++)
+        landlock_allow(ruleset, harmless[i], devices & FILE_RIGHTS);
     landlock_allow(ruleset, "/dev/shm", all);
     landlock_allow(ruleset, "/dev/mqueue", all);
     landlock_allow(ruleset, readable, read_exec);
