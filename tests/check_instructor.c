@@ -1435,6 +1435,17 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
      * submission it makes, under another name, and no hidden test's title
      * appears anywhere. */
     sh(pack, "tar -xzf '%s'", tarball);
+    /* Its README is the students' own: their commands, nothing of the
+     * instructors' or of the project's own tests. */
+    char *readme_path = xasprintf("%s/README.md", top);
+    char *readme = read_file(readme_path, NULL);
+    ck_assert_ptr_nonnull(strstr(readme, "make hint TEST=ID"));
+    ck_assert_ptr_nonnull(strstr(readme, "A learning path"));
+    ck_assert_msg(strcasestr(readme, "instructor") == NULL && strstr(readme, "make test") == NULL &&
+                      strstr(readme, "shmclass") == NULL && strstr(readme, "solutions/") == NULL,
+                  "the pack's README speaks to instructors or contributors:\n%s", readme);
+    free(readme);
+    free(readme_path);
     stage_corpus(staged_corpus);
     shipped = files_under(top);
     secret[0] = files_under(solutions);
