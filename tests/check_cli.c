@@ -448,6 +448,27 @@ START_TEST(counting_without_ptrace_is_the_graders_error_not_a_verdict)
 }
 END_TEST
 
+/* A program that crashes in a test of the usual build is shown with the
+ * commands that find the line: the sanitizer build, and gdb. */
+START_TEST(a_crash_names_the_commands_that_show_its_line)
+{
+    char *entry =
+        xasprintf("%s/tests/corpus/01-posix-shm/reader-prints-with-percent-s", shmlab_root);
+    struct staged sub = stage_in_temp("01-posix-shm", entry);
+    struct proc *p = SHMGRADE("--lab", "01", "--submission", sub.dir, "--test", "no-nul-object");
+
+    assert_exit(p, 1);
+    ck_assert_msg(strstr(p->out.head, "was killed by SIGSEGV") != NULL, "%s", p->out.head);
+    ck_assert_msg(strstr(p->out.head, "to see the line it crashed on") != NULL &&
+                      strstr(p->out.head, "`make VARIANT=sanitize`") != NULL &&
+                      strstr(p->out.head, "`gdb --args ./reader /shmlab-") != NULL,
+                  "%s", p->out.head);
+    proc_free(p);
+    staged_remove(&sub);
+    free(entry);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -463,6 +484,7 @@ int main(void)
               make_grade_of_a_skeleton_succeeds_with_a_clean_summary,
               ctrl_c_reports_what_was_graded_and_leaves_nothing_running,
               a_slow_test_says_what_it_waits_for_on_a_terminal,
-              counting_without_ptrace_is_the_graders_error_not_a_verdict);
+              counting_without_ptrace_is_the_graders_error_not_a_verdict,
+              a_crash_names_the_commands_that_show_its_line);
     return run_suite(s);
 }

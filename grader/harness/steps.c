@@ -77,6 +77,31 @@ static void show_stream(struct test_ctx *t, const char *label, const struct capt
     free(last);
 }
 
+/* Did P crash (a signal its own code raised, not one the test sent)? */
+static bool crashed(const struct proc *p)
+{
+    static const int crashes[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP};
+
+    if (p->state != PROC_SIGNALED || p->timed_out)
+        return false;
+    for (size_t i = 0; i < ARRAY_LEN(crashes); i++)
+        if (p->signal == crashes[i])
+            return true;
+    return false;
+}
+
+/* A crash points at a line only in a debugger or a sanitizer: the two
+ * commands that show it, typed in the lab folder. */
+static void show_where_it_crashed(struct test_ctx *t, const struct proc *p)
+{
+    record_append(t->rec,
+                  "    to see the line it crashed on, run it as the test did (same arguments, "
+                  "environment and input), built with `make VARIANT=sanitize`: AddressSanitizer "
+                  "names the file and line; or with `make`, under `gdb --args ./%s` (then `run` "
+                  "and `bt`)\n",
+                  p->command);
+}
+
 void show_transcript(struct test_ctx *t, struct proc *p)
 {
     if (p->transcript_shown)
@@ -87,6 +112,8 @@ void show_transcript(struct test_ctx *t, struct proc *p)
         record_append(t->rec, "    did not end in time and was killed\n");
     else
         record_append(t->rec, "    %s\n", proc_describe_end(p).text);
+    if (crashed(p) && t->test->build == BUILD_NORMAL)
+        show_where_it_crashed(t, p);
     show_valgrind_fault(t, p);
     show_stream(t, "stdout", &p->out);
     show_stream(t, "stderr", &p->err);
