@@ -125,7 +125,12 @@ hostile-test: $(BUILD)/check_hostile $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_hostile
 	scripts/hostile-in-opt $(BUILD)
 
-test: format-check layering-check
+# The project's own tests (tests/) are not part of the student pack: there,
+# make test says so at once instead of failing half-way.
+test:
+	@test -d tests || { echo "make test: the project's own tests are not part of the" \
+	    "student pack; make grade grades your labs" >&2; exit 2; }
+	$(MAKE) --no-print-directory format-check layering-check
 	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory cli-test

@@ -1446,6 +1446,9 @@ START_TEST(the_student_pack_has_no_solutions_and_no_hidden_tests)
                   "the pack's README speaks to instructors or contributors:\n%s", readme);
     free(readme);
     free(readme_path);
+    p = RUN_IN(top, NULL, "make", "--no-print-directory", "test");
+    assert_exit_saying(p, 2, "not part of the student pack; make grade grades your labs");
+    proc_free(p);
     stage_corpus(staged_corpus);
     shipped = files_under(top);
     secret[0] = files_under(solutions);
