@@ -37,7 +37,7 @@ SHMGRADE := $(BUILD)/shmgrade
 # Preloaded into student programs by race-prone tests; shmgrade carries it.
 PERTURB  := $(BUILD)/libshmlab-perturb.so
 
-.PHONY: all grade progress test unit-test cli-test verdict-test hostile-test coverage memcheck format format-check layering-check docs docs-check clean
+.PHONY: all grade progress repro hint watch test unit-test cli-test verdict-test hostile-test learn-test coverage memcheck format format-check layering-check docs docs-check clean
 
 all: $(SHMGRADE)
 
@@ -76,7 +76,24 @@ HUMAN_STATUS = || { status=$$?; [ $$status -eq 1 ] || [ $$status -eq 130 ] || ex
 grade: $(SHMGRADE)
 	@$(SHMGRADE) $(GRADE_ARGS) $(HUMAN_STATUS)
 
-# Where a self-learner stands: a line per lab and the next test to fix.
+# A script that replays TEST step by step from its lab folder
+# (labs/LAB/repro/TEST.sh); a failing test gets one at every grading.
+repro: $(SHMGRADE)
+	@test -n "$(TEST)" || { echo "make repro: name the test: make repro LAB=NN TEST=ID" >&2; exit 2; }
+	@$(SHMGRADE) $(if $(LAB),--lab $(LAB)) --repro $(TEST) $(GRADE_FLAGS) $(HUMAN_STATUS)
+
+# The hints of TEST seen so far and one level more: the idea, where to look,
+# a nudge (labs/LAB/hints.json); remembered in .shmlab/.
+hint: $(SHMGRADE)
+	@test -n "$(TEST)" || { echo "make hint: name the test: make hint LAB=NN TEST=ID" >&2; exit 2; }
+	@$(SHMGRADE) $(if $(LAB),--lab $(LAB)) --hint $(TEST)
+
+# Grade again on every save (LAB=NN: that lab), with what changed; Ctrl-C ends.
+watch: $(SHMGRADE)
+	@$(SHMGRADE) --watch $(GRADE_ARGS) $(HUMAN_STATUS)
+
+# Where a self-learner stands: a line per lab and the next test to fix; a
+# lab whose files did not change since its last grading is not graded again.
 progress: $(SHMGRADE)
 	@$(SHMGRADE) --summary $(GRADE_ARGS) $(HUMAN_STATUS)
 
@@ -98,7 +115,8 @@ $(BUILD)/check_unit: $(UNIT_SRC) tests/unit/suites.h $(SUITE_OBJ) $(LAB_OBJ) $(B
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $(UNIT_SRC) $(SUITE_OBJ) $(LAB_OBJ) \
 	    $(BUILD)/libshmgrade.a $(LDLIBS) $(CHECK_LIBS)
 
-$(BUILD)/check_verdicts $(BUILD)/check_cli $(BUILD)/check_hostile: $(BUILD)/%: tests/%.c \
+$(BUILD)/check_verdicts $(BUILD)/check_cli $(BUILD)/check_hostile $(BUILD)/check_learn: \
+    $(BUILD)/%: tests/%.c \
     tests/support.h $(SUPPORT_OBJ) $(BUILD)/libshmgrade.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) -Igrader -o $@ $< $(SUPPORT_OBJ) $(BUILD)/libshmgrade.a \
@@ -114,6 +132,11 @@ verdict-test: $(BUILD)/check_verdicts $(SHMGRADE)
 
 cli-test: $(BUILD)/check_cli $(SHMGRADE)
 	$(TEST_ENV) $(BUILD)/check_cli
+
+# The loop around the grader, as a student uses it: replay scripts, hints,
+# saved progress, watch mode.
+learn-test: $(BUILD)/check_learn $(SHMGRADE)
+	$(TEST_ENV) $(BUILD)/check_learn
 
 # Submissions that attack the grader (tests/hostile/), in every isolation
 # level the machine has, as root and as an ordinary user
@@ -134,6 +157,7 @@ test:
 	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory unit-test
 	$(MAKE) --no-print-directory cli-test
+	$(MAKE) --no-print-directory learn-test
 	$(MAKE) --no-print-directory verdict-test
 	$(MAKE) --no-print-directory hostile-test
 	$(MAKE) --no-print-directory instructor-test

@@ -27,8 +27,14 @@
 #include "core/text.h"
 #include "report/formats.h"
 #include "core/proc.h"
+#include "learn/hints.h"
+#include "learn/ipc_tool.h"
 #include "learn/live.h"
+#include "learn/replay.h"
+#include "learn/saved.h"
+#include "learn/student.h"
 #include "learn/terminal.h"
+#include "learn/watch.h"
 #include "run/grade.h"
 #include "run/hidden.h"
 #include "run/inject.h"
@@ -55,6 +61,10 @@ struct options {
     const char *output;
     const char *root;
     const char *only_test;
+    const char *repro;     /* --repro: the test to write a replay script of */
+    const char *hint;      /* --hint: the test whose next hint to show */
+    const char *also_json; /* --also-json: the grade as JSON there too (for --watch) */
+    bool watch;
     enum format format;
     bool hidden, list, verbose, keep, summary;
     enum sandbox_level isolation;
@@ -79,6 +89,13 @@ static void usage(FILE *out)
             "                        gradescope (results.json) or autolab\n"
             "  -o, --output FILE     write the report to FILE instead of stdout\n"
             "  -t, --test ID         run only the test ID (or IDs, comma-separated)\n"
+            "      --hint ID         show the hints of test ID seen so far and the next\n"
+            "                        level (the idea, where to look, a nudge); no grading\n"
+            "      --repro ID        run the test ID and write a script that replays it,\n"
+            "                        step by step, from its lab folder\n"
+            "                        (labs/LAB/repro/ID.sh); failing tests get one anyway\n"
+            "      --watch           grade your working copy again on every save, with what\n"
+            "                        changed since the last run (Ctrl-C ends)\n"
             "      --hidden          also run tests marked hidden (for instructors)\n"
             "      --list            list the labs and their tests, then exit\n"
             "      --summary         a progress view: one line per lab and the next\n"
@@ -115,7 +132,11 @@ static void parse_options(int argc, char *argv[], struct options *o)
         OPT_SUMMARY,
         OPT_ISOLATION,
         OPT_VALGRIND,
-        OPT_SEED
+        OPT_SEED,
+        OPT_REPRO,
+        OPT_HINT,
+        OPT_WATCH,
+        OPT_ALSO_JSON
     };
     static const struct option longopts[] = {
         {"lab", required_argument, NULL, 'l'},
@@ -132,6 +153,10 @@ static void parse_options(int argc, char *argv[], struct options *o)
         {"isolation", required_argument, NULL, OPT_ISOLATION},
         {"valgrind", no_argument, NULL, OPT_VALGRIND},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"repro", required_argument, NULL, OPT_REPRO},
+        {"hint", required_argument, NULL, OPT_HINT},
+        {"watch", no_argument, NULL, OPT_WATCH},
+        {"also-json", required_argument, NULL, OPT_ALSO_JSON},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -193,6 +218,20 @@ static void parse_options(int argc, char *argv[], struct options *o)
             break;
         case 'v':
             o->verbose = true;
+            break;
+        case OPT_HINT:
+            o->hint = optarg;
+            o->only_test = optarg;
+            break;
+        case OPT_WATCH:
+            o->watch = true;
+            break;
+        case OPT_ALSO_JSON:
+            o->also_json = optarg;
+            break;
+        case OPT_REPRO:
+            o->repro = optarg;
+            o->only_test = optarg;
             break;
         case OPT_KEEP:
             o->keep = true;
@@ -406,11 +445,116 @@ static void remove_work_folder(const char *work)
         fprintf(stderr, "shmgrade: cannot remove the work folder %s: %s\n", work, strerror(errno));
 }
 
-/* The text report's style for OUT: colour and width as the terminal allows. */
+/* The student whose working copy is graded (no --submission), or NULL. */
+static struct student_view *student;
+
+/* The text report's style for OUT: colour and width as the terminal allows,
+ * and for a student grading their working copy, what to do next. */
 static struct text_style text_style_for(const struct options *o, FILE *out)
 {
-    return (struct text_style){
+    struct text_style style = {
         .colour = want_colour(out), .verbose = o->verbose, .width = terminal_width(out)};
+
+    if (student != NULL)
+        student_style(student, &style);
+    return style;
+}
+
+/* --hint: the hints of the test seen so far, and one level more. */
+static int show_hint(const struct options *o, const char *root, const struct lab *lab)
+{
+    struct student_view view;
+    struct text_style style = text_style_for(o, stdout);
+    char *again;
+    int rc;
+
+    student_view_init(&view, root);
+    again = student_make_command(&view, "hint", lab->id, o->hint);
+    rc = hints_show(stdout, root, lab, o->hint, again, &style) == 0 ? 0 : 3;
+    free(again);
+    return rc;
+}
+
+/* --repro: write the replay script of the test asked for, and say where. */
+static int write_repro(const struct options *o, const struct grade_result *grade)
+{
+    for (size_t i = 0; i < grade->n_labs; i++) {
+        const struct lab_result *lab = &grade->labs[i];
+        for (size_t j = 0; j < lab->n_tests; j++) {
+            if (strcmp(lab->tests[j].id, o->repro) != 0)
+                continue;
+            if (replay_write(student->root, student->shmgrade, lab, &lab->tests[j]) < 0)
+                return 3;
+            char *path = replay_script_path(student->root, lab->id, o->repro);
+            char *shown = student_path(student, path);
+            fprintf(stderr, "shmgrade: the replay script of %s is %s: run it with `bash %s`\n",
+                    o->repro, shown, shown);
+            free(shown);
+            free(path);
+            return 0;
+        }
+    }
+    fprintf(stderr, "shmgrade: %s did not run, so it has no replay script\n", o->repro);
+    return 3;
+}
+
+/* --watch: grade again on every save, with argv's other options. */
+static int watch(const struct options *o, const char *root, const struct lab *const *labs,
+                 size_t n_labs, int argc, char *argv[])
+{
+    const char *ids[64];
+    char **grading = calloc((size_t)argc + 1, sizeof(*grading));
+    size_t n = 0;
+    int rc;
+
+    if (student == NULL || o->summary || o->repro != NULL || o->output != NULL)
+        usage_error("%s: watch grades your working copy as text (no --submission, --format, "
+                    "--summary, --repro or --output)",
+                    "--watch");
+    if (grading == NULL) {
+        perror("shmgrade: calloc");
+        return 3;
+    }
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--watch") != 0)
+            grading[n++] = argv[i];
+    for (size_t i = 0; i < n_labs; i++)
+        ids[i] = labs[i]->id;
+    struct watch_config config = {.root = root,
+                                  .shmgrade = student->shmgrade,
+                                  .labs = ids,
+                                  .n_labs = n_labs,
+                                  .grading_argv = grading};
+    rc = watch_run(&config);
+    free(grading);
+    return rc;
+}
+
+/* --also-json FILE: the grade as JSON in FILE, for the watch that ran us. */
+static int write_also_json(const char *path, const struct grade_result *grade)
+{
+    FILE *out = fopen(path, "we");
+    int rc;
+
+    if (out == NULL) {
+        fprintf(stderr, "shmgrade: cannot write %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    rc = write_json_report(out, grade);
+    if (fclose(out) != 0 || rc != 0) {
+        fprintf(stderr, "shmgrade: cannot write %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Did the grader fail on one of LAB's tests? Such a result is not saved. */
+static bool lab_grader_failed(const struct lab_result *lab)
+{
+    for (size_t i = 0; i < lab->n_tests; i++)
+        if (lab->tests[i].status == STATUS_GRADER_ERROR)
+            return true;
+    return false;
 }
 
 /* Is the report written as the grading goes: text, for a person, on stdout? */
@@ -468,6 +612,9 @@ int main(int argc, char *argv[])
     long long start;
     size_t n_labs;
 
+    /* For replay scripts: no grading at all. */
+    if (argc >= 2 && strcmp(argv[1], "--ipc") == 0)
+        return ipc_tool(argc - 2, argv + 2);
     parse_options(argc, argv, &o);
     if (o.list && o.format == FORMAT_JSON)
         return list_labs_json();
@@ -476,9 +623,22 @@ int main(int argc, char *argv[])
         return 0;
     }
     char *root = find_root(o.root);
+    static struct student_view view;
+    if (o.submission == NULL && o.format == FORMAT_TEXT) {
+        student_view_init(&view, root);
+        student = &view;
+    } else if (o.repro != NULL) {
+        usage_error("--repro %s: a replay script runs in a lab folder of this checkout: grade "
+                    "its working copy (no --submission, --format text)",
+                    o.repro);
+    }
     n_labs = select_labs(&o, labs);
     if (o.only_test != NULL)
         n_labs = select_tests(&o, labs, n_labs);
+    if (o.hint != NULL)
+        return show_hint(&o, root, labs[0]);
+    if (o.watch)
+        return watch(&o, root, labs, n_labs, argc, argv);
     bool archive = o.submission != NULL && !is_folder(o.submission) &&
                    archive_name_supported(o.submission) && access(o.submission, R_OK) == 0;
     if (o.submission != NULL && !is_folder(o.submission) && !archive)
@@ -559,7 +719,20 @@ int main(int argc, char *argv[])
         terminal_take();
         terminal_on_interrupt(runner_stop);
     }
+    struct strbuf saved_labs = {0};
     for (size_t i = 0; i < n_labs && !runner_stopped(); i++) {
+        /* A whole lab of a working copy is saved once graded; the progress
+         * view shows a saved result while the lab's files are unchanged. */
+        char *fingerprint = student != NULL && o.only_test == NULL && !o.hidden
+                                ? saved_fingerprint(root, labs[i]->id, student->shmgrade)
+                                : NULL;
+        if (o.summary && fingerprint != NULL &&
+            saved_load(root, labs[i]->id, fingerprint, &grade.labs[i])) {
+            strbuf_printf(&saved_labs, "%s%.2s", saved_labs.len ? ", " : "", labs[i]->id);
+            grade.n_labs++;
+            free(fingerprint);
+            continue;
+        }
         char lab_work[PATH_MAX + 64];
         snprintf(lab_work, sizeof(lab_work), "%s/%s", work, labs[i]->id);
         mkdir(lab_work, 0755);
@@ -576,6 +749,11 @@ int main(int argc, char *argv[])
         grade.n_labs++;
         if (report_live(&o))
             live_lab_end(&live, &grade.labs[i]);
+        if (student != NULL)
+            student_lab_graded(student, &grade.labs[i]);
+        if (fingerprint != NULL && !runner_stopped() && !lab_grader_failed(&grade.labs[i]))
+            saved_store(root, &grade.labs[i], fingerprint);
+        free(fingerprint);
     }
     grade.seconds = (double)(now_ms() - start) / 1000.0;
     grade_result_total(&grade);
@@ -595,6 +773,15 @@ int main(int argc, char *argv[])
     } else {
         written = write_report(&o, &grade);
     }
+    char *saved_list = strbuf_take(&saved_labs);
+    if (written == 0 && saved_list[0] != '\0' && o.output == NULL)
+        printf("saved results of lab%s %s: unchanged since graded (make grade grades again)\n",
+               strchr(saved_list, ',') != NULL ? "s" : "", saved_list);
+    free(saved_list);
+    if (written == 0 && o.also_json != NULL && !runner_stopped())
+        written = write_also_json(o.also_json, &grade);
+    if (written == 0 && o.repro != NULL && !runner_stopped())
+        written = write_repro(&o, &grade) == 0 ? 0 : -1;
     int rc = written != 0                         ? 3
              : runner_stopped()                   ? 130
              : grade_result_grader_failed(&grade) ? 3

@@ -255,6 +255,11 @@ void expect_only_channel(struct test_ctx *t, const char *name, const char *when)
 {
     struct traces traces = {.t = t};
 
+    replay_add(t, "settle %s",
+               shell_text(t, textf(t,
+                                   "%s, the grader looked for other places the message could "
+                                   "be than %s",
+                                   when, name)));
     find_processes(&traces);
     each_build_file(t, check_build_file, &traces);
     find_attributes(&traces, t->build_dir, "the working folder");

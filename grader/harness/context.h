@@ -36,6 +36,10 @@ struct test_record {
     char names[MAX_NAMES][64];
     int n_keys;
     key_t keys[MAX_NAMES];
+    /* Every step as a line of shell (replay.c), for a replay script. */
+    bool replay_cut; /* too long: no script */
+    size_t replay_len;
+    char replay[64 * 1024];
 };
 
 /* A program the test started. */
@@ -64,6 +68,15 @@ struct grader_segment {
     void *at; /* where the grader attached it, or NULL */
 };
 
+#define MAX_REPLAY_VALUES 16
+
+/* A number the test learnt as it ran, and the replay script's variable
+ * that holds it there (replay.c). */
+struct replay_value {
+    long value;
+    char variable[16];
+};
+
 struct test_ctx {
     const struct lab_test *test;
     const char *build_dir;
@@ -82,6 +95,12 @@ struct test_ctx {
     long schedule_seed; /* under_schedules(): the schedule running, or -1 */
     struct sandbox_exec exec;
     struct file_marks build_files, shared_files; /* harness_mark_files() */
+    struct replay_value replay_values[MAX_REPLAY_VALUES];
+    size_t n_replay_values;
+    unsigned replay_variables; /* variables named so far */
+    /* Above zero while the harness checks what its last replay line
+     * checks again: a failure then needs no line of its own. */
+    int checked_live;
 };
 
 /* Options of the whole grading run. */
@@ -181,6 +200,32 @@ void clean_up_handed_out(const struct test_record *rec);
  * and actual lines and returns false, or returns true. */
 bool stdout_matches(struct test_ctx *t, struct proc *p, const char *expected);
 bool stdout_has_lines(struct test_ctx *t, struct proc *p, const char *const *lines);
+
+/* --- replay (replay.c) --------------------------------------------------- */
+
+/* Add a line (FORMAT, without its newline) to the test's replay script. */
+void replay_add(struct test_ctx *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Where the script is now, and back there: what a schedule that passed
+ * recorded is left out (under_schedules replays the one that failed). */
+size_t replay_mark(const struct test_ctx *t);
+void replay_back_to(struct test_ctx *t, size_t mark);
+/* DATA[0..LEN), or TEXT, as one shell word: bare, '...' or bash's $'...'. */
+const char *shell_word(struct test_ctx *t, const char *data, size_t len);
+const char *shell_text(struct test_ctx *t, const char *text);
+/* DATA[0..LEN) as a quoted format for printf(1) that writes those bytes. */
+const char *printf_bytes(struct test_ctx *t, const void *data, size_t len);
+/* VALUE, learnt as the test ran, is held by VARIABLE in the script: a
+ * program's argument equal to it is written as "$VARIABLE". */
+void replay_value(struct test_ctx *t, long value, const char *variable);
+/* A fresh variable name: STEM and a number. */
+const char *replay_new_variable(struct test_ctx *t, const char *stem);
+/* ARG as the script writes it: a shell word, or the variable of a value. */
+const char *replay_arg(struct test_ctx *t, const char *arg);
+/* The id ID as the script writes it: its variable, or the number. */
+const char *replay_id(struct test_ctx *t, long id);
+/* A failure the script cannot check again (a C check of tests.c): it
+ * says, at this point, what the grader found. */
+void replay_grader_check(struct test_ctx *t, const char *message);
 
 /* Say what the test waits for, for a report if it never comes. */
 void set_step(struct test_ctx *t, const char *format, ...) __attribute__((format(printf, 2, 3)));

@@ -9,6 +9,9 @@ enum follow_end follow_stdout(struct test_ctx *t, struct proc *p, int stall_ms, 
 {
     enum follow_end end;
 
+    if (t->checked_live == 0)
+        replay_add(t, "follow %zu %g %g", (size_t)(program_of(t, p) - t->programs) + 1,
+                   stall_ms / 1000.0, total_ms / 1000.0);
     set_step(t, "following the output of `%s`", p->command);
     /* Under valgrind every program is slower: wait as much longer. */
     end = proc_follow_stdout(p, scaled_timeout_ms(stall_ms), scaled_timeout_ms(total_ms), on_line,

@@ -20,6 +20,10 @@ void expect_shm_object(struct test_ctx *t, const char *name, long long size, uns
 {
     struct shm_object_info info;
 
+    if (t->checked_live == 0)
+        replay_add(t, "expect_shm_object %s %lld %04o %s", shell_text(t, name), size, mode,
+                   shell_text(t, when));
+    t->checked_live++;
     require(t, shm_object_stat(name, &info), "%s, %s should exist in %s, but it does not", when,
             name, SHM_FOLDER);
     require(t, info.size == size, "%s, %s should be %lld bytes (ftruncate), but it is %lld", when,
@@ -27,12 +31,18 @@ void expect_shm_object(struct test_ctx *t, const char *name, long long size, uns
     require(t, info.mode == mode,
             "%s, %s should have mode %04o (only its owner may read or write), but it has %04o",
             when, name, mode, (unsigned)info.mode);
+    t->checked_live--;
 }
 
 void expect_no_shm_object(struct test_ctx *t, const char *name, const char *when, const char *why)
 {
+    if (t->checked_live == 0)
+        replay_add(t, "expect_no_shm_object %s %s %s", shell_text(t, name), shell_text(t, when),
+                   shell_text(t, why));
+    t->checked_live++;
     require(t, !shm_object_exists(name), "%s, %s should be gone (%s), but it is still in %s", when,
             name, why, SHM_FOLDER);
+    t->checked_live--;
 }
 
 void make_shm_object(struct test_ctx *t, const char *name, const void *data, size_t len,
@@ -40,6 +50,8 @@ void make_shm_object(struct test_ctx *t, const char *name, const void *data, siz
 {
     int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, mode);
 
+    replay_add(t, "make_shm_object %s %zu %04o %s", shell_text(t, name), size, mode,
+               printf_bytes(t, data, len));
     if (fd < 0)
         grader_error(t, "internal: the grader's shm_open %s: %s", name, strerror(errno));
     if (fchown(fd, student_uid(), student_uid()) < 0 || fchmod(fd, mode) < 0 ||
@@ -55,6 +67,9 @@ const unsigned char *read_shm_object(struct test_ctx *t, const char *name, size_
     struct stat st;
     unsigned char *bytes;
 
+    if (t->checked_live == 0)
+        replay_add(t, "show_shm_object %s %s", shell_text(t, name), shell_text(t, when));
+    t->checked_live++;
     require(t, fd >= 0, "%s, %s should exist in %s, but it does not", when, name, SHM_FOLDER);
     if (fstat(fd, &st) < 0)
         grader_error(t, "internal: fstat %s: %s", name, strerror(errno));
@@ -64,6 +79,7 @@ const unsigned char *read_shm_object(struct test_ctx *t, const char *name, size_
     if (pread(fd, bytes, *size, 0) != (ssize_t)*size)
         grader_error(t, "internal: the grader cannot read %s: %s", name, strerror(errno));
     close(fd);
+    t->checked_live--;
     return bytes;
 }
 
@@ -81,6 +97,9 @@ int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
         grader_error(t, "internal: the grader's shmget failed: %s", strerror(errno));
     seg = &t->segments[t->n_segments++];
     *seg = (struct grader_segment){.id = id};
+    const char *variable = replay_new_variable(t, "segment");
+    replay_add(t, "make_segment %s %zu %d", variable, size, value);
+    replay_value(t, id, variable);
     if (shmctl(id, IPC_STAT, &ds) != 0)
         grader_error(t, "internal: IPC_STAT on the grader's segment: %s", strerror(errno));
     ds.shm_perm.uid = student_uid();
@@ -100,6 +119,7 @@ void remove_segment(struct test_ctx *t, int id)
 {
     struct ipc_object gone;
 
+    replay_add(t, "remove_segment %s", replay_id(t, id));
     for (size_t i = 0; i < t->n_segments; i++) {
         if (t->segments[i].id != id)
             continue;
@@ -129,6 +149,18 @@ int semaphore_waiters(key_t key)
 
 /* --- System V objects at a key ------------------------------------------------ */
 
+/* KIND as replay.sh's functions name it. */
+static const char *ipc_kind_word(enum ipc_kind kind)
+{
+    static const char *const words[] = {
+        [IPC_KIND_POSIX_SHM] = "posix",
+        [IPC_KIND_SYSV_SHM] = "segment",
+        [IPC_KIND_SYSV_SEM] = "semaphores",
+        [IPC_KIND_SYSV_MSG] = "queue",
+    };
+    return words[kind];
+}
+
 static const char *sysv_kind_name(enum ipc_kind kind)
 {
     static const char *const names[] = {
@@ -145,19 +177,29 @@ struct ipc_object existing_sysv_object(struct test_ctx *t, enum ipc_kind kind, k
 {
     struct ipc_object obj;
 
+    if (t->checked_live == 0)
+        replay_add(t, "show_sysv_object %s 0x%08x %s", ipc_kind_word(kind), (unsigned)key,
+                   shell_text(t, when));
+    t->checked_live++;
     require(t, sysv_find_key(kind, key, &obj),
             "%s, a %s with key 0x%08x (SHMLAB_KEY) should exist, but none does", when,
             sysv_kind_name(kind), (unsigned)key);
+    t->checked_live--;
     return obj;
 }
 
 void expect_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, unsigned mode,
                         const char *when, const char *why)
 {
+    if (t->checked_live == 0)
+        replay_add(t, "expect_sysv_object %s 0x%08x %04o %s %s", ipc_kind_word(kind), (unsigned)key,
+                   mode, shell_text(t, when), shell_text(t, why));
+    t->checked_live++;
     struct ipc_object obj = existing_sysv_object(t, kind, key, when);
 
     require(t, (obj.mode & 0777) == mode, "%s, the %s's mode should be %04o (%s), but it is %04o",
             when, sysv_kind_name(kind), mode, why, (unsigned)(obj.mode & 0777));
+    t->checked_live--;
 }
 
 void expect_no_sysv_object(struct test_ctx *t, key_t key, const char *when, const char *why)
@@ -166,6 +208,10 @@ void expect_no_sysv_object(struct test_ctx *t, key_t key, const char *when, cons
     struct ipc_object obj;
     bool any = false;
 
+    if (t->checked_live == 0)
+        replay_add(t, "expect_no_sysv_object 0x%08x %s %s", (unsigned)key, shell_text(t, when),
+                   shell_text(t, why));
+    t->checked_live++;
     for (size_t i = 0; i < ARRAY_LEN(kinds); i++) {
         char what[512];
         if (!sysv_find_key(kinds[i], key, &obj))
@@ -176,12 +222,17 @@ void expect_no_sysv_object(struct test_ctx *t, key_t key, const char *when, cons
     }
     if (any)
         test_end(t);
+    t->checked_live--;
 }
 
 void remove_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, const char *when)
 {
+    if (t->checked_live == 0)
+        replay_add(t, "remove_sysv_object %s 0x%08x", ipc_kind_word(kind), (unsigned)key);
+    t->checked_live++;
     struct ipc_object obj = existing_sysv_object(t, kind, key, when);
 
+    t->checked_live--;
     if (!ipc_object_remove(&obj))
         grader_error(t, "internal: the grader could not remove the %s id %d: %s",
                      sysv_kind_name(kind), obj.id, strerror(errno));
@@ -193,7 +244,11 @@ struct ipc_object expect_sysv_segment(struct test_ctx *t, int id, const char *wh
     struct ipc_object segment;
     bool found = sysv_shm_stat(id, &segment);
 
+    if (t->checked_live == 0)
+        replay_add(t, "show_segment %s %s", replay_id(t, id), shell_text(t, whose));
+    t->checked_live++;
     require(t, found, "the System V segment %d (%s) should exist, but IPC_STAT finds none (%s)", id,
             whose, strerror(errno));
+    t->checked_live--;
     return segment;
 }

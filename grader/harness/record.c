@@ -91,6 +91,8 @@ void record_failure(struct test_ctx *t, const char *format, va_list args)
     if (rec->failures++ == 0)
         snprintf(rec->message, sizeof(rec->message), "%s", text);
     record_append(rec, "FAILED: %s\n", text);
+    if (!rec->grader_error)
+        replay_grader_check(t, text);
 }
 
 bool check(struct test_ctx *t, bool cond, const char *format, ...)
@@ -211,6 +213,7 @@ const char *unique_shm_name(struct test_ctx *t)
             grader_error(t, "internal: no unused shm name after %d tries", UNIQUE_TRIES);
     }
     rec->n_names++;
+    replay_add(t, "uses_name %s", name);
     return name;
 }
 
@@ -233,6 +236,7 @@ key_t unique_ipc_key(struct test_ctx *t)
             grader_error(t, "internal: no unused IPC key after %d tries", UNIQUE_TRIES);
     }
     rec->keys[rec->n_keys++] = key;
+    replay_add(t, "uses_key 0x%08x", (unsigned)key);
     return key;
 }
 

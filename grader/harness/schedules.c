@@ -71,6 +71,13 @@ static bool is_stopped(void *arg)
     return state == 'T';
 }
 
+/* Program P's number in the replay script. */
+static size_t replay_number(struct test_ctx *t, const struct proc *p)
+{
+    const struct test_program *program = program_of(t, p);
+    return program != NULL ? (size_t)(program - t->programs) + 1 : 0;
+}
+
 bool has_stopped(struct proc *p)
 {
     return p->state == PROC_RUNNING && is_stopped(p);
@@ -78,6 +85,9 @@ bool has_stopped(struct proc *p)
 
 void wait_stopped(struct test_ctx *t, struct proc *p)
 {
+    if (t->checked_live == 0)
+        replay_add(t, "wait_stopped %zu %g", replay_number(t, p), DEFAULT_STEP_TIMEOUT_MS / 1000.0);
+    t->checked_live++;
     if (!wait_for(t, is_stopped, p, 0, textf(t, "for `%s` to reach its stop point", p->command)))
         fail(t, "`%s` never reached the point where the test stops it (%s)", p->command,
              "it should make the call the handout names");
@@ -86,11 +96,13 @@ void wait_stopped(struct test_ctx *t, struct proc *p)
         fail(t, "`%s` %s before it reached the point where the test stops it", p->command,
              proc_describe_end(p).text);
     }
+    t->checked_live--;
 }
 
 void resume(struct test_ctx *t, struct proc *p)
 {
-    (void)t;
+    if (t->checked_live == 0)
+        replay_add(t, "resume %zu", replay_number(t, p));
     proc_kill(p, SIGCONT);
 }
 
@@ -120,11 +132,15 @@ void under_schedules(struct test_ctx *t, int n, int budget_ms, void (*scenario)(
             seed = harness_options.only_seed;
             i = n; /* just this one */
         }
+        size_t mark = replay_mark(t);
+        int failures = t->rec->failures;
         t->schedule_seed = seed;
         set_program_env(t, textf(t, "SHMLAB_SEED=%ld", seed));
         scenario(t);
-        if (now_ms() >= until)
+        if (t->rec->failures > failures || now_ms() >= until || i + 1 >= n)
             break;
+        /* A schedule that passed: the replay keeps only the one that fails. */
+        replay_back_to(t, mark);
     }
     t->schedule_seed = -1;
 }

@@ -14,8 +14,13 @@ void expect_no_segment(struct test_ctx *t, int id, const char *when, const char 
 {
     struct ipc_object seg;
 
+    if (t->checked_live == 0)
+        replay_add(t, "expect_no_segment %s %s %s", replay_id(t, id), shell_text(t, when),
+                   shell_text(t, why));
+    t->checked_live++;
     require(t, !sysv_shm_stat(id, &seg),
             "%s, segment %d should be gone (%s), but it is still there", when, id, why);
+    t->checked_live--;
 }
 
 void expect_no_segment_made_by(struct test_ctx *t, struct proc *p, const char *when)
@@ -23,7 +28,12 @@ void expect_no_segment_made_by(struct test_ctx *t, struct proc *p, const char *w
     struct ipc_snapshot now;
     size_t left = 0;
     int first = -1;
+    const struct test_program *program = program_of(t, p);
 
+    if (t->checked_live == 0)
+        replay_add(t, "expect_no_segment_made_by %zu %s",
+                   program ? (size_t)(program - t->programs) + 1 : 0, shell_text(t, when));
+    t->checked_live++;
     if (ipc_snapshot_take(&now) < 0)
         grader_error(t, "internal: cannot list the IPC objects: %s", strerror(errno));
     for (size_t i = 0; i < now.n; i++) {
@@ -35,6 +45,7 @@ void expect_no_segment_made_by(struct test_ctx *t, struct proc *p, const char *w
     require(t, left == 0, "%s, %zu segment%s that `%s` created %s still there (id %d%s)", when,
             left, left == 1 ? "" : "s", p->command, left == 1 ? "is" : "are", first,
             left > 1 ? " and more" : "");
+    t->checked_live--;
 }
 
 bool segment_exists(int id)
@@ -62,6 +73,8 @@ int exchange_segment_int(struct test_ctx *t, int id, int value)
     volatile int *mem = shmat(id, NULL, 0);
     int found;
 
+    if (t->checked_live == 0)
+        replay_add(t, "exchange_segment %s %d", replay_id(t, id), value);
     require(t, mem != (void *)-1, "the grader cannot attach to segment %d: %s", id,
             strerror(errno));
     found = *mem;

@@ -23,7 +23,9 @@ int make_semaphore_set(struct test_ctx *t, key_t key, int nsems, unsigned mode)
     struct semid_ds ds;
     union semun arg = {.buf = &ds};
     int id = semget(key, nsems, IPC_CREAT | IPC_EXCL | (int)mode);
+    const char *variable = replay_new_variable(t, "semaphores");
 
+    replay_add(t, "make_semaphore_set %s 0x%08x %d %04o", variable, (unsigned)key, nsems, mode);
     if (id == -1)
         grader_error(t, "internal: the grader's semget of key 0x%08x: %s", (unsigned)key,
                      strerror(errno));
@@ -34,6 +36,7 @@ int make_semaphore_set(struct test_ctx *t, key_t key, int nsems, unsigned mode)
     ds.sem_perm.gid = student_uid();
     if (semctl(id, 0, IPC_SET, arg) == -1)
         grader_error(t, "internal: IPC_SET on the grader's semaphore set: %s", strerror(errno));
+    replay_value(t, id, variable);
     return id;
 }
 
@@ -41,6 +44,7 @@ void set_semaphore_value(struct test_ctx *t, int id, int num, int value)
 {
     union semun arg = {.val = value};
 
+    replay_add(t, "set_semaphore %s %d %d", replay_id(t, id), num, value);
     if (semctl(id, num, SETVAL, arg) == -1)
         grader_error(t, "internal: the grader's SETVAL on semaphore set %d: %s", id,
                      strerror(errno));
@@ -51,6 +55,7 @@ void change_semaphore_value(struct test_ctx *t, int id, int num, int delta)
     struct sembuf op = {
         .sem_num = (unsigned short)num, .sem_op = (short)delta, .sem_flg = IPC_NOWAIT};
 
+    replay_add(t, "change_semaphore %s %d %d", replay_id(t, id), num, delta);
     if (semop(id, &op, 1) == -1)
         grader_error(t, "internal: the grader's semop on semaphore set %d: %s", id,
                      strerror(errno));

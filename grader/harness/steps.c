@@ -213,6 +213,48 @@ static void program_env(struct test_ctx *t, const struct step *step,
     env[n] = NULL;
 }
 
+/* The replay line that starts program N as STEP says, with ENV. */
+static void replay_start(struct test_ctx *t, size_t n, const struct step *step,
+                         const char *const *env)
+{
+    struct strbuf line = {0};
+    char *taken;
+
+    strbuf_printf(&line, "program %zu", n);
+    if (step->keep_stdin)
+        strbuf_printf(&line, " --keep-stdin");
+    else if (step->stdin_text != NULL)
+        strbuf_printf(&line, " --stdin %s", shell_text(t, step->stdin_text));
+    for (size_t i = 0; env[i] != NULL; i++) {
+        const char *lib = harness_options.perturb_library;
+        if (strncmp(env[i], "TMPDIR=", 7) == 0 && under_valgrind(t))
+            continue; /* valgrind's, and the script runs no valgrind */
+        if (lib != NULL && strncmp(env[i], "LD_PRELOAD=", 11) == 0 && strcmp(env[i] + 11, lib) == 0)
+            strbuf_printf(&line, " --env \"LD_PRELOAD=$SHMLAB_PERTURB\"");
+        else
+            strbuf_printf(&line, " --env %s", shell_text(t, env[i]));
+    }
+    strbuf_printf(&line, " -- ./%s", shell_text(t, step->argv[0]));
+    for (size_t i = 1; step->argv[i] != NULL; i++)
+        strbuf_printf(&line, " %s", replay_arg(t, step->argv[i]));
+    taken = strbuf_take(&line);
+    replay_add(t, "%s", taken);
+    free(taken);
+}
+
+/* Program P's number in the replay script (1 for the first started). */
+static size_t replay_number(struct test_ctx *t, const struct proc *p)
+{
+    const struct test_program *program = program_of(t, p);
+    return program != NULL ? (size_t)(program - t->programs) + 1 : 0;
+}
+
+/* Seconds of a step's TIMEOUT_MS (0: the default) for the replay script. */
+static double replay_seconds(int timeout_ms)
+{
+    return (timeout_ms > 0 ? timeout_ms : DEFAULT_STEP_TIMEOUT_MS) / 1000.0;
+}
+
 struct proc *step_start(struct test_ctx *t, const struct step *step)
 {
     const char *args[64], *env[PROGRAM_ENV_MAX];
@@ -232,6 +274,8 @@ struct proc *step_start(struct test_ctx *t, const struct step *step)
     if (t->n_programs >= MAX_PROCS)
         grader_error(t, "internal: the test started too many programs");
     program = &t->programs[t->n_programs];
+    if (t->checked_live == 0)
+        replay_start(t, t->n_programs + 1, step, env);
     args[n++] = textf(t, "%s/%s", t->build_dir, step->argv[0]);
     while (step->argv[n] != NULL && n < ARRAY_LEN(args) - 1) {
         args[n] = step->argv[n];
@@ -320,6 +364,8 @@ bool wait_end(struct test_ctx *t, struct proc *p, int timeout_ms)
     bool cut;
     int budget;
 
+    if (t->checked_live == 0)
+        replay_add(t, "wait_end %zu %g", replay_number(t, p), replay_seconds(timeout_ms));
     if (has_ended(p))
         return true;
     set_step(t, "waiting for `%s` to end", p->command);
@@ -344,11 +390,45 @@ static void await_end(struct test_ctx *t, struct proc *p, int timeout_ms)
                scaled_timeout_ms(timeout_ms > 0 ? timeout_ms : DEFAULT_STEP_TIMEOUT_MS) / 1000.0);
 }
 
+/* The replay lines of what STEP expects of program N at its end. */
+static void replay_expectations(struct test_ctx *t, size_t n, const struct step *step)
+{
+    replay_add(t, "expect_end %zu %g", n, replay_seconds(step->timeout_ms));
+    if (step->usage)
+        replay_add(t, "expect_usage %zu", n);
+    if (step->check_exit)
+        replay_add(t, "expect_exit %zu %d", n, step->exit_status);
+    if (step->check_error)
+        replay_add(t, "expect_error %zu %s %s", n,
+                   shell_text(t, step->error_call ? step->error_call : ""),
+                   shell_text(t, strerror(step->error_errno)));
+    if (step->error_mentions != NULL)
+        replay_add(t, "expect_error_mentions %zu %s", n, shell_text(t, step->error_mentions));
+    if (step->error_said)
+        replay_add(t, "expect_error_said %zu", n);
+    if (step->no_stdout)
+        replay_add(t, "expect_no_stdout %zu", n);
+    if (step->stdout_text != NULL)
+        replay_add(t, "expect_stdout %zu %s", n, shell_text(t, step->stdout_text));
+    if (step->stdout_has != NULL) {
+        struct strbuf line = {0};
+        strbuf_printf(&line, "expect_stdout_has %zu", n);
+        for (size_t i = 0; step->stdout_has[i] != NULL; i++)
+            strbuf_printf(&line, " %s", shell_text(t, step->stdout_has[i]));
+        char *taken = strbuf_take(&line);
+        replay_add(t, "%s", taken);
+        free(taken);
+    }
+}
+
 void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step)
 {
     const char *last;
     size_t last_len;
 
+    if (t->checked_live == 0)
+        replay_expectations(t, replay_number(t, p), step);
+    t->checked_live++;
     await_end(t, p, step->timeout_ms);
     if (variant_report(t, p))
         test_end(t);
@@ -409,6 +489,7 @@ void step_expect_end(struct test_ctx *t, struct proc *p, const struct step *step
         show_transcript(t, p);
         test_end(t);
     }
+    t->checked_live--;
 }
 
 struct proc *step_run(struct test_ctx *t, const struct step *step)
@@ -454,6 +535,11 @@ const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern)
     int budget = step_budget(t, 0, &cut);
     char *line;
 
+    if (t->checked_live == 0)
+        replay_add(t, "await_line %zu %s %g", replay_number(t, p), shell_text(t, pattern),
+                   replay_seconds(0));
+    t->checked_live++;
+
     set_step(t, "waiting for `%s` to print a line matching /%s/", p->command, pattern);
     line = proc_await_line(p, pattern, budget);
     if (line == NULL && cut && p->state == PROC_RUNNING)
@@ -469,16 +555,24 @@ const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern)
                    pattern, proc_describe_end(p).text);
     const char *kept = textf(t, "%s", line);
     free(line);
+    t->checked_live--;
     return kept;
 }
 
 long await_number(struct test_ctx *t, struct proc *p, const char *pattern)
 {
-    const char *line = await_line(t, p, pattern);
+    const char *variable = NULL, *line;
     regmatch_t group[2];
     regex_t re;
     long value;
 
+    if (t->checked_live == 0) {
+        variable = replay_new_variable(t, "number");
+        replay_add(t, "await_number %zu %s %g %s", replay_number(t, p), shell_text(t, pattern),
+                   replay_seconds(0), variable);
+    }
+    t->checked_live++;
+    line = await_line(t, p, pattern);
     if (regcomp(&re, pattern, REG_EXTENDED) != 0 || regexec(&re, line, 2, group, 0) != 0 ||
         group[1].rm_so < 0)
         grader_error(t, "internal: the pattern /%s/ has no group of digits", pattern);
@@ -488,6 +582,9 @@ long await_number(struct test_ctx *t, struct proc *p, const char *pattern)
     if (errno != 0)
         fail_about(t, p, "`%s` printed a number too large to be an id: %s", p->command,
                    visible(t, line, strlen(line)));
+    t->checked_live--;
+    if (variable != NULL)
+        replay_value(t, value, variable);
     return value;
 }
 
@@ -497,6 +594,10 @@ void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected)
     int budget = step_budget(t, 0, &cut);
     char *line;
 
+    if (t->checked_live == 0)
+        replay_add(t, "expect_next_line %zu %s %g", replay_number(t, p), shell_text(t, expected),
+                   replay_seconds(0));
+    t->checked_live++;
     set_step(t, "waiting for `%s` to print \"%.200s\"", p->command, expected);
     line = proc_next_line(p, budget, &newline);
     if (line == NULL && cut && p->state == PROC_RUNNING)
@@ -517,18 +618,24 @@ void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected)
         test_end(t);
     }
     free(line);
+    t->checked_live--;
 }
 
 void send_line(struct test_ctx *t, struct proc *p, const char *line)
 {
+    if (t->checked_live == 0)
+        replay_add(t, "send_line %zu %s", replay_number(t, p), shell_text(t, line));
+    t->checked_live++;
     if (!proc_write_line(p, line))
         fail_about(t, p, "`%s` closed its stdin (or ended) instead of reading its input",
                    p->command);
+    t->checked_live--;
 }
 
 void close_stdin(struct test_ctx *t, struct proc *p)
 {
-    (void)t;
+    if (t->checked_live == 0)
+        replay_add(t, "close_stdin %zu", replay_number(t, p));
     proc_close_stdin(p);
 }
 
@@ -556,6 +663,9 @@ long wait_blocked(struct test_ctx *t, struct proc *p)
     bool cut;
     int budget = step_budget(t, 0, &cut);
 
+    if (t->checked_live == 0)
+        replay_add(t, "wait_blocked %zu %g", replay_number(t, p), replay_seconds(0));
+    t->checked_live++;
     set_step(t, "waiting for `%s` to wait (asleep in a system call)", p->command);
     if (!proc_wait_until(blocked_or_ended, &w, budget)) {
         if (cut)
@@ -569,15 +679,21 @@ long wait_blocked(struct test_ctx *t, struct proc *p)
     if (p->state != PROC_RUNNING)
         fail_about(t, p, "`%s` should be waiting, but it %s", p->command,
                    proc_describe_end(p).text);
+    t->checked_live--;
     return w.syscall;
 }
 
 void send_signal(struct test_ctx *t, struct proc *p, int sig)
 {
+    if (t->checked_live == 0)
+        replay_add(t, "send_signal %zu %s %g", replay_number(t, p), signal_name(sig).text,
+                   replay_seconds(0));
+    t->checked_live++;
     /* A program held at its stop point gets SIG when it is resumed. */
     if (!has_stopped(p))
         wait_blocked(t, p);
     proc_kill(p, sig);
+    t->checked_live--;
 }
 
 bool wait_for(struct test_ctx *t, bool (*done)(void *arg), void *arg, int timeout_ms,
@@ -586,6 +702,8 @@ bool wait_for(struct test_ctx *t, bool (*done)(void *arg), void *arg, int timeou
     bool cut, ok;
     int budget = step_budget(t, timeout_ms, &cut);
 
+    if (t->checked_live == 0)
+        replay_add(t, "settle %s", shell_text(t, textf(t, "the grader waited %s", what)));
     set_step(t, "waiting %s", what);
     ok = proc_wait_until(done, arg, budget);
     if (!ok && cut) {

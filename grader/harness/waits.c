@@ -7,8 +7,10 @@
  * long anything takes.
  */
 #define _GNU_SOURCE
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/text.h"
 #include "harness/context.h"
 
 bool has_unread_line(const struct proc *p)
@@ -34,6 +36,23 @@ static void show_running(struct test_ctx *t, struct proc *const *procs, size_t n
             show_transcript(t, procs[i]);
 }
 
+/* " 1 3 4": the replay script's numbers of the N programs PROCS. */
+static const char *replay_programs(struct test_ctx *t, struct proc *const *procs, size_t n)
+{
+    struct strbuf numbers = {0};
+    char *taken;
+    const char *kept;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct test_program *program = program_of(t, procs[i]);
+        strbuf_printf(&numbers, " %zu", program ? (size_t)(program - t->programs) + 1 : 0);
+    }
+    taken = strbuf_take(&numbers);
+    kept = textf(t, "%s", taken ? taken : "");
+    free(taken);
+    return kept;
+}
+
 /* --- queued on a semaphore ---------------------------------------------------- */
 
 struct queue_wait {
@@ -57,10 +76,16 @@ size_t await_semaphore_queue(struct test_ctx *t, key_t key, struct proc *const *
 {
     struct queue_wait w = {.key = key, .procs = procs, .n = n};
 
+    if (t->checked_live == 0)
+        replay_add(t, "await_semaphore_queue 0x%08x %g%s", (unsigned)key, timeout_ms / 1000.0,
+                   replay_programs(t, procs, n));
+    t->checked_live++;
     if (wait_for(
             t, queued_or_ended, &w, timeout_ms,
-            textf(t, "for %zu program(s) to wait on the semaphore set 0x%08x", n, (unsigned)key)))
+            textf(t, "for %zu program(s) to wait on the semaphore set 0x%08x", n, (unsigned)key))) {
+        t->checked_live--;
         return w.ended;
+    }
     check(t, false,
           "%s, %zu program(s) should each wait on the semaphore set with key 0x%08x (asleep in "
           "semop) or end, but after %.1f s %d wait and %zu ended",
@@ -104,12 +129,19 @@ void await_all_end(struct test_ctx *t, key_t key, struct proc *const *procs, siz
                    int timeout_ms, const char *causes)
 {
     struct end_wait w = {.stuck = {.key = key, .procs = procs, .n = n}};
+
+    if (t->checked_live == 0)
+        replay_add(t, "await_all_end 0x%08x %g%s", (unsigned)key, timeout_ms / 1000.0,
+                   replay_programs(t, procs, n));
+    t->checked_live++;
     bool done =
         wait_for(t, ended_or_deadlocked, &w, timeout_ms, textf(t, "for %zu program(s) to end", n));
     size_t running = count_running(procs, n);
 
-    if (done && w.all_ended)
+    if (done && w.all_ended) {
+        t->checked_live--;
         return;
+    }
     if (done)
         check(t, false,
               "deadlock: the %zu program(s) still running all wait on %s, and none of them can "

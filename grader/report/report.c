@@ -112,6 +112,12 @@ static void print_indented(FILE *out, const char *indent, const char *text,
     }
 }
 
+void report_paragraph(FILE *out, const char *indent, const char *text,
+                      const struct text_style *style)
+{
+    print_indented(out, indent, text, style);
+}
+
 /* The word a test's line starts with, and its colour. */
 static const char *status_word(const struct test_verdict *test, const struct palette *c,
                                const char **colour)
@@ -415,6 +421,32 @@ static const struct test_verdict *next_to_fix(const struct lab_result *lab)
     return NULL;
 }
 
+/* The progress view's "next: ID - title" (cut to the width) and how to
+ * get NEXT's hint. */
+static void summarise_next(FILE *out, const struct lab_result *lab, const struct test_verdict *next,
+                           const struct text_style *style, const struct palette *c)
+{
+    enum { USED = 2 + 24 + 1 + 22 + 1 + 9 }; /* what the lab's columns took */
+    size_t room = width_of(style) > USED + 20 ? width_of(style) - USED : 20;
+    size_t id_len = strlen(next->id), len = strlen(next->title);
+    size_t left = room > id_len + 3 ? room - id_len - 3 : 0;
+    size_t fit = style->verbose || text_columns(next->title, len) <= left
+                     ? len
+                     : text_fit(next->title, len, left > 0 ? left - 1 : 0);
+    char *command = style->hint_command ? style->hint_command(lab, next, style->arg) : NULL;
+
+    fprintf(out, "next: %s%s%s - %.*s%s\n", c->bold, next->id, c->reset, (int)fit, next->title,
+            fit < len ? "\u2026" : "");
+    if (command != NULL) {
+        fprintf(out, "  %-24s %shint: %s%s\n", "", c->dim, command, c->reset);
+    } else if (next->hint != NULL) {
+        char *line = xasprintf("hint: %s", next->hint);
+        print_indented(out, "                           ", line, style);
+        free(line);
+    }
+    free(command);
+}
+
 void report_summary(FILE *out, const struct grade_result *grade, const struct text_style *style)
 {
     struct palette c = palette_for(style);
@@ -436,9 +468,7 @@ void report_summary(FILE *out, const struct grade_result *grade, const struct te
         } else if (lab->state == LAB_BAD_SUBMISSION) {
             fprintf(out, "%scould not be graded%s: %s\n", c.fail, c.reset, lab->problem);
         } else {
-            fprintf(out, "next: %s%s%s - %s\n", c.bold, next->id, c.reset, next->title);
-            if (next->hint != NULL)
-                fprintf(out, "  %-24s %shint: %s%s\n", "", c.dim, next->hint, c.reset);
+            summarise_next(out, lab, next, style, &c);
         }
     }
     fprintf(out, "%zu of %zu labs complete. Details: make grade LAB=NN\n", complete, grade->n_labs);

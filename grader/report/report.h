@@ -50,6 +50,11 @@ void report_test(FILE *out, const struct lab_result *lab, size_t index,
 void report_lab_end(FILE *out, const struct lab_result *lab, const struct text_style *style);
 void report_end(FILE *out, const struct grade_result *grade, const struct text_style *style);
 
+/* TEXT, each line indented by INDENT and fitted to STYLE's width (a
+ * sentence wrapped, a program's line "| ..." cut). */
+void report_paragraph(FILE *out, const char *indent, const char *text,
+                      const struct text_style *style);
+
 /*
  * The progress view for self-learners: one line per lab with a bar and
  * its score, then the next test to make pass and its hint.

@@ -163,8 +163,8 @@ static void free_strings(char *const *owned, size_t n)
 
 void test_verdict_free(struct test_verdict *verdict)
 {
-    char *const owned[] = {verdict->id, verdict->title, verdict->hint, verdict->message,
-                           verdict->output};
+    char *const owned[] = {verdict->id,      verdict->title,  verdict->hint,
+                           verdict->message, verdict->output, verdict->replay};
 
     free_strings(owned, sizeof(owned) / sizeof(owned[0]));
     memset(verdict, 0, sizeof(*verdict));

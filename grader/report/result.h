@@ -45,6 +45,10 @@ struct test_verdict {
     char *message;        /* the first failed expectation, one paragraph */
     char *output;         /* everything the test noted: failures, transcripts */
     double seconds;
+    /* The test's steps as lines of shell (labs/common/replay.sh's
+     * functions), for a replay script; NULL if it did not run, or did
+     * more than a script can hold. Not part of any report format. */
+    char *replay;
 };
 
 enum lab_state {

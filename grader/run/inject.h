@@ -17,4 +17,8 @@
  */
 bool prepare_injected_library(const char *work, char *why, size_t size);
 
+/* Write the library to the new file PATH (a replay script preloads it);
+ * false, with errno, if it cannot. */
+bool write_injected_library(const char *path);
+
 #endif

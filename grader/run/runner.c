@@ -177,6 +177,7 @@ static void finish_test(struct test_run *r, enum test_end how, int status)
     result->score = result->status == STATUS_PASSED ? r->test->points : 0;
     result->message = report_text_copy(result->status == STATUS_PASSED ? "" : rec->message);
     result->output = report_text_copy(rec->output);
+    result->replay = how == TEST_STOPPED || rec->replay_cut ? NULL : xstrdup(rec->replay);
     result->seconds = (double)(now_ms() - r->start) / 1000.0;
     munmap(rec, sizeof(*rec));
 }

@@ -74,8 +74,41 @@ threads: $(COMMON)/threads.c
 clean:
 	rm -f $(PROGRAMS) threads $(addsuffix .so,$(PROGRAMS)) $(addsuffix .so.*,$(PROGRAMS))
 
-# Grade this lab's working copy from inside its folder: the report, and no
-# make noise (a grading that ran succeeds whatever the score; see the top
-# Makefile).
-grade:
-	@$(MAKE) --no-print-directory -C ../.. grade LAB=$(LAB)
+# --- the grader, from this folder -----------------------------------------------
+#
+#   make grade [TEST=ID]   grade this lab (your working copy)
+#   make repro TEST=ID     a script that replays the test step by step
+#   make hint TEST=ID      the test's hints seen so far, and one level more
+#   make watch             grade this lab again on every save (Ctrl-C ends)
+#   make progress          where you stand in every lab (saved results; only
+#                          labs whose files changed are graded again)
+#
+# The grader runs here, so what it names (repro/ID.sh, make hint TEST=ID) is
+# as you type it here. A grading that ran succeeds whatever the score (see
+# the top folder's Makefile): no make noise.
+# The top folder's build folder (make BUILD=... there), as seen from here.
+BUILD    ?= build
+TOP_BUILD := $(if $(filter /%,$(BUILD)),$(BUILD),../../$(BUILD))
+SHMGRADE := $(TOP_BUILD)/shmgrade
+HUMAN_STATUS = || { status=$$?; [ $$status -eq 1 ] || [ $$status -eq 130 ] || exit $$status; }
+
+.PHONY: grader repro hint progress watch
+grader:
+	@$(MAKE) -s --no-print-directory -C ../.. BUILD=$(BUILD) $(BUILD)/shmgrade
+
+grade: grader
+	@$(SHMGRADE) --lab $(LAB) $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS) $(HUMAN_STATUS)
+
+repro: grader
+	@test -n "$(TEST)" || { echo "make repro: name the test: make repro TEST=ID" >&2; exit 2; }
+	@$(SHMGRADE) --lab $(LAB) --repro $(TEST) $(GRADE_FLAGS) $(HUMAN_STATUS)
+
+hint: grader
+	@test -n "$(TEST)" || { echo "make hint: name the test: make hint TEST=ID" >&2; exit 2; }
+	@$(SHMGRADE) --lab $(LAB) --hint $(TEST)
+
+progress: grader
+	@$(SHMGRADE) --summary $(GRADE_FLAGS) $(HUMAN_STATUS)
+
+watch: grader
+	@$(SHMGRADE) --lab $(LAB) --watch $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS) $(HUMAN_STATUS)

@@ -1,0 +1,499 @@
+/*
+ * check_learn.c - the loop around the grader, as a student uses it, end to
+ * end: replay scripts that show a test's failure again, hints in levels,
+ * saved progress, watch mode.
+ *
+ * Each test works in a checkout of its own: a copy of labs/ in a fresh
+ * folder, graded with --root, so that what the grader writes into a
+ * working copy (replay scripts, saved results) lands there.
+ *
+ * Environment: SHMLAB_ROOT (the checkout), SHMGRADE (the grader binary).
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "support.h"
+
+/* A scratch checkout: labs/ as committed, a lab's files replaced at will. */
+struct checkout {
+    char *root;
+};
+
+static struct checkout checkout_make(void)
+{
+    struct checkout c = {.root = temp_folder("checkout")};
+
+    sh(NULL, "cp -r '%s/labs' '%s/labs' && rm -rf '%s'/labs/*/repro", shmlab_root, c.root, c.root);
+    return c;
+}
+
+static void checkout_remove(struct checkout *c)
+{
+    remove_tree(c->root, NULL);
+    free(c->root);
+}
+
+/* LAB's files in the checkout: the solution with ENTRY (a corpus entry's
+ * name; NULL for the solution itself) applied. */
+static void checkout_stage(const struct checkout *c, const char *lab, const char *entry)
+{
+    char *dest = xasprintf("%s/labs/%s", c->root, lab);
+    char *entry_dir = entry ? xasprintf("%s/tests/corpus/%s/%s", shmlab_root, lab, entry) : NULL;
+
+    stage_submission(lab, entry_dir, dest);
+    free(entry_dir);
+    free(dest);
+}
+
+/* shmgrade on the checkout's working copy, from FROM (a folder of it, or
+ * NULL for its top), with ARGS; it must end by itself. */
+static struct proc *grade_checkout(const struct checkout *c, const char *from,
+                                   const char *const *args)
+{
+    const char *argv[32] = {shmgrade_path, "--root", c->root};
+    size_t n = 3;
+    char *cwd = from ? xasprintf("%s/%s", c->root, from) : xstrdup(c->root);
+    struct proc *p;
+
+    for (; *args != NULL; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    p = run_program(cwd, NULL, argv);
+    free(cwd);
+    return p;
+}
+#define GRADE(c, from, ...) grade_checkout((c), (from), (const char *const[]){__VA_ARGS__, NULL})
+
+/* --- replay scripts ------------------------------------------------------------ */
+
+static char *script_of(const struct checkout *c, const char *lab, const char *test)
+{
+    return xasprintf("%s/labs/%s/repro/%s.sh", c->root, lab, test);
+}
+
+/*
+ * Run the replay script of TEST; it ends with STATUS, saying SAYS. The
+ * script runs as root, as a student's runs as them: a grading without
+ * namespaces that runs meanwhile (another suite) removes every object its
+ * user makes while it runs, so the script gets IPC objects and a /dev/shm
+ * of its own.
+ */
+static void assert_replay(const struct checkout *c, const char *lab, const char *test, int status,
+                          const char *says)
+{
+    char *script = script_of(c, lab, test);
+    struct proc *p = RUN_IN(NULL, NULL, "unshare", "--ipc", "--mount", "--", "sh", "-c",
+                            "mount -t tmpfs shm /dev/shm && exec bash \"$0\"", script);
+
+    ck_assert_msg(p->state == PROC_EXITED && p->exit_code == status,
+                  "%s %s: the replay %s, not status %d:\n%s\n%s", lab, test,
+                  proc_describe_end(p).text, status, p->out.head, p->err.head);
+    ck_assert_msg(strstr(p->out.head, says) != NULL, "%s %s: the replay does not say \"%s\":\n%s",
+                  lab, test, says, p->out.head);
+    proc_free(p);
+    free(script);
+}
+
+/* What a replay of a failure must show, per test: a corpus entry, the test
+ * it fails, and what the replay says when it fails there the same way. */
+struct replay_case {
+    const char *lab, *entry, *test, *says;
+};
+
+static const struct replay_case replay_cases[] = {
+    /* A program's end, and the object the grader looks at itself. */
+    {"01-posix-shm", "mode-0666", "size-and-mode", "should have mode 0600"},
+    /* The sanitizer build, and a guard page from the preloaded library. */
+    {"01-posix-shm", "reader-prints-with-percent-s", "no-nul-object", "killed by SIGSEGV"},
+    {"01-posix-shm", "stack-buffer-overflow", "memory-safety", "the sanitizer found a problem"},
+    /* An interactive client: lines awaited, Enter sent, a segment's id. */
+    {"02-sysv-client-server", "no-rmid", "client-removes", "should be gone"},
+    {"02-sysv-client-server", "stale-value", "client-sees-200", "expected: \"mem is now 200\""},
+    /* Two programs as threads under ThreadSanitizer. */
+    {"03-producer-consumer", "relaxed-flag", "no-data-race", "the sanitizer found a problem"},
+    /* A program killed inside its critical section, at a stop point. */
+    {"04-semaphore-counter", "no-sem-undo", "killed-inside", "FAILED"},
+};
+
+/*
+ * A failing test's replay script fails where the test did, saying what
+ * the test says; the same script on the solution goes through (and says
+ * the test had more steps); a script asked for (--repro) on the solution
+ * replays every step and passes.
+ */
+START_TEST(a_replay_script_shows_the_same_failure)
+{
+    const struct replay_case *rc = &replay_cases[_i];
+    struct checkout c = checkout_make();
+    struct proc *p;
+
+    checkout_stage(&c, rc->lab, rc->entry);
+    p = GRADE(&c, NULL, "--lab", rc->lab, "--repro", rc->test);
+    assert_exit(p, 1);
+    proc_free(p);
+    assert_replay(&c, rc->lab, rc->test, 1, rc->says);
+    assert_replay(&c, rc->lab, rc->test, 1, "The test fails here, as it did when graded");
+
+    checkout_stage(&c, rc->lab, NULL);
+    assert_replay(&c, rc->lab, rc->test, 0, "When graded, the test stopped at the");
+    p = GRADE(&c, NULL, "--lab", rc->lab, "--repro", rc->test);
+    assert_exit(p, 0);
+    proc_free(p);
+    assert_replay(&c, rc->lab, rc->test, 0, "Every step went as the test expects: it passes.");
+    checkout_remove(&c);
+}
+END_TEST
+
+/* Grading a working copy writes a replay script for every failing test and
+ * names it in the report, as typed from where the student is; a test that
+ * passes loses its script. */
+START_TEST(the_report_names_each_failing_tests_replay_script)
+{
+    struct checkout c = checkout_make();
+    char *round_trip = script_of(&c, "01-posix-shm", "round-trip");
+    struct proc *p = GRADE(&c, "labs/01-posix-shm", "--lab", "01", "--test", "round-trip,usage");
+
+    assert_exit(p, 1);
+    ck_assert_msg(strstr(p->out.head, "replay: bash repro/round-trip.sh") != NULL, "%s",
+                  p->out.head);
+    ck_assert_msg(strstr(p->out.head, "hint: make hint TEST=round-trip") != NULL, "%s",
+                  p->out.head);
+    ck_assert_int_eq(access(round_trip, X_OK), 0);
+    proc_free(p);
+
+    p = GRADE(&c, NULL, "--lab", "01", "--test", "round-trip");
+    ck_assert_msg(strstr(p->out.head, "replay: bash labs/01-posix-shm/repro/round-trip.sh"), "%s",
+                  p->out.head);
+    ck_assert_msg(strstr(p->out.head, "hint: make hint LAB=01 TEST=round-trip"), "%s", p->out.head);
+    proc_free(p);
+
+    checkout_stage(&c, "01-posix-shm", NULL);
+    p = GRADE(&c, NULL, "--lab", "01", "--test", "round-trip");
+    assert_exit(p, 0);
+    ck_assert_ptr_null(strstr(p->out.head, "replay:"));
+    ck_assert_int_ne(access(round_trip, F_OK), 0);
+    proc_free(p);
+    free(round_trip);
+    checkout_remove(&c);
+}
+END_TEST
+
+/* An instructor's grading of a submission folder writes nothing into it. */
+START_TEST(grading_a_submission_writes_no_replay_script)
+{
+    struct staged sub = stage_in_temp("01-posix-shm", NULL);
+    char *repro = xasprintf("%s/repro", sub.lab_dir);
+    struct proc *p;
+
+    sh(NULL, "cp '%s/labs/01-posix-shm/writer.c' '%s/writer.c'", shmlab_root, sub.lab_dir);
+    p = shmgrade_start(
+        (const char *const[]){"--lab", "01", "--test", "round-trip", "--submission", sub.dir, NULL},
+        NULL);
+    ck_assert_int_eq(shmgrade_finish(p, sub.dir), 1);
+    ck_assert_ptr_null(strstr(p->out.head, "replay:"));
+    ck_assert_int_ne(access(repro, F_OK), 0);
+    proc_free(p);
+    p = shmgrade_start((const char *const[]){"--lab", "01", "--repro", "round-trip", "--submission",
+                                             sub.dir, NULL},
+                       NULL);
+    ck_assert(proc_wait(p, SUPPORT_TIMEOUT_MS));
+    assert_exit_saying(p, 2, "--repro round-trip: a replay script runs in a lab folder");
+    proc_free(p);
+    free(repro);
+    staged_remove(&sub);
+}
+END_TEST
+
+/* --- hints ---------------------------------------------------------------------- */
+
+/* `shmgrade --hint ID` from FROM (a folder of the checkout): it ends 0. */
+static char *ask_hint(const struct checkout *c, const char *from, const char *lab, const char *test)
+{
+    struct proc *p = GRADE(c, from, "--lab", lab, "--hint", test);
+    char *out;
+
+    assert_exit(p, 0);
+    out = xstrdup(p->out.head);
+    proc_free(p);
+    return out;
+}
+
+#define ASSERT_SAYS(text, needle)                                                                  \
+    ck_assert_msg(strstr((text), (needle)) != NULL, "no \"%s\" in:\n%s", (needle), (text))
+#define ASSERT_DOES_NOT_SAY(text, needle)                                                          \
+    ck_assert_msg(strstr((text), (needle)) == NULL, "\"%s\" in:\n%s", (needle), (text))
+
+/*
+ * Each request shows the levels seen so far and one more, remembered in
+ * the checkout (whichever folder the student asks from); past the last,
+ * the same levels and nothing new. Another test's levels are its own.
+ */
+START_TEST(hints_come_a_level_at_a_time_and_are_remembered)
+{
+    struct checkout c = checkout_make();
+    char *out = ask_hint(&c, "labs/01-posix-shm", "01", "round-trip");
+
+    ASSERT_SAYS(out, "hint 1 of 3, the idea:");
+    ASSERT_DOES_NOT_SAY(out, "hint 2 of 3");
+    ASSERT_SAYS(out, "2 more levels, closer to the code: make hint TEST=round-trip");
+    free(out);
+
+    out = ask_hint(&c, NULL, "01", "round-trip");
+    ASSERT_SAYS(out, "hint 1 of 3, the idea:");
+    ASSERT_SAYS(out, "hint 2 of 3, where to look (new):");
+    ASSERT_DOES_NOT_SAY(out, "hint 3 of 3");
+    ASSERT_SAYS(out, "1 more level, closer to the code: make hint LAB=01 TEST=round-trip");
+    free(out);
+
+    out = ask_hint(&c, NULL, "01", "usage");
+    ASSERT_SAYS(out, "hint 1 of 3, the idea:");
+    ASSERT_DOES_NOT_SAY(out, "hint 2 of 3");
+    free(out);
+
+    for (int i = 0; i < 2; i++) {
+        out = ask_hint(&c, "labs/01-posix-shm", "01", "round-trip");
+        ASSERT_SAYS(out, "hint 3 of 3, a nudge");
+        ASSERT_SAYS(out, "That is every hint of this test");
+        if (i == 0)
+            ASSERT_SAYS(out, "a nudge (new):");
+        else
+            ASSERT_DOES_NOT_SAY(out, "(new)");
+        free(out);
+    }
+    checkout_remove(&c);
+}
+END_TEST
+
+/* A hint for no test, or for a test of no lab named, is refused. */
+START_TEST(a_hint_for_an_unknown_test_is_refused)
+{
+    struct checkout c = checkout_make();
+    struct proc *p = GRADE(&c, NULL, "--lab", "01", "--hint", "no-such-test");
+
+    assert_exit_saying(p, 2, "has no test 'no-such-test'");
+    proc_free(p);
+    p = GRADE(&c, NULL, "--hint", "usage");
+    assert_exit_saying(p, 2, "name the lab with --lab");
+    proc_free(p);
+    checkout_remove(&c);
+}
+END_TEST
+
+/* Is LINE (trimmed) a line of code worth looking for in a hint? */
+static bool is_code_line(const char *line, size_t len)
+{
+    while (len > 0 && (*line == ' ' || *line == '\t')) {
+        line++;
+        len--;
+    }
+    if (len < 16 || line[0] == '*' || line[0] == '/' || line[0] == '#')
+        return false;
+    return memchr(line, ';', len) != NULL || memchr(line, '(', len) != NULL;
+}
+
+/* A line of code of the solution of LAB found in TEXT, or NULL. */
+static char *solution_line_in(const char *lab, const char *text)
+{
+    char *folder = xasprintf("%s/solutions/%s", shmlab_root, lab);
+    struct proc *p = RUN_IN(folder, NULL, "sh", "-c", "cat *.c");
+    char *found = NULL;
+
+    assert_exit(p, 0);
+    for (const char *line = p->out.head; *line != '\0' && found == NULL;) {
+        size_t len = strcspn(line, "\n");
+        const char *start = line + strspn(line, " \t");
+        size_t trimmed = len - (size_t)(start - line);
+        if (is_code_line(line, len) && memmem(text, strlen(text), start, trimmed) != NULL)
+            found = xasprintf("%.*s", (int)trimmed, start);
+        line += len + (line[len] == '\n');
+    }
+    proc_free(p);
+    free(folder);
+    return found;
+}
+
+/*
+ * Every lab's hints.json: an object of the lab's tests, each 1 to 3
+ * levels, and no level holds a line of the solution's code.
+ */
+START_TEST(hint_files_name_real_tests_and_hold_no_solution_code)
+{
+    struct proc *list = RUN_IN(NULL, NULL, shmgrade_path, "--list", "--hidden", "--format", "json");
+    json_t *labs = json_loads(list->out.head, 0, NULL);
+    size_t i;
+    json_t *lab;
+
+    ck_assert_msg(json_is_array(labs), "shmgrade --list --format json: %s", list->out.head);
+    json_array_foreach(labs, i, lab)
+    {
+        const char *id = json_string_value(json_object_get(lab, "id"));
+        char *path = xasprintf("%s/labs/%s/hints.json", shmlab_root, id);
+        json_t *hints = json_load_file(path, 0, NULL), *levels,
+               *tests = json_object_get(lab, "tests");
+        const char *test_id;
+
+        ck_assert_msg(json_is_object(hints), "%s: no object of hints", path);
+        json_object_foreach(hints, test_id, levels)
+        {
+            bool known = false;
+            size_t j;
+            json_t *test;
+            json_array_foreach(tests, j, test) known |=
+                strcmp(json_string_value(json_object_get(test, "id")), test_id) == 0;
+            ck_assert_msg(known, "%s: \"%s\" is no test of %s", path, test_id, id);
+            ck_assert_msg(json_is_array(levels) && json_array_size(levels) >= 1 &&
+                              json_array_size(levels) <= 3,
+                          "%s: \"%s\" should be a list of 1 to 3 hints", path, test_id);
+            for (j = 0; j < json_array_size(levels); j++) {
+                const char *text = json_string_value(json_array_get(levels, j));
+                ck_assert_msg(text != NULL, "%s: hint %zu of \"%s\" is no string", path, j + 1,
+                              test_id);
+                char *code = solution_line_in(id, text);
+                ck_assert_msg(code == NULL, "%s: hint %zu of \"%s\" holds the solution's line %s",
+                              path, j + 1, test_id, code);
+            }
+        }
+        json_decref(hints);
+        free(path);
+    }
+    json_decref(labs);
+    proc_free(list);
+}
+END_TEST
+
+/* --- progress ------------------------------------------------------------------- */
+
+/* `shmgrade --summary` from FROM: its output (it ends 1: not every lab passes). */
+static char *progress(const struct checkout *c, const char *from)
+{
+    struct proc *p = GRADE(c, from, "--summary");
+    char *out;
+
+    assert_exit(p, 1);
+    out = xstrdup(p->out.head);
+    proc_free(p);
+    return out;
+}
+
+/*
+ * The progress view grades each lab once, saves the result, and shows it
+ * from then on while the lab's files stay as they were; a changed file
+ * has its lab (alone) graded again, and a result graded for one test
+ * only is not saved.
+ */
+START_TEST(progress_shows_saved_results_and_grades_changed_labs_again)
+{
+    struct checkout c = checkout_make();
+    char *first, *out;
+    struct proc *p;
+
+    checkout_stage(&c, "01-posix-shm", NULL);
+    p = GRADE(&c, NULL, "--lab", "02", "--test", "usage");
+    proc_free(p);
+    first = progress(&c, NULL);
+    ASSERT_SAYS(first, "01-posix-shm             [####################]  95/95  done");
+    ASSERT_SAYS(first, "next: segment");
+    ASSERT_DOES_NOT_SAY(first, "saved results");
+
+    out = progress(&c, "labs/01-posix-shm");
+    ASSERT_SAYS(out, "saved results of labs 01, 02, 03, 04: unchanged since graded");
+    ck_assert_msg(strncmp(out, first, strlen(first)) == 0, "saved:\n%s\ngraded:\n%s", out, first);
+    free(out);
+
+    /* The lab made to fail now: its saved result would say done. */
+    checkout_stage(&c, "01-posix-shm", "no-unlink");
+    out = progress(&c, NULL);
+    ASSERT_SAYS(out, "next: reader-removes");
+    ASSERT_SAYS(out, "saved results of labs 02, 03, 04:");
+    free(out);
+    out = progress(&c, NULL);
+    ASSERT_SAYS(out, "next: reader-removes");
+    ASSERT_SAYS(out, "saved results of labs 01, 02, 03, 04:");
+    free(out);
+    free(first);
+    checkout_remove(&c);
+}
+END_TEST
+
+/* --- watch ---------------------------------------------------------------------- */
+
+/*
+ * `shmgrade --watch` grades, then waits; a saved file (the reader made to
+ * print a debug line on stdout, written whole and renamed into place as
+ * editors do) has the lab graded again, with the verdict that changed;
+ * Ctrl-C ends it with status 130. ENV picks inotify or polling.
+ */
+static void assert_watch_grades_again_on_a_save(const char *env_entry)
+{
+    struct checkout c = checkout_make();
+    char *lab_dir = xasprintf("%s/labs/01-posix-shm", c.root);
+    char *staged = xasprintf("%s/staged", c.root);
+    char *entry = xasprintf("%s/tests/corpus/01-posix-shm/reader-debug-on-stdout", shmlab_root);
+    const char *env[] = {env_entry, NULL};
+    struct proc *p;
+    char *line;
+
+    checkout_stage(&c, "01-posix-shm", NULL);
+    stage_submission("01-posix-shm", entry, staged);
+    p = start_program(lab_dir, env,
+                      (const char *const[]){shmgrade_path, "--root", c.root, "--lab", "01",
+                                            "--test", "round-trip", "--watch", NULL});
+    line = proc_await_line(p, "^watching 01-posix-shm for saves", SUPPORT_TIMEOUT_MS);
+    ck_assert_msg(line != NULL, "no first grading:\n%s\n%s", p->out.head, p->err.head);
+    free(line);
+    sh(NULL, "mv '%s/reader.c' '%s/reader.c'", staged, lab_dir);
+    line = proc_await_line(p, "^  round-trip \\(01\\): PASS -> FAIL$", SUPPORT_TIMEOUT_MS);
+    ck_assert_msg(line != NULL, "no grading after the save:\n%s\n%s", p->out.head, p->err.head);
+    free(line);
+    line = proc_await_line(p, "^watching 01-posix-shm for saves", SUPPORT_TIMEOUT_MS);
+    ck_assert_ptr_nonnull(line);
+    free(line);
+    proc_kill(p, SIGINT);
+    ck_assert(proc_wait(p, SUPPORT_TIMEOUT_MS));
+    assert_exit_saying(p, 130, "watch: stopped");
+    proc_free(p);
+    free(entry);
+    free(staged);
+    free(lab_dir);
+    checkout_remove(&c);
+}
+
+START_TEST(watch_grades_again_when_inotify_sees_a_save)
+{
+    assert_watch_grades_again_on_a_save("SHMLAB_WATCH_POLL=0");
+}
+END_TEST
+
+/* Where inotify says nothing (some mounted file systems). */
+START_TEST(watch_grades_again_when_polling_finds_a_save)
+{
+    assert_watch_grades_again_on_a_save("SHMLAB_WATCH_POLL=1");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("learn");
+    TCase *replays = tcase_create("replay scripts");
+
+    support_init("check_learn", "learn-test");
+    tcase_set_timeout(replays, 600);
+    tcase_add_loop_test(replays, a_replay_script_shows_the_same_failure, 0,
+                        (int)(sizeof(replay_cases) / sizeof(replay_cases[0])));
+    suite_add_tcase(s, replays);
+    ADD_TESTS(s, "reports", 300, the_report_names_each_failing_tests_replay_script,
+              grading_a_submission_writes_no_replay_script);
+    ADD_TESTS(s, "hints", 120, hints_come_a_level_at_a_time_and_are_remembered,
+              a_hint_for_an_unknown_test_is_refused,
+              hint_files_name_real_tests_and_hold_no_solution_code);
+    ADD_TESTS(s, "progress", 300, progress_shows_saved_results_and_grades_changed_labs_again);
+    ADD_TESTS(s, "watch", 300, watch_grades_again_when_inotify_sees_a_save,
+              watch_grades_again_when_polling_finds_a_save);
+    return run_suite(s);
+}
