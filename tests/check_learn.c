@@ -477,6 +477,23 @@ START_TEST(watch_grades_again_when_polling_finds_a_save)
 }
 END_TEST
 
+/* --- handouts ------------------------------------------------------------------- */
+
+/* A handout stands alone: it names a text by its title, never by a number
+ * of the course's reading list a student does not have ("seed 003"). */
+START_TEST(handouts_refer_to_no_numbered_reading)
+{
+    struct proc *p =
+        RUN_IN(shmlab_root, NULL, "sh", "-c",
+               "grep -n -i -E 'seed[s]? ?[0-9]{2,3}|seeds?/' labs/*/README.md || true");
+
+    assert_exit(p, 0);
+    ck_assert_msg(p->out.head[0] == '\0', "handouts that send students to texts they lack:\n%s",
+                  p->out.head);
+    proc_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("learn");
@@ -493,6 +510,7 @@ int main(void)
               a_hint_for_an_unknown_test_is_refused,
               hint_files_name_real_tests_and_hold_no_solution_code);
     ADD_TESTS(s, "progress", 300, progress_shows_saved_results_and_grades_changed_labs_again);
+    ADD_TESTS(s, "handouts", 60, handouts_refer_to_no_numbered_reading);
     ADD_TESTS(s, "watch", 300, watch_grades_again_when_inotify_sees_a_save,
               watch_grades_again_when_polling_finds_a_save);
     return run_suite(s);
