@@ -371,8 +371,9 @@ void report_end(FILE *out, const struct grade_result *grade, const struct text_s
             summarise_lab(out, &grade->labs[i], style, &c);
         if (first != NULL) {
             char *hint = style->hint_command ? style->hint_command(lab, first, style->arg) : NULL;
-            fprintf(out, "  start with %s%s%s (%s)%s%s\n", c.bold, first->id, c.reset, lab->id,
-                    hint ? ": its hint is one command away, " : "", hint ? hint : "");
+            fprintf(out, "  start with %s%s%s (%s)\n", c.bold, first->id, c.reset, lab->id);
+            if (hint != NULL)
+                fprintf(out, "  its hint: %s\n", hint);
             free(hint);
         }
     }
