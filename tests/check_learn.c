@@ -338,6 +338,11 @@ START_TEST(hint_files_name_real_tests_and_hold_no_solution_code)
                *tests = json_object_get(lab, "tests");
         const char *test_id;
 
+        /* A lab without the file has its tests' own hints, one level each. */
+        if (hints == NULL && access(path, F_OK) != 0) {
+            free(path);
+            continue;
+        }
         ck_assert_msg(json_is_object(hints), "%s: no object of hints", path);
         json_object_foreach(hints, test_id, levels)
         {
