@@ -225,7 +225,8 @@ static void go_on(struct helper_state *h, pid_t task, int status)
     } else {
         deliver = sig;
     }
-    ptrace(PTRACE_SYSCALL, task, NULL, (void *)(long)deliver);
+    ptrace(h->counts.syscalls < TRACE_SYSCALL_CEILING ? PTRACE_SYSCALL : PTRACE_CONT, task, NULL,
+           (void *)(long)deliver);
 }
 
 /* Close every descriptor but KEEP: the helper must not hold a copy of
