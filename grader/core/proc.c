@@ -862,21 +862,80 @@ bool process_is_blocked(pid_t pid, long *syscall_number)
     return blocked && any;
 }
 
-unsigned long process_times_asleep(pid_t pid)
+/* Processor time of the task whose /proc folder is DIR, in ns: schedstat
+ * where the kernel keeps it, else utime + stime from stat (clock ticks). */
+static long long task_cpu_ns(const char *dir)
 {
-    char path[64], line[256];
-    unsigned long count = 0;
+    char path[128], buf[512], *paren;
+    unsigned long long ns, utime, stime;
+    bool found;
     FILE *f;
 
-    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    snprintf(path, sizeof(path), "%s/schedstat", dir);
+    f = fopen(path, "re");
+    if (f != NULL) {
+        found = fscanf(f, "%llu", &ns) == 1;
+        fclose(f);
+        if (found)
+            return (long long)ns;
+    }
+    snprintf(path, sizeof(path), "%s/stat", dir);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    found = fgets(buf, sizeof(buf), f) != NULL && (paren = strrchr(buf, ')')) != NULL &&
+            sscanf(paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                   &stime) == 2;
+    fclose(f);
+    return found ? (long long)(utime + stime) * (1000000000 / sysconf(_SC_CLK_TCK)) : 0;
+}
+
+/* How often the task whose /proc folder is DIR went to sleep. */
+static long long task_sleeps(const char *dir)
+{
+    char path[128], line[256];
+    long long sleeps = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/status", dir);
     f = fopen(path, "re");
     if (f == NULL)
         return 0;
     while (fgets(line, sizeof(line), f) != NULL)
-        if (sscanf(line, "voluntary_ctxt_switches: %lu", &count) == 1)
+        if (sscanf(line, "voluntary_ctxt_switches: %lld", &sleeps) == 1)
             break;
     fclose(f);
-    return count;
+    return sleeps;
+}
+
+bool process_usage(pid_t pid, struct proc_usage *usage)
+{
+    char dir[64], task[96];
+    DIR *tasks;
+    struct dirent *entry;
+
+    *usage = (struct proc_usage){0};
+    snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+    tasks = opendir(dir);
+    if (tasks == NULL)
+        return false;
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] == '.')
+            continue;
+        snprintf(task, sizeof(task), "%s/%.20s", dir, entry->d_name);
+        usage->cpu_ns += task_cpu_ns(task);
+        usage->sleeps += task_sleeps(task);
+    }
+    closedir(tasks);
+    return true;
+}
+
+unsigned long process_times_asleep(pid_t pid)
+{
+    char dir[64];
+
+    snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
+    return (unsigned long)task_sleeps(dir);
 }
 
 /* --- ending -------------------------------------------------------------- */

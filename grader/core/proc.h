@@ -77,7 +77,13 @@ struct proc {
     /* Why the program was never run: its confinement failed (the
      * grader's problem, not the program's), or NULL. */
     char *confine_error;
-    bool following;         /* proc_follow_stdout() reads stdout itself */
+    bool following; /* proc_follow_stdout() reads stdout itself */
+    /* Let go on from a stop (SIGCONT) when it had gone to sleep
+     * RESUMED_AT_SLEEPS times (proc_usage.sleeps): until it sleeps or
+     * stops once more, a stopped state in /proc is the old stop, which the
+     * kernel may not have ended yet. */
+    bool resumed;
+    long long resumed_at_sleeps;
     struct proc *next_live; /* the set every wait drains */
 };
 
@@ -201,6 +207,15 @@ bool process_is_blocked(pid_t pid, long *syscall_number);
  * a program woken by a signal that sleeps again has a larger count. 0 if
  * /proc cannot say. */
 unsigned long process_times_asleep(pid_t pid);
+
+/* What the kernel has counted for PID so far, over all its threads: the
+ * processor time it used, and how often it went to sleep (voluntary
+ * context switches). False if there is no such process. */
+struct proc_usage {
+    long long cpu_ns;
+    long long sleeps;
+};
+bool process_usage(pid_t pid, struct proc_usage *usage);
 
 /*
  * Kill every descendant of this process (SIGKILL) and reap them, until

@@ -242,7 +242,8 @@ static void find_sysv_objects(struct traces *traces)
         bool graders = false;
         char what[512];
         for (size_t j = 0; j < t->n_segments; j++)
-            graders = graders || (obj->kind == IPC_KIND_SYSV_SHM && obj->id == t->segments[j].id);
+            graders = graders || (obj->kind == IPC_KIND_SYSV_SHM && obj->id == t->segments[j].id &&
+                                  !t->segments[j].borrowed);
         if (obj->kind == IPC_KIND_POSIX_SHM || graders)
             continue;
         ipc_object_describe(obj, what, sizeof(what));

@@ -65,7 +65,8 @@ struct file_marks {
 /* A segment the grader made for the programs (make_segment()). */
 struct grader_segment {
     int id;
-    void *at; /* where the grader attached it, or NULL */
+    void *at;      /* where the grader attached it, or NULL */
+    bool borrowed; /* a program's segment, which the grader only attached */
 };
 
 #define MAX_REPLAY_VALUES 16

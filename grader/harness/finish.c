@@ -114,14 +114,16 @@ static void list_leftovers(struct test_ctx *t, const pid_t *interrupted, size_t 
     ipc_snapshot_free(&left);
 }
 
-/* The segments the grader made for the programs go: detached first, for
- * a segment goes only when nobody is attached. */
+/* The segments the grader made for the programs go, and it lets go of
+ * the programs' segments it attached: detached first, for a segment goes
+ * only when nobody is attached. */
 static void remove_grader_segments(struct test_ctx *t)
 {
     for (size_t i = 0; i < t->n_segments; i++) {
         if (t->segments[i].at != NULL)
             shmdt(t->segments[i].at);
-        shmctl(t->segments[i].id, IPC_RMID, NULL);
+        if (!t->segments[i].borrowed)
+            shmctl(t->segments[i].id, IPC_RMID, NULL);
     }
     t->n_segments = 0;
 }

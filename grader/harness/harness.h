@@ -136,6 +136,12 @@ uid_t student_uid(void);
  *                              the second) is not made: it fails with
  *                              ENOMEM, for a failure path no friendly run
  *                              reaches
+ *   STOP_AT_SLEEPS(1000)       a sleep of 1000 ms or more (sleep, usleep,
+ *                              nanosleep, clock_nanosleep) stops the
+ *                              program instead, every time: the test sees
+ *                              where it pauses (has_stopped()), and once
+ *                              resume()d it goes on as though the time had
+ *                              passed; no test waits for the clock
  */
 struct step {
     const char *const *argv;
@@ -157,6 +163,7 @@ struct step {
     const char *stop_after, *stop_before;
     const char *fail_call;
     int fail_errno;
+    int stop_at_sleep_ms;
 };
 
 #define ARGS(...)                                                                                  \
@@ -182,6 +189,7 @@ struct step {
 #define ERROR(call, errnum)     .check_error = true, .error_call = (call), .error_errno = (errnum)
 #define STOP_AFTER(event)       .stop_after = (event)
 #define STOP_BEFORE(event)      .stop_before = (event)
+#define STOP_AT_SLEEPS(ms)      .stop_at_sleep_ms = (ms)
 #define FAIL_CALL(call, errnum) .fail_call = (call), .fail_errno = (errnum)
 #define ERROR_MENTIONS(text)    .error_mentions = (text)
 #define ERROR_SAID              .error_said = true
@@ -379,6 +387,23 @@ void expect_only_channel(struct test_ctx *t, const char *name, const char *when)
  */
 int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem);
 
+/*
+ * A System V segment of SIZE bytes (zeros) at KEY, made by the grader as
+ * the program of the lab that creates it would (IPC_CREAT | IPC_EXCL,
+ * mode 0600, the student's user its owner), and attached by the grader at
+ * *MEM to play that program. Removed when the test ends, unless the
+ * programs removed it. Its id.
+ */
+int make_segment_at(struct test_ctx *t, key_t key, size_t size, void **mem);
+
+/*
+ * The grader attaches segment ID, which a program made, to play the
+ * program's partner through it; WHOSE says where the id comes from ("the
+ * id the producer printed"). Detached when the test ends. Fails the test
+ * if the grader cannot attach it.
+ */
+void *attach_segment(struct test_ctx *t, int id, const char *whose);
+
 /* Detach the grader from its segment ID and remove it: ID is then an id
  * that no segment has. */
 void remove_segment(struct test_ctx *t, int id);
@@ -537,8 +562,31 @@ void change_semaphore_value(struct test_ctx *t, int id, int num, int delta);
  * no such set or semaphore. */
 int semaphore_value(key_t key, int num);
 
-/* Has P stopped itself at its stop point (STOP_AFTER, STOP_BEFORE), and
- * not been resumed? Without waiting: for wait_for() conditions. */
+/* Has P stopped itself at its stop point (STOP_AFTER, STOP_BEFORE,
+ * STOP_AT_SLEEPS), and not been resumed? Without waiting: for wait_for()
+ * conditions. */
 bool has_stopped(struct proc *p);
+
+/* --- a program that waits on shared memory ------------------------------------ */
+
+/* What a program did while the test held back what it waits for. */
+enum waiting {
+    WAITING,      /* it waits */
+    WAIT_PRINTED, /* it printed a line that no await_line() has read */
+    WAIT_ENDED,   /* it ended */
+};
+
+/*
+ * Wait until P shows whether it waits for something that only another
+ * program (here: the test) can do, such as a flag in shared memory that
+ * the kernel knows nothing of. It counts as waiting once, since this
+ * call, without printing a line or ending, it has gone to sleep again and
+ * again (a loop that naps) or used some milliseconds of processor time (a
+ * loop that spins or yields), or has slept through the step's time. Its own
+ * counters decide, not the clock: a program that goes on instead prints
+ * or ends long before it could count as waiting, however busy the
+ * machine. The test then looks at what P left in the memory.
+ */
+enum waiting await_waiting(struct test_ctx *t, struct proc *p);
 
 #endif

@@ -83,7 +83,9 @@ const unsigned char *read_shm_object(struct test_ctx *t, const char *name, size_
     return bytes;
 }
 
-int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
+/* A new segment of SIZE bytes at KEY, given to the student's user and
+ * attached by the grader, which removes it when the test ends. */
+static int new_segment(struct test_ctx *t, key_t key, size_t size, void **mem)
 {
     struct grader_segment *seg;
     struct shmid_ds ds;
@@ -92,14 +94,11 @@ int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
 
     if (t->n_segments >= ARRAY_LEN(t->segments))
         grader_error(t, "internal: the test made too many segments");
-    id = shmget(IPC_PRIVATE, size, IPC_CREAT | 0600);
+    id = shmget(key, size, IPC_CREAT | IPC_EXCL | 0600);
     if (id == -1)
         grader_error(t, "internal: the grader's shmget failed: %s", strerror(errno));
     seg = &t->segments[t->n_segments++];
     *seg = (struct grader_segment){.id = id};
-    const char *variable = replay_new_variable(t, "segment");
-    replay_add(t, "make_segment %s %zu %d", variable, size, value);
-    replay_value(t, id, variable);
     if (shmctl(id, IPC_STAT, &ds) != 0)
         grader_error(t, "internal: IPC_STAT on the grader's segment: %s", strerror(errno));
     ds.shm_perm.uid = student_uid();
@@ -111,8 +110,40 @@ int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
         grader_error(t, "internal: the grader's shmat failed: %s", strerror(errno));
     seg->at = at;
     *mem = at;
+    return id;
+}
+
+int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
+{
+    void *at;
+    int id = new_segment(t, IPC_PRIVATE, size, &at);
+    const char *variable = replay_new_variable(t, "segment");
+
+    replay_add(t, "make_segment %s %zu %d", variable, size, value);
+    replay_value(t, id, variable);
+    *mem = at;
     **mem = value;
     return id;
+}
+
+int make_segment_at(struct test_ctx *t, key_t key, size_t size, void **mem)
+{
+    return new_segment(t, key, size, mem);
+}
+
+void *attach_segment(struct test_ctx *t, int id, const char *whose)
+{
+    struct grader_segment *seg;
+    void *at;
+
+    if (t->n_segments >= ARRAY_LEN(t->segments))
+        grader_error(t, "internal: the test attached too many segments");
+    at = shmat(id, NULL, 0);
+    require(t, at != (void *)-1, "the grader cannot attach segment %d (%s): %s", id, whose,
+            strerror(errno));
+    seg = &t->segments[t->n_segments++];
+    *seg = (struct grader_segment){.id = id, .at = at, .borrowed = true};
+    return at;
 }
 
 void remove_segment(struct test_ctx *t, int id)

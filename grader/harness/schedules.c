@@ -36,7 +36,8 @@ static void preload(struct test_ctx *t)
 
 void add_perturb_env(struct test_ctx *t, const struct step *step, const char **env, size_t *n)
 {
-    if (step->stop_after == NULL && step->stop_before == NULL && step->fail_call == NULL)
+    if (step->stop_after == NULL && step->stop_before == NULL && step->fail_call == NULL &&
+        step->stop_at_sleep_ms <= 0)
         return;
     if (t->schedule_seed < 0) {
         preload(t); /* for later programs too: harmless without a seed */
@@ -50,13 +51,18 @@ void add_perturb_env(struct test_ctx *t, const struct step *step, const char **e
         env[(*n)++] = textf(t, "SHMLAB_FAIL=%s", step->fail_call);
         env[(*n)++] = textf(t, "SHMLAB_FAIL_ERRNO=%d", step->fail_errno);
     }
+    if (step->stop_at_sleep_ms > 0)
+        env[(*n)++] = textf(t, "SHMLAB_STOP_AT_SLEEP_MS=%d", step->stop_at_sleep_ms);
 }
 
-/* /proc/PID/stat says the process is stopped ('T'). */
+/* /proc/PID/stat says the process is stopped ('T'), and it is not the
+ * stop resume() ended: SIGCONT may wake a process on another processor a
+ * moment after kill() returns. */
 static bool is_stopped(void *arg)
 {
     struct proc *p = arg;
     char path[64], buf[512], *paren, state = 0;
+    struct proc_usage usage;
     FILE *f;
 
     if (p->state != PROC_RUNNING)
@@ -68,7 +74,10 @@ static bool is_stopped(void *arg)
     if (fgets(buf, sizeof(buf), f) != NULL && (paren = strrchr(buf, ')')) != NULL)
         sscanf(paren + 1, " %c", &state);
     fclose(f);
-    return state == 'T';
+    if (state != 'T' || !p->resumed)
+        return state == 'T';
+    /* Stopping again, it went to sleep once more. */
+    return process_usage(p->pid, &usage) && usage.sleeps > p->resumed_at_sleeps;
 }
 
 /* Program P's number in the replay script. */
@@ -101,8 +110,12 @@ void wait_stopped(struct test_ctx *t, struct proc *p)
 
 void resume(struct test_ctx *t, struct proc *p)
 {
+    struct proc_usage usage;
+
     if (t->checked_live == 0)
         replay_add(t, "resume %zu", replay_number(t, p));
+    p->resumed = process_usage(p->pid, &usage);
+    p->resumed_at_sleeps = usage.sleeps;
     proc_kill(p, SIGCONT);
 }
 

@@ -192,7 +192,7 @@ static bool under_valgrind(const struct test_ctx *t)
 /* The environment of one program: the test's entries, the step's, and
  * TMPDIR under valgrind (it keeps files there; the sandbox allows only
  * the build folder). */
-#define PROGRAM_ENV_MAX (MAX_ENV * 2 + 10)
+#define PROGRAM_ENV_MAX (MAX_ENV * 2 + 14)
 static void program_env(struct test_ctx *t, const struct step *step,
                         const char *env[PROGRAM_ENV_MAX])
 {

@@ -1,7 +1,8 @@
 /*
- * waits.c - waiting for states of several programs that the kernel sends
- * no event for: each of them queued on a semaphore, all of them in a
- * deadlock. Linux says nothing when a process starts to wait in semop, so
+ * waits.c - waiting for states of programs that the kernel sends no event
+ * for: a program waiting on a flag in shared memory, each of several
+ * queued on a semaphore, all of them in a deadlock. Linux says nothing
+ * when a process starts to wait in semop or loops on a flag, so
  * these waits are wait_for() conditions, asked whenever a program prints
  * or ends and every few milliseconds between; no verdict depends on how
  * long anything takes.
@@ -51,6 +52,49 @@ static const char *replay_programs(struct test_ctx *t, struct proc *const *procs
     kept = textf(t, "%s", taken ? taken : "");
     free(taken);
     return kept;
+}
+
+/* --- waiting on memory ------------------------------------------------------------ */
+
+/* Sleeps, or processor time, that only a loop waiting for another
+ * program spends without printing or ending: a program that goes on
+ * instead needs a handful of either. */
+#define WAIT_SLEEPS  20
+#define WAIT_BUSY_MS 20
+
+struct memory_wait {
+    struct proc *p;
+    struct proc_usage from;
+    long long busy_ns;
+    enum waiting seen;
+};
+
+static bool waits_or_goes_on(void *arg)
+{
+    struct memory_wait *w = arg;
+    struct proc_usage now;
+
+    if (has_unread_line(w->p))
+        w->seen = WAIT_PRINTED;
+    else if (has_ended(w->p) || !process_usage(w->p->pid, &now))
+        w->seen = WAIT_ENDED;
+    else if (now.sleeps - w->from.sleeps >= WAIT_SLEEPS ||
+             now.cpu_ns - w->from.cpu_ns >= w->busy_ns)
+        w->seen = WAITING;
+    else
+        return false;
+    return true;
+}
+
+enum waiting await_waiting(struct test_ctx *t, struct proc *p)
+{
+    struct memory_wait w = {.p = p, .busy_ns = scaled_timeout_ms(WAIT_BUSY_MS) * 1000000LL};
+
+    if (!process_usage(p->pid, &w.from))
+        w.seen = has_unread_line(p) ? WAIT_PRINTED : WAIT_ENDED;
+    else if (!wait_for(t, waits_or_goes_on, &w, 0, textf(t, "for `%s` to wait", p->command)))
+        w.seen = WAITING; /* one long sleep: waiting too */
+    return w.seen;
 }
 
 /* --- queued on a semaphore ---------------------------------------------------- */

@@ -27,6 +27,13 @@
  *     (-1, or (void *) -1 for shmat and mmap) with errno E, so a test
  *     can walk a failure path no friendly run reaches.
  *
+ * With SHMLAB_STOP_AT_SLEEP_MS=N, a sleep of N ms or more (sleep, usleep,
+ * nanosleep, clock_nanosleep) is a pause the grader times: the program
+ * stops itself instead of sleeping, and once the grader lets it go on,
+ * the call returns as though the whole time had passed. A test sees where
+ * a program pauses, does there what the pause is for, and never waits for
+ * the clock.
+ *
  * With SHMLAB_GUARD_PAGES=1 it also puts a page no one may touch right
  * after every shared mapping a program makes (mmap of an object, shmat of
  * a segment) where the kernel chooses the place: reading or writing past
@@ -76,10 +83,11 @@ static struct {
     long calls_after, calls_before; /* matching events seen */
     char fail[EVENT_NAME_MAX];      /* SHMLAB_FAIL */
     long fail_n, fail_calls;
-    int fail_errno;       /* SHMLAB_FAIL_ERRNO */
-    long lines_submitted; /* newlines handed to stdout */
-    long lines_written;   /* of them, flushed to the pipe */
-    bool guard_pages;     /* SHMLAB_GUARD_PAGES=1 */
+    int fail_errno;             /* SHMLAB_FAIL_ERRNO */
+    long lines_submitted;       /* newlines handed to stdout */
+    long lines_written;         /* of them, flushed to the pipe */
+    bool guard_pages;           /* SHMLAB_GUARD_PAGES=1 */
+    long long stop_at_sleep_ns; /* SHMLAB_STOP_AT_SLEEP_MS, or 0 */
 } perturb;
 
 /* "NAME:N" into NAME and N (default 1). */
@@ -118,6 +126,8 @@ static void set_up(void)
     }
     perturb.guard_pages =
         getenv("SHMLAB_GUARD_PAGES") != NULL && strcmp(getenv("SHMLAB_GUARD_PAGES"), "1") == 0;
+    if (getenv("SHMLAB_STOP_AT_SLEEP_MS") != NULL)
+        perturb.stop_at_sleep_ns = strtoll(getenv("SHMLAB_STOP_AT_SLEEP_MS"), NULL, 10) * 1000000;
     parse_event(getenv("SHMLAB_STOP_AFTER"), perturb.stop_after, &perturb.stop_after_n);
     parse_event(getenv("SHMLAB_STOP_BEFORE"), perturb.stop_before, &perturb.stop_before_n);
     parse_event(getenv("SHMLAB_FAIL"), perturb.fail, &perturb.fail_n);
@@ -274,12 +284,32 @@ static long count_newlines(const char *s, size_t n)
 
 /* --- shared memory and semaphores ------------------------------------------- */
 
+/* Is a sleep of NS nanoseconds a pause the grader times? Then the program
+ * has stopped itself, and the grader has let it go on: the time is over. */
+static bool paused_for_the_grader(long long ns)
+{
+    if (perturb.stop_at_sleep_ns <= 0 || ns < perturb.stop_at_sleep_ns)
+        return false;
+    stop_here();
+    return true;
+}
+
+static long long timespec_ns(const struct timespec *ts)
+{
+    return ts == NULL ? 0 : (long long)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
 /* NAME, made as the C library makes it, between the preload's points
- * before and after it; WAITS: it may wait for input or a signal. */
-#define WRAP_AS(waits, type, name, params, args, ...)                                              \
+ * before and after it; WAITS: it may wait for input or a signal; a sleep
+ * call (of SLEEP_NS nanoseconds; 0 for any other call) may be a pause the
+ * grader times. */
+#define WRAP_CALL(waits, type, name, sleep_ns, params, args, ...)                                  \
     type name params                                                                               \
     {                                                                                              \
         REAL(type, #name, __VA_ARGS__)                                                             \
+        set_up();                                                                                  \
+        if (paused_for_the_grader(sleep_ns))                                                       \
+            return 0;                                                                              \
         before_call(#name, waits);                                                                 \
         if (failing(#name))                                                                        \
             return (type)-1;                                                                       \
@@ -289,8 +319,10 @@ static long count_newlines(const char *s, size_t n)
         errno = saved;                                                                             \
         return result;                                                                             \
     }
-#define WRAP(...)      WRAP_AS(false, __VA_ARGS__)
-#define WRAP_WAIT(...) WRAP_AS(true, __VA_ARGS__)
+#define WRAP(type, name, params, args, ...)                                                        \
+    WRAP_CALL(false, type, name, 0, params, args, __VA_ARGS__)
+#define WRAP_WAIT(type, name, params, args, ...)                                                   \
+    WRAP_CALL(true, type, name, 0, params, args, __VA_ARGS__)
 
 WRAP(int, shmget, (key_t key, size_t size, int flags), (key, size, flags), key_t, size_t, int)
 WRAP(int, shmdt, (const void *at), (at), const void *)
@@ -342,10 +374,6 @@ WRAP_SEM_WAIT(sem_timedwait, (sem_t * sem, const struct timespec *timeout), (sem
 WRAP_SEM_WAIT(sem_clockwait, (sem_t * sem, clockid_t clock, const struct timespec *timeout),
               (sem, clock, timeout), sem_t *, clockid_t, const struct timespec *)
 
-WRAP(unsigned, sleep, (unsigned seconds), (seconds), unsigned)
-WRAP(int, usleep, (useconds_t us), (us), useconds_t)
-WRAP(int, nanosleep, (const struct timespec *t, struct timespec *left), (t, left),
-     const struct timespec *, struct timespec *)
 WRAP_WAIT(int, pause, (void), (), void)
 WRAP_WAIT(int, poll, (struct pollfd * fds, nfds_t n, int timeout), (fds, n, timeout),
           struct pollfd *, nfds_t, int)
@@ -374,6 +402,33 @@ WRAP_WAIT(int, sigtimedwait, (const sigset_t *set, siginfo_t *info, const struct
 WRAP(int, sigaction, (int sig, const struct sigaction *act, struct sigaction *old), (sig, act, old),
      int, const struct sigaction *, struct sigaction *)
 WRAP(__sighandler_t, signal, (int sig, __sighandler_t handler), (sig, handler), int, __sighandler_t)
+
+/* --- sleeps: the grader's clock ------------------------------------------------ */
+
+WRAP_CALL(false, unsigned, sleep, (long long)seconds * 1000000000, (unsigned seconds), (seconds),
+          unsigned)
+WRAP_CALL(false, int, usleep, (long long)us * 1000, (useconds_t us), (us), useconds_t)
+WRAP_CALL(false, int, nanosleep, timespec_ns(duration),
+          (const struct timespec *duration, struct timespec *left), (duration, left),
+          const struct timespec *, struct timespec *)
+
+/* An absolute time (TIMER_ABSTIME) counts from now on CLOCK. */
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *time, struct timespec *left)
+{
+    REAL(int, "clock_nanosleep", clockid_t, int, const struct timespec *, struct timespec *)
+    long long ns = timespec_ns(time);
+    struct timespec now;
+
+    set_up();
+    if ((flags & TIMER_ABSTIME) && clock_gettime(clock, &now) == 0)
+        ns -= timespec_ns(&now);
+    if (paused_for_the_grader(ns))
+        return 0;
+    before("clock_nanosleep");
+    int result = real(clock, flags, time, left);
+    after("clock_nanosleep");
+    return result; /* an error number, not errno */
+}
 
 /* --- guard pages ------------------------------------------------------------- */
 

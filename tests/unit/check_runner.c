@@ -141,6 +141,33 @@ static void fails_the_call_it_names(struct test_ctx *t)
                NO_STDOUT, ERROR(NULL, ENOMEM));
 }
 
+/* A sleep of a minute is a pause the test times: the program stops where
+ * it would sleep, and once resumed goes on at once; a short sleep is
+ * slept as asked. */
+static void pauses_where_it_sleeps(struct test_ctx *t)
+{
+    struct proc *p =
+        start(t, ARGS("sh", "-c", "sleep 0.01; echo short; exec sleep 60"), STOP_AT_SLEEPS(1000));
+    wait_stopped(t, p);
+    require(t, strcmp(p->out.head, "short\n") == 0, "stopped with stdout \"%s\"", p->out.head);
+    resume(t, p);
+    expect_end(t, p, EXIT(0), STDOUT("short\n"), WITHIN_MS(5000));
+}
+
+/* What await_waiting() makes of programs that spin, nap, print or end. */
+static void tells_waiting_from_going_on(struct test_ctx *t)
+{
+    struct proc *spins = start(t, ARGS("sh", "-c", "while :; do :; done"));
+    struct proc *naps = start(t, ARGS("sh", "-c", "while :; do sleep 0.001; done"));
+    struct proc *prints = start(t, ARGS("sh", "-c", "sleep 0.01; echo done; exec sleep 60"));
+    struct proc *ends = start(t, ARGS("sh", "-c", "sleep 0.01; exit 3"));
+
+    require(t, await_waiting(t, spins) == WAITING, "a spinning loop does not wait");
+    require(t, await_waiting(t, naps) == WAITING, "a napping loop does not wait");
+    require(t, await_waiting(t, prints) == WAIT_PRINTED, "a program that prints waits");
+    require(t, await_waiting(t, ends) == WAIT_ENDED, "a program that ends waits");
+}
+
 static int schedules_run;
 
 static void scenario_failing_on_the_third(struct test_ctx *t)
@@ -426,10 +453,25 @@ START_TEST(a_program_stops_itself_before_it_waits)
 }
 END_TEST
 
+START_TEST(a_program_pauses_where_it_sleeps_for_as_long_as_the_test_likes)
+{
+    use_perturb_library();
+    struct test_verdict r = run_body(pauses_where_it_sleeps, 0);
+    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+}
+END_TEST
+
 START_TEST(a_call_fails_where_the_test_asks)
 {
     use_perturb_library();
     struct test_verdict r = run_body(fails_the_call_it_names, 0);
+    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+}
+END_TEST
+
+START_TEST(a_program_that_waits_on_memory_is_told_from_one_that_goes_on)
+{
+    struct test_verdict r = run_body(tells_waiting_from_going_on, 0);
     ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
 }
 END_TEST
@@ -708,8 +750,10 @@ Suite *runner_suite(void)
         a_system_call_filter_that_cannot_be_loaded_is_a_grader_error,
         a_system_call_filter_that_does_not_take_is_a_grader_error,
         a_program_stops_itself_where_the_test_asks, a_program_stops_itself_before_it_waits,
-        a_call_fails_where_the_test_asks, a_failing_schedule_names_its_seed,
-        only_the_object_can_carry_the_message,
+        a_call_fails_where_the_test_asks,
+        a_program_pauses_where_it_sleeps_for_as_long_as_the_test_likes,
+        a_program_that_waits_on_memory_is_told_from_one_that_goes_on,
+        a_failing_schedule_names_its_seed, only_the_object_can_carry_the_message,
         a_valgrind_report_shows_the_error_and_the_students_line,
         a_valgrind_report_cannot_be_forged_down, a_data_race_names_both_lines_and_programs,
         a_test_whose_needs_failed_is_skipped_and_never_run,
