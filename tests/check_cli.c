@@ -385,7 +385,8 @@ START_TEST(a_slow_test_says_what_it_waits_for_on_a_terminal)
     const char *status = strstr(p->out.head, "  ... five-messages (");
 
     assert_exit(p, 1);
-    ck_assert_msg(status != NULL && strstr(status, " s): following the output of `consumer`"),
+    /* The entry's consumer never sees message 1: the test waits for it. */
+    ck_assert_msg(status != NULL && strstr(status, " s): waiting for `consumer` to print"),
                   "no status line in:\n%s", p->out.head);
     /* Erased before the verdict: back to the line's start, then erase. */
     ck_assert_ptr_nonnull(strstr(p->out.head, "\r\033[K  FAIL  five-messages"));
