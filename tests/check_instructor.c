@@ -1090,6 +1090,20 @@ START_TEST(gradings_that_would_share_a_user_run_one_at_a_time)
 }
 END_TEST
 
+/* DIR/good.json: the real grader's report of SUBMISSION, graded once
+ * beforehand so that no verdict depends on how fast the machine is; and
+ * DIR/NAME, a stand-in grader running SCRIPT. */
+static void make_fake_grader(const char *dir, const char *submission, const char *name,
+                             const char *script)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+
+    sh(dir, "'%s' --lab 01 --hidden --submission '%s' --format json > good.json || [ $? -eq 1 ]",
+       shmgrade, submission);
+    write_text(path, script);
+    sh(dir, "chmod +x '%s'", name);
+}
+
 /* A stand-in for shmgrade that misbehaves as its submission's name says;
  * for "good" it prints the real grader's report, graded beforehand, so
  * that no verdict here depends on how fast the machine is. */
@@ -1122,12 +1136,8 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
     for (size_t i = 0; i < 4; i++)
         copy_solution(xasprintf("%s/%s", subs, names[i]), NULL);
     sh(dir, "cp \"$(command -v sleep)\" '%s'", process_tag("orphan"));
-    sh(dir,
-       "'%s' --lab 01 --hidden --submission '%s/good' --format json > good.json || [ $? -eq 1 ]",
-       shmgrade, subs);
     script = xasprintf(FAKE_GRADER, dir, process_tag("orphan"), dir);
-    write_text(fake, script);
-    sh(dir, "chmod +x fake-shmgrade");
+    make_fake_grader(dir, xasprintf("%s/good", subs), "fake-shmgrade", script);
     p = run_program(NULL, NULL, argv);
     assert_exit(p, 1);
     ck_assert_msg(strstr(p->out.head, "4 submissions: 1 graded, 0 unchanged, 3 could not be "
@@ -1165,6 +1175,113 @@ START_TEST(a_grader_that_hangs_or_crashes_costs_only_that_submission)
     free(out);
     free(subs);
     free(dir);
+}
+END_TEST
+
+/* A stand-in for shmgrade that ends in a grader error (status 3, as when
+ * others filled the machine) on its first N attempts at a submission named
+ * "...-N", then prints the real grader's report of the solution; it counts
+ * its attempts, a line each, in attempts/NAME. */
+static const char FLAKY_GRADER[] =
+    "#!/bin/sh\n"
+    "sub= prev=\n"
+    "for a in \"$@\"; do [ \"$prev\" = --submission ] && sub=$a; prev=$a; done\n"
+    "name=${sub##*/}\n"
+    "echo attempt >> \"%s/attempts/$name\"\n"
+    "n=$(wc -l < \"%s/attempts/$name\")\n"
+    "if [ \"$n\" -le \"${name##*-}\" ]; then\n"
+    "    echo \"shmgrade: no room on attempt $n\" >&2\n"
+    "    exit 3\n"
+    "fi\n"
+    "cat '%s/good.json'\n";
+
+/* Lines in the file PATH (0 if there is none). */
+static int lines_in(const char *path)
+{
+    char *text = read_file(path, NULL);
+    int n = 0;
+
+    for (const char *c = text; c != NULL && *c; c++)
+        n += *c == '\n';
+    free(text);
+    return n;
+}
+
+/*
+ * A grading that ends in a grader error is graded again, up to three
+ * attempts: one that gets through on its third is scored, its status says
+ * what the attempts before said and their logs are kept; one that never
+ * does "could not be graded", with no number; one that gets through at
+ * once is graded once.
+ */
+START_TEST(a_grader_error_is_graded_again)
+{
+    char *dir = fresh_folder("retries");
+    char *subs = xasprintf("%s/submissions", dir), *out = xasprintf("%s/out", dir);
+    char *fake = xasprintf("%s/flaky-shmgrade", dir), *option = xasprintf("--shmgrade=%s", fake);
+    const char *argv[] = {shmclass,   "--lab", "01",   "--jobs", "2",
+                          "--output", out,     option, subs,     NULL};
+    static const struct {
+        const char *name, *total, *status;
+        int attempts;
+    } cases[] = {
+        /* In the gradebook's order. */
+        {"at-once-0", "100", "graded", 1},
+        {"never-9", "",
+         "could not be graded: the grader failed on each of its 3 attempts (a grader error, not "
+         "the submission's: attempt 1 ended in a grader error (shmgrade: no room on attempt 1); "
+         "attempt 2 ended in a grader error (shmgrade: no room on attempt 2)); the last said: "
+         "shmgrade: no room on attempt 3",
+         3},
+        {"on-the-third-2", "100",
+         "graded; graded again: attempt 1 ended in a grader error (shmgrade: no room on attempt "
+         "1); attempt 2 ended in a grader error (shmgrade: no room on attempt 2)",
+         3},
+    };
+    struct proc *p;
+    char *csv, *script;
+    char ***rows;
+    size_t n_rows;
+
+    for (size_t i = 0; i < 3; i++)
+        copy_solution(xasprintf("%s/%s", subs, cases[i].name), NULL);
+    sh(dir, "mkdir attempts");
+    script = xasprintf(FLAKY_GRADER, dir, dir, dir);
+    make_fake_grader(dir, xasprintf("%s/%s", subs, cases[0].name), "flaky-shmgrade", script);
+    p = run_program(NULL, NULL, argv);
+    assert_exit(p, 1);
+    ck_assert_msg(strstr(p->out.head, "3 submissions: 2 graded, 0 unchanged, 1 could not be "
+                                      "graded") != NULL,
+                  "%s", p->out.head);
+    proc_free(p);
+    csv = read_file(xasprintf("%s/gradebook.csv", out), NULL);
+    rows = parse_csv(csv, &n_rows);
+    ck_assert_uint_eq(n_rows, 4);
+    for (size_t i = 0; i < 3; i++) {
+        char **row = rows[i + 1];
+        char *attempts = xasprintf("%s/attempts/%s", dir, cases[i].name);
+        ck_assert_str_eq(row[0], cases[i].name);
+        ck_assert_str_eq(row[column(rows[0], "total")], cases[i].total);
+        ck_assert_str_eq(row[column(rows[0], "status")], cases[i].status);
+        ck_assert_int_eq(lines_in(attempts), cases[i].attempts);
+        /* Each attempt's log: the last as grader.log, the others numbered. */
+        for (int a = 1; a < cases[i].attempts; a++) {
+            char *log = xasprintf("%s/students/%s/grader.log.%d", out, cases[i].name, a);
+            char *said = read_file(log, NULL), *want = xasprintf("no room on attempt %d", a);
+            ck_assert_msg(said != NULL && strstr(said, want) != NULL, "%s: %s", log, said);
+            free(want);
+            free(said);
+            free(log);
+        }
+        free(attempts);
+    }
+    free(dir);
+    free(subs);
+    free(out);
+    free(fake);
+    free(option);
+    free(script);
+    free(csv);
 }
 END_TEST
 
@@ -1957,12 +2074,12 @@ static Suite *instructor_suite(void)
               autolab_prints_the_autoresult_last_and_keeps_hidden_details_back,
               json_report_reads_back_into_the_same_model, csv_cells_are_quoted_when_they_must_be,
               shmgrade_junit_and_tap_of_a_real_submission_are_valid);
-    ADD_TESTS(s, "class", 900, a_class_is_graded_into_a_gradebook_reports_and_a_summary,
-              unchanged_submissions_are_not_graded_again,
-              a_grader_that_hangs_or_crashes_costs_only_that_submission,
-              odd_student_names_each_get_a_row_and_reports_shown_safely,
-              shmclass_refuses_bad_command_lines,
-              gradings_that_would_share_a_user_run_one_at_a_time);
+    ADD_TESTS(
+        s, "class", 900, a_class_is_graded_into_a_gradebook_reports_and_a_summary,
+        unchanged_submissions_are_not_graded_again,
+        a_grader_that_hangs_or_crashes_costs_only_that_submission, a_grader_error_is_graded_again,
+        odd_student_names_each_get_a_row_and_reports_shown_safely,
+        shmclass_refuses_bad_command_lines, gradings_that_would_share_a_user_run_one_at_a_time);
     tcase_add_loop_test(add_tests(s, "timeout", 300, NULL),
                         a_grading_killed_by_the_timeout_leaves_nothing, 0, 2);
     ADD_TESTS(s, "platforms", 900, gradescope_bundle_grades_in_a_fake_autograder_tree,

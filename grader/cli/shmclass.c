@@ -11,12 +11,19 @@
  *   summary.html                  score distributions and most-failed tests
  *   students/NAME/report.json     shmgrade's JSON report
  *   students/NAME/report.txt      the same, as text
- *   students/NAME/grader.log      what shmgrade said on stderr
+ *   students/NAME/grader.log      what shmgrade said on stderr (its last attempt)
+ *   students/NAME/grader.log.N    what attempt N said, when it ended in a grader error
  *   students/NAME/sha256          the submission's content hash, grader included
  *
  * A submission whose hash is unchanged since the last run is not graded
  * again (unless --force): the hash covers every byte of the submission and
  * the grader (its binary and the labs folder), so a fixed test regrades all.
+ *
+ * A grading that ends in a grader error (shmgrade's exit status 3: the
+ * machine ran out of room by others' doing, a limit could not be applied)
+ * says nothing about the submission: it is graded again, up to
+ * MAX_GRADING_ATTEMPTS times in all; the status column says how many it
+ * took, and one that never got through "could not be graded" (no score).
  *
  * Exit status: 0 every submission was graded (whatever its score), 1 some
  * could not be, 2 bad command line, 3 shmclass itself failed.
@@ -53,6 +60,11 @@
 
 #define MAX_LABS       64
 #define MAX_TREE_DEPTH 64
+/* Gradings of one submission, the first included, when each ends in a
+ * grader error. */
+#define MAX_GRADING_ATTEMPTS 3
+/* shmgrade's exit status when the grader failed, not the submission. */
+#define SHMGRADE_GRADER_ERROR 3
 
 struct options {
     const char *submissions;
@@ -78,6 +90,8 @@ struct student {
     uid_t sandbox_uid; /* as root: the user its programs run as, else 0 */
     long long started_ms;
     bool timed_out;
+    int attempts;          /* gradings started */
+    struct strbuf retries; /* why the attempts before the last were not kept */
     char *error;
     json_t *json;
     struct grade_result grade;
@@ -87,24 +101,29 @@ static const char *program = "shmclass";
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: shmclass [options] SUBMISSIONS\n"
-                 "Grade a class: every sub-folder or archive (.tar, .tar.gz, .tgz, .zip) of\n"
-                 "SUBMISSIONS is one student's submission, graded by shmgrade in a process of\n"
-                 "its own. Writes a gradebook (CSV), each student's reports and an HTML summary.\n"
-                 "\n"
-                 "  -o, --output DIR      the output folder (default: ./grades)\n"
-                 "  -j, --jobs N          grade N submissions at once (default: the core count;\n"
-                 "                        one at a time without root or namespaces)\n"
-                 "  -l, --lab LAB         grade only LAB (repeatable; default: every lab)\n"
-                 "      --no-hidden       leave out tests marked hidden (default: they count)\n"
-                 "  -f, --force           regrade every submission, even unchanged ones\n"
-                 "      --progress        show progress on stderr even when it is not a terminal\n"
-                 "      --timeout SEC     stop grading one submission after SEC seconds (3600)\n"
-                 "      --shmgrade PATH   the grader (default: shmgrade next to shmclass)\n"
-                 "      --root DIR        the shmlab checkout, passed on to shmgrade\n"
-                 "  -h, --help            show this help\n"
-                 "\n"
-                 "Exit status: 0 all graded, 1 some could not be graded, 2 bad usage, 3 error.\n");
+    fprintf(out,
+            "usage: shmclass [options] SUBMISSIONS\n"
+            "Grade a class: every sub-folder or archive (.tar, .tar.gz, .tgz, .zip) of\n"
+            "SUBMISSIONS is one student's submission, graded by shmgrade in a process of\n"
+            "its own. Writes a gradebook (CSV), each student's reports and an HTML summary.\n"
+            "\n"
+            "  -o, --output DIR      the output folder (default: ./grades)\n"
+            "  -j, --jobs N          grade N submissions at once (default: the core count;\n"
+            "                        one at a time without root or namespaces)\n"
+            "  -l, --lab LAB         grade only LAB (repeatable; default: every lab)\n"
+            "      --no-hidden       leave out tests marked hidden (default: they count)\n"
+            "  -f, --force           regrade every submission, even unchanged ones\n"
+            "      --progress        show progress on stderr even when it is not a terminal\n"
+            "      --timeout SEC     stop grading one submission after SEC seconds (3600)\n"
+            "      --shmgrade PATH   the grader (default: shmgrade next to shmclass)\n"
+            "      --root DIR        the shmlab checkout, passed on to shmgrade\n"
+            "  -h, --help            show this help\n"
+            "\n"
+            "A grading that ends in a grader error (shmgrade's status 3) is graded again,\n"
+            "up to %d attempts; one that never gets through could not be graded.\n"
+            "\n"
+            "Exit status: 0 all graded, 1 some could not be graded, 2 bad usage, 3 error.\n",
+            MAX_GRADING_ATTEMPTS);
 }
 
 /* "shmclass: ", the message and END on stderr; then exit with STATUS. */
@@ -700,18 +719,33 @@ static _Noreturn void exec_shmgrade(const struct runner *r, const struct student
     _exit(127);
 }
 
+/* Remove NAME from STUDENT's folder, if it is there. */
+static void remove_stale(const struct student *s, const char *name)
+{
+    char *path = xasprintf("%s/%s", s->folder, name);
+
+    if (unlink(path) < 0 && errno != ENOENT)
+        fail("unlink %s: %s", path, strerror(errno));
+    free(path);
+}
+
 static void start(struct runner *r, struct student *s)
 {
     make_folder(s->folder);
     /* Whatever was stored is stale from now on: the hash first, so a crash
-     * in between never leaves a reusable hash beside an old report. */
-    const char *stale[] = {"sha256", "report.json", "report.txt"};
-    for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++) {
-        char *path = xasprintf("%s/%s", s->folder, stale[i]);
-        if (unlink(path) < 0 && errno != ENOENT)
-            fail("unlink %s: %s", path, strerror(errno));
-        free(path);
+     * in between never leaves a reusable hash beside an old report; and
+     * the logs of a run before this one's attempts. */
+    if (s->attempts == 0) {
+        const char *stale[] = {"sha256", "report.json", "report.txt"};
+        for (size_t i = 0; i < sizeof(stale) / sizeof(stale[0]); i++)
+            remove_stale(s, stale[i]);
+        for (int attempt = 1; attempt < MAX_GRADING_ATTEMPTS; attempt++) {
+            char *name = xasprintf("grader.log.%d", attempt);
+            remove_stale(s, name);
+            free(name);
+        }
     }
+    s->attempts++;
     /* As root, the grading's sandbox user is ours to choose: whatever its
      * programs leave if we must kill it is then found by that user. */
     if (geteuid() == 0) {
@@ -737,21 +771,72 @@ static int write_text_view(FILE *out, const void *grade)
     return ferror(out) ? -1 : 0;
 }
 
-/* STUDENT's shmgrade ended with wait status STATUS: keep the result. */
+/* The first line of what shmgrade said in LOG (at most 300 bytes), or a
+ * pointer to its log. The caller frees it. */
+static char *first_words(const char *log)
+{
+    char *said = read_small_file(log), *line;
+
+    if (said == NULL || said[0] == '\0') {
+        free(said);
+        return xstrdup("(see grader.log)");
+    }
+    said[strcspn(said, "\n")] = '\0';
+    line = xasprintf("%.300s", said);
+    free(said);
+    return line;
+}
+
+/*
+ * STUDENT's grading ended with grader error (shmgrade's status 3): if it
+ * has attempts left, its log is kept as grader.log.N, the attempt noted,
+ * and it waits to be graded again (true). False on its last attempt.
+ */
+static bool grade_again(struct runner *r, struct student *s, const char *log)
+{
+    char *kept, *said;
+
+    if (s->attempts >= MAX_GRADING_ATTEMPTS)
+        return false;
+    kept = xasprintf("%s.%d", log, s->attempts);
+    said = first_words(log);
+    if (rename(log, kept) < 0 && errno != ENOENT)
+        fail("rename %s: %s", log, strerror(errno));
+    strbuf_printf(&s->retries, "%sattempt %d ended in a grader error (%s)",
+                  s->retries.len ? "; " : "", s->attempts, said);
+    s->state = PENDING;
+    r->running--;
+    free(said);
+    free(kept);
+    return true;
+}
+
+/* STUDENT's shmgrade ended with wait status STATUS: keep the result, or
+ * grade it again after a grader error. */
 static void finish(struct runner *r, struct student *s, int status)
 {
     char *part = xasprintf("%s/report.json.part", s->folder);
     char *report = xasprintf("%s/report.json", s->folder);
     char *log = xasprintf("%s/grader.log", s->folder);
     bool ok = false;
+    bool grader_error =
+        !s->timed_out && WIFEXITED(status) && WEXITSTATUS(status) == SHMGRADE_GRADER_ERROR;
 
-    r->running--;
-    r->finished++;
     /* A grading that ended on its own removed what its programs left; one
      * killed (a timeout, a crash) could not: its user's leftovers go now,
-     * its processes first. (Without root there is no such user: the
-     * namespaces level takes everything with it, none cannot.) */
+     * its processes first, before any attempt again. (Without root there
+     * is no such user: the namespaces level takes everything with it, none
+     * cannot.) */
     int left = s->sandbox_uid != 0 ? sandbox_remove_user(s->sandbox_uid) : 0;
+    if (grader_error && grade_again(r, s, log)) {
+        unlink(part);
+        free(log);
+        free(report);
+        free(part);
+        return;
+    }
+    r->running--;
+    r->finished++;
     if (s->timed_out && s->sandbox_uid != 0) {
         s->error = xasprintf("grading took longer than %ld s and was stopped (what its programs "
                              "left, as user %u, was removed: %d objects and files)",
@@ -760,6 +845,12 @@ static void finish(struct runner *r, struct student *s, int status)
         s->error = xasprintf("grading took longer than %ld s and was stopped", r->o->timeout_s);
     } else if (WIFSIGNALED(status)) {
         s->error = xasprintf("shmgrade was killed by signal %d", WTERMSIG(status));
+    } else if (grader_error) {
+        char *said = first_words(log);
+        s->error = xasprintf("the grader failed on each of its %d attempts (a grader error, not "
+                             "the submission's: %s); the last said: %s",
+                             s->attempts, s->retries.len ? s->retries.text : "", said);
+        free(said);
     } else if (WEXITSTATUS(status) > 1) {
         char *said = read_small_file(log);
         s->error = xasprintf("shmgrade exited with status %d: %s", WEXITSTATUS(status),
@@ -941,7 +1032,6 @@ static void stop_everything(struct runner *r, int sig)
 
 static void run_all(struct runner *r)
 {
-    size_t next = 0;
     bool changed = true;
     sigset_t wanted;
 
@@ -955,15 +1045,20 @@ static void run_all(struct runner *r)
         fail("sigprocmask: %s", strerror(errno));
     r->started_ms = now_in_ms();
     for (;;) {
-        while (r->running < (size_t)r->o->jobs && next < r->n) {
-            struct student *s = &r->students[next++];
-            if (s->state == PENDING)
-                start(r, s);
+        /* In order; one to grade again after a grader error goes next. */
+        bool waiting = false;
+        for (size_t i = 0; i < r->n; i++) {
+            if (r->students[i].state != PENDING)
+                continue;
+            if (r->running < (size_t)r->o->jobs)
+                start(r, &r->students[i]);
+            else
+                waiting = true;
         }
         if (changed || r->terminal)
             show_progress(r);
         changed = false;
-        if (r->running == 0 && next == r->n) {
+        if (r->running == 0 && !waiting) {
             if (r->terminal)
                 fputc('\n', stderr);
             kill_all_orphans(r);
@@ -1071,6 +1166,7 @@ static void write_class_views(const struct options *o, struct student *students,
         entries[i].report_folder = xasprintf("students/%s", students[i].name);
         entries[i].grade = students[i].json ? &students[i].grade : NULL;
         entries[i].error = students[i].error;
+        entries[i].retried = students[i].retries.len ? students[i].retries.text : NULL;
     }
     struct class_results class = {
         .title = basename(title),

@@ -142,6 +142,8 @@ char *class_entry_status(const struct class_entry *entry)
     }
     if (sep[0] == '\0')
         strbuf_printf(&status, "graded");
+    if (entry->retried != NULL)
+        strbuf_printf(&status, "; graded again: %s", entry->retried);
     return strbuf_take(&status);
 }
 

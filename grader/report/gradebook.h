@@ -26,6 +26,9 @@ struct class_entry {
     const char *report_folder;        /* their reports, relative to the output folder */
     const struct grade_result *grade; /* NULL when the grader gave no report */
     const char *error;                /* why not, when GRADE is NULL */
+    /* NULL, or why the attempts before the one GRADE comes from were not
+     * kept (grader errors: the class grader grades such a submission again) */
+    const char *retried;
 };
 
 struct class_results {
@@ -40,7 +43,8 @@ bool class_entry_graded(const struct class_entry *entry);
 /*
  * One line on how grading went for ENTRY, for the status column:
  * "graded", "01-posix-shm: build failed", or "could not be graded: " and
- * why. The caller frees it.
+ * why; then, if it took more than one attempt, "; graded again: " and
+ * what the attempts before said. The caller frees it.
  */
 char *class_entry_status(const struct class_entry *entry);
 
