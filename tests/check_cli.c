@@ -131,24 +131,6 @@ START_TEST(a_build_failure_shows_the_compiler_and_scores_zero)
 }
 END_TEST
 
-START_TEST(flat_layout_one_test_and_output_file)
-{
-    struct staged sub = stage_in_temp("01-posix-shm", NULL);
-    char *out = xasprintf("%s/report.txt", sub.dir);
-    struct stat st;
-
-    /* A flat folder works when one lab is graded. */
-    struct proc *p =
-        SHMGRADE("--lab", "01", "--submission", sub.lab_dir, "--test", "usage", "-o", out);
-    assert_exit(p, 0);
-    ck_assert_int_eq(stat(out, &st), 0);
-    ck_assert_int_gt(st.st_size, 0);
-    proc_free(p);
-    free(out);
-    staged_remove(&sub);
-}
-END_TEST
-
 START_TEST(the_exit_status_says_whether_everything_passed)
 {
     char *skeletons = xasprintf("%s/labs", shmlab_root);
@@ -175,6 +157,24 @@ START_TEST(list_shows_each_lab_worth_100_points)
     ck_assert_ptr_nonnull(strstr(p->out.head, "02-sysv-client-server: "));
     ck_assert_ptr_nonnull(strstr(p->out.head, "\u2014 100 points (all visible)\n"));
     proc_free(p);
+}
+END_TEST
+
+START_TEST(flat_layout_one_test_and_output_file)
+{
+    struct stat st;
+    struct staged sub = stage_in_temp("01-posix-shm", NULL);
+    char *out = xasprintf("%s/report.txt", sub.dir);
+
+    /* A flat folder works when one lab is graded. */
+    struct proc *p =
+        SHMGRADE("--lab", "01", "--submission", sub.lab_dir, "--test", "usage", "-o", out);
+    assert_exit(p, 0);
+    ck_assert_int_eq(stat(out, &st), 0);
+    ck_assert_int_gt(st.st_size, 0);
+    proc_free(p);
+    free(out);
+    staged_remove(&sub);
 }
 END_TEST
 

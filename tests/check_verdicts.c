@@ -113,20 +113,6 @@ START_TEST(skeleton_gets_zero)
 }
 END_TEST
 
-START_TEST(corpus_entry_fails_exactly_its_tests)
-{
-    const struct corpus_case *c = &cases[_i];
-    struct expected e;
-    struct staged sub;
-
-    expected_read(c->dir, &e);
-    sub = stage_in_temp(c->lab, c->dir);
-    assert_verdict(c->lab, c->name, sub.dir, e.fails, e.about);
-    staged_remove(&sub);
-    expected_free(&e);
-}
-END_TEST
-
 /* An entry whose patch no longer applies (its solution changed) is no
  * submission to grade: staging it fails, naming the entry and the file. */
 START_TEST(a_patch_that_no_longer_applies_fails_loudly)
@@ -155,6 +141,22 @@ START_TEST(a_patch_that_no_longer_applies_fails_loudly)
 }
 END_TEST
 
+START_TEST(corpus_entry_fails_exactly_its_tests)
+{
+    const struct corpus_case *c = &cases[_i];
+    struct expected e;
+    struct staged sub;
+
+    expected_read(c->dir, &e);
+    sub = stage_in_temp(c->lab, c->dir);
+    assert_verdict(c->lab, c->name, sub.dir, e.fails, e.about);
+    staged_remove(&sub);
+    expected_free(&e);
+}
+END_TEST
+
+/* Solutions get full marks and skeletons zero, lab by lab; each corpus
+ * entry fails exactly the tests its EXPECTED names. */
 static Suite *verdict_suite(void)
 {
     Suite *s = suite_create("verdicts");

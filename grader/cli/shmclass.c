@@ -49,6 +49,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "core/options.h"
 #include "core/text.h"
 #include "report/formats.h"
 #include "run/grade.h"
@@ -170,18 +171,17 @@ static long parse_count(const char *text, const char *what, long min)
 static void parse_options(int argc, char *argv[], struct options *o)
 {
     enum { OPT_NO_HIDDEN = 256, OPT_PROGRESS, OPT_TIMEOUT, OPT_SHMGRADE, OPT_ROOT };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"jobs", required_argument, NULL, 'j'},
-        {"lab", required_argument, NULL, 'l'},
-        {"no-hidden", no_argument, NULL, OPT_NO_HIDDEN},
-        {"force", no_argument, NULL, 'f'},
-        {"progress", no_argument, NULL, OPT_PROGRESS},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"shmgrade", required_argument, NULL, OPT_SHMGRADE},
-        {"root", required_argument, NULL, OPT_ROOT},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const struct option_spec options[] = {
+        {"output", 'o', true, &o->output, NULL},
+        {"jobs", 'j', true, NULL, NULL},
+        {"lab", 'l', true, NULL, NULL},
+        {"no-hidden", OPT_NO_HIDDEN, false, NULL, &o->no_hidden},
+        {"force", 'f', false, NULL, &o->force},
+        {"progress", OPT_PROGRESS, false, NULL, &o->progress},
+        {"timeout", OPT_TIMEOUT, true, NULL, NULL},
+        {"shmgrade", OPT_SHMGRADE, true, &o->shmgrade, NULL},
+        {"root", OPT_ROOT, true, &o->root, NULL},
+        {"help", 'h', false, NULL, NULL},
     };
     int c;
 
@@ -190,11 +190,8 @@ static void parse_options(int argc, char *argv[], struct options *o)
     if (o->jobs < 1)
         o->jobs = 1;
     o->timeout_s = 3600;
-    while ((c = getopt_long(argc, argv, "o:j:l:fh", longopts, NULL)) != -1) {
+    while ((c = option_next(argc, argv, options, TABLE_LENGTH(options))) != -1) {
         switch (c) {
-        case 'o':
-            o->output = optarg;
-            break;
         case 'j':
             o->jobs = parse_count(optarg, "--jobs", 1);
             break;
@@ -203,23 +200,8 @@ static void parse_options(int argc, char *argv[], struct options *o)
                 usage_error("too many labs: %s", optarg);
             o->labs[o->n_labs++] = optarg;
             break;
-        case OPT_NO_HIDDEN:
-            o->no_hidden = true;
-            break;
-        case 'f':
-            o->force = true;
-            break;
-        case OPT_PROGRESS:
-            o->progress = true;
-            break;
         case OPT_TIMEOUT:
             o->timeout_s = parse_count(optarg, "--timeout", 1);
-            break;
-        case OPT_SHMGRADE:
-            o->shmgrade = optarg;
-            break;
-        case OPT_ROOT:
-            o->root = optarg;
             break;
         case 'h':
             usage(stdout);

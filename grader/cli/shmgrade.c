@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "core/options.h"
 #include "core/fs.h"
 #include "core/text.h"
 #include "report/formats.h"
@@ -138,27 +139,26 @@ static void parse_options(int argc, char *argv[], struct options *o)
         OPT_WATCH,
         OPT_ALSO_JSON
     };
-    static const struct option longopts[] = {
-        {"lab", required_argument, NULL, 'l'},
-        {"submission", required_argument, NULL, 's'},
-        {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"test", required_argument, NULL, 't'},
-        {"hidden", no_argument, NULL, OPT_HIDDEN},
-        {"list", no_argument, NULL, OPT_LIST},
-        {"summary", no_argument, NULL, OPT_SUMMARY},
-        {"verbose", no_argument, NULL, 'v'},
-        {"keep", no_argument, NULL, OPT_KEEP},
-        {"root", required_argument, NULL, OPT_ROOT},
-        {"isolation", required_argument, NULL, OPT_ISOLATION},
-        {"valgrind", no_argument, NULL, OPT_VALGRIND},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"repro", required_argument, NULL, OPT_REPRO},
-        {"hint", required_argument, NULL, OPT_HINT},
-        {"watch", no_argument, NULL, OPT_WATCH},
-        {"also-json", required_argument, NULL, OPT_ALSO_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const struct option_spec options[] = {
+        {"lab", 'l', true, NULL, NULL},
+        {"submission", 's', true, &o->submission, NULL},
+        {"format", 'f', true, NULL, NULL},
+        {"output", 'o', true, &o->output, NULL},
+        {"test", 't', true, &o->only_test, NULL},
+        {"hidden", OPT_HIDDEN, false, NULL, &o->hidden},
+        {"list", OPT_LIST, false, NULL, &o->list},
+        {"summary", OPT_SUMMARY, false, NULL, &o->summary},
+        {"verbose", 'v', false, NULL, &o->verbose},
+        {"keep", OPT_KEEP, false, NULL, &o->keep},
+        {"root", OPT_ROOT, true, &o->root, NULL},
+        {"isolation", OPT_ISOLATION, true, NULL, NULL},
+        {"valgrind", OPT_VALGRIND, false, NULL, &o->valgrind},
+        {"seed", OPT_SEED, true, NULL, NULL},
+        {"repro", OPT_REPRO, true, NULL, NULL},
+        {"hint", OPT_HINT, true, NULL, NULL},
+        {"watch", OPT_WATCH, false, NULL, &o->watch},
+        {"also-json", OPT_ALSO_JSON, true, &o->also_json, NULL},
+        {"help", 'h', false, NULL, NULL},
     };
     const char *isolation = getenv("SHMGRADE_ISOLATION");
     int c;
@@ -173,78 +173,41 @@ static void parse_options(int argc, char *argv[], struct options *o)
         if (errno != 0 || *end != '\0' || o->schedule_offset < 0)
             usage_error("SHMGRADE_SCHEDULE_OFFSET='%s': use a whole number", offset);
     }
-    while ((c = getopt_long(argc, argv, "l:s:f:o:t:vh", longopts, NULL)) != -1) {
+    static const struct named_value formats[] = {
+        {"text", FORMAT_TEXT},
+        {"json", FORMAT_JSON},
+        {"junit", FORMAT_JUNIT},
+        {"tap", FORMAT_TAP},
+        {"gradescope", FORMAT_GRADESCOPE},
+        {"autolab", FORMAT_AUTOLAB},
+    };
+    while ((c = option_next(argc, argv, options, TABLE_LENGTH(options))) != -1) {
         switch (c) {
         case 'l':
             if (o->n_labs == sizeof(o->labs) / sizeof(o->labs[0]))
                 usage_error("too many labs: %s", optarg);
             o->labs[o->n_labs++] = optarg;
             break;
-        case 's':
-            o->submission = optarg;
-            break;
-        case 'f':
-            if (strcmp(optarg, "text") == 0)
-                o->format = FORMAT_TEXT;
-            else if (strcmp(optarg, "json") == 0)
-                o->format = FORMAT_JSON;
-            else if (strcmp(optarg, "junit") == 0)
-                o->format = FORMAT_JUNIT;
-            else if (strcmp(optarg, "tap") == 0)
-                o->format = FORMAT_TAP;
-            else if (strcmp(optarg, "gradescope") == 0)
-                o->format = FORMAT_GRADESCOPE;
-            else if (strcmp(optarg, "autolab") == 0)
-                o->format = FORMAT_AUTOLAB;
-            else
+        case 'f': {
+            int format;
+            if (!named_value_find(formats, TABLE_LENGTH(formats), optarg, &format))
                 usage_error("unknown format '%s' (use text, json, junit, tap, gradescope or "
                             "autolab)",
                             optarg);
+            o->format = (enum format)format;
             break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case 't':
-            o->only_test = optarg;
-            break;
-        case OPT_HIDDEN:
-            o->hidden = true;
-            break;
-        case OPT_LIST:
-            o->list = true;
-            break;
-        case OPT_SUMMARY:
-            o->summary = true;
-            break;
-        case 'v':
-            o->verbose = true;
-            break;
+        }
         case OPT_HINT:
             o->hint = optarg;
             o->only_test = optarg;
-            break;
-        case OPT_WATCH:
-            o->watch = true;
-            break;
-        case OPT_ALSO_JSON:
-            o->also_json = optarg;
             break;
         case OPT_REPRO:
             o->repro = optarg;
             o->only_test = optarg;
             break;
-        case OPT_KEEP:
-            o->keep = true;
-            break;
-        case OPT_ROOT:
-            o->root = optarg;
-            break;
         case OPT_ISOLATION:
             if (!sandbox_parse_level(optarg, &o->isolation))
                 usage_error("unknown isolation '%s' (use namespaces, none or auto)", optarg);
-            break;
-        case OPT_VALGRIND:
-            o->valgrind = true;
             break;
         case OPT_SEED: {
             char *end;
@@ -275,10 +238,10 @@ static bool is_folder(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The checkout: --root, $SHMLAB_ROOT, or the folder above build/shmgrade. */
-static char *find_root(const char *given)
+/* The checkout: --root, $SHMLAB_ROOT, or the folder above build/shmgrade,
+ * into PATH (PATH_MAX bytes). */
+static void find_root(const char *given, char path[PATH_MAX])
 {
-    static char path[PATH_MAX];
     char labs[PATH_MAX + 8];
     const char *env = getenv("SHMLAB_ROOT");
     ssize_t n;
@@ -289,7 +252,7 @@ static char *find_root(const char *given)
         if (realpath(given, path) == NULL)
             usage_error("cannot use the root folder '%s'", given);
     } else {
-        n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+        n = readlink("/proc/self/exe", path, PATH_MAX - 1);
         if (n < 0) {
             perror("shmgrade: readlink /proc/self/exe");
             exit(3);
@@ -301,7 +264,6 @@ static char *find_root(const char *given)
     snprintf(labs, sizeof(labs), "%s/labs", path);
     if (!is_folder(labs))
         usage_error("'%s' has no labs/ folder: use --root to name the shmlab checkout", path);
-    return path;
 }
 
 /* Every lab, its points in all (visible and hidden: hidden tests the
@@ -622,7 +584,8 @@ int main(int argc, char *argv[])
         list_labs();
         return 0;
     }
-    char *root = find_root(o.root);
+    char root[PATH_MAX];
+    find_root(o.root, root);
     static struct student_view view;
     if (o.submission == NULL && o.format == FORMAT_TEXT) {
         student_view_init(&view, root);

@@ -210,6 +210,35 @@ int ipc_snapshot_diff(const struct ipc_snapshot *before, const struct ipc_snapsh
     return 0;
 }
 
+static const struct {
+    const char *word, *title;
+} ipc_kinds[] = {
+    [IPC_KIND_POSIX_SHM] = {"posix", "POSIX object"},
+    [IPC_KIND_SYSV_SHM] = {"segment", "System V segment"},
+    [IPC_KIND_SYSV_SEM] = {"semaphores", "System V semaphore set"},
+    [IPC_KIND_SYSV_MSG] = {"queue", "System V message queue"},
+};
+
+const char *ipc_kind_word(enum ipc_kind kind)
+{
+    return ipc_kinds[kind].word;
+}
+
+const char *ipc_kind_title(enum ipc_kind kind)
+{
+    return ipc_kinds[kind].title;
+}
+
+bool ipc_kind_from_word(const char *word, enum ipc_kind *kind)
+{
+    for (size_t i = 0; i < sizeof(ipc_kinds) / sizeof(ipc_kinds[0]); i++)
+        if (strcmp(ipc_kinds[i].word, word) == 0) {
+            *kind = (enum ipc_kind)i;
+            return true;
+        }
+    return false;
+}
+
 bool ipc_object_remove(const struct ipc_object *obj)
 {
     switch (obj->kind) {

@@ -30,6 +30,13 @@ bool shm_object_remove(const char *name);
 
 enum ipc_kind { IPC_KIND_POSIX_SHM, IPC_KIND_SYSV_SHM, IPC_KIND_SYSV_SEM, IPC_KIND_SYSV_MSG };
 
+/* KIND as replay scripts and `shmgrade --ipc` name it ("posix", "segment",
+ * "semaphores", "queue"), and as a person reads it ("System V segment"). */
+const char *ipc_kind_word(enum ipc_kind kind);
+const char *ipc_kind_title(enum ipc_kind kind);
+/* The kind WORD names (as ipc_kind_word gives it); false if none. */
+bool ipc_kind_from_word(const char *word, enum ipc_kind *kind);
+
 /* One IPC object, as found in /dev/shm or /proc/sysvipc. */
 struct ipc_object {
     enum ipc_kind kind;

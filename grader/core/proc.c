@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1182,4 +1183,37 @@ int list_descendants(struct task_info **out)
     free(mine);
     free(tasks);
     return count;
+}
+
+bool process_find_mapping(pid_t pid, bool (*visit)(const struct mapping *m, void *ctx), void *ctx)
+{
+    char maps[64], line[4400];
+    bool found = false;
+    FILE *f;
+
+    snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+    f = fopen(maps, "re");
+    if (f == NULL)
+        return false;
+    while (!found && fgets(line, sizeof(line), f) != NULL) {
+        unsigned long long start, end, offset, inode;
+        unsigned major_nr, minor_nr;
+        int path_at = 0;
+
+        if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu %n", &start, &end, &offset, &major_nr,
+                   &minor_nr, &inode, &path_at) < 6)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        struct mapping m = {
+            .start = (uintptr_t)start,
+            .end = (uintptr_t)end,
+            .offset = offset,
+            .dev = makedev(major_nr, minor_nr),
+            .ino = (ino_t)inode,
+            .path = path_at > 0 ? line + path_at : "",
+        };
+        found = visit(&m, ctx);
+    }
+    fclose(f);
+    return found;
 }

@@ -15,6 +15,7 @@
 #define SHMGRADE_PROC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -236,5 +237,20 @@ struct task_info {
 /* Every descendant of this process (zombies too): the count, or -1. The
  * caller frees *TASKS. */
 int list_descendants(struct task_info **tasks);
+
+/* One line of /proc/PID/maps. */
+struct mapping {
+    uintptr_t start, end;
+    unsigned long long offset; /* of START in the file */
+    dev_t dev;
+    ino_t ino;        /* 0 for anonymous memory */
+    const char *path; /* "" for anonymous memory; "PATH (deleted)" once removed */
+};
+
+/*
+ * Call VISIT with each mapping of PID, in address order, until it returns
+ * true. Returns whether one did (false too when PID's maps cannot be read).
+ */
+bool process_find_mapping(pid_t pid, bool (*visit)(const struct mapping *m, void *ctx), void *ctx);
 
 #endif

@@ -578,35 +578,32 @@ const char *syscall_name(long nr)
 
 /* --- mappings ------------------------------------------------------------------ */
 
+struct mapping_wanted {
+    const char *path;
+    uintptr_t start;
+    size_t length;
+};
+
+static bool is_wanted_mapping(const struct mapping *m, void *ctx)
+{
+    struct mapping_wanted *wanted = ctx;
+    size_t path_len = strlen(wanted->path);
+
+    if (m->offset != 0 || strncmp(m->path, wanted->path, path_len) != 0 ||
+        (m->path[path_len] != '\0' && strcmp(m->path + path_len, " (deleted)") != 0))
+        return false;
+    wanted->start = m->start;
+    wanted->length = (size_t)(m->end - m->start);
+    return true;
+}
+
 bool find_mapping(pid_t pid, const char *path, uintptr_t *start, size_t *length)
 {
-    char maps[64], line[4400];
-    size_t path_len = strlen(path);
-    bool found = false;
-    FILE *f;
+    struct mapping_wanted wanted = {.path = path};
 
-    snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
-    f = fopen(maps, "re");
-    if (f == NULL)
+    if (!process_find_mapping(pid, is_wanted_mapping, &wanted))
         return false;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
-        unsigned long from, to, offset;
-        int name_at = 0;
-        char *name, *end;
-
-        if (sscanf(line, "%lx-%lx %*s %lx %*s %*s %n", &from, &to, &offset, &name_at) < 3 ||
-            name_at == 0 || offset != 0)
-            continue;
-        name = line + name_at;
-        end = name + strcspn(name, "\n");
-        *end = '\0';
-        if (strncmp(name, path, path_len) != 0 ||
-            (name[path_len] != '\0' && strcmp(name + path_len, " (deleted)") != 0))
-            continue;
-        *start = (uintptr_t)from;
-        *length = (size_t)(to - from);
-        found = true;
-    }
-    fclose(f);
-    return found;
+    *start = wanted.start;
+    *length = wanted.length;
+    return true;
 }

@@ -206,6 +206,14 @@ bool stdout_has_lines(struct test_ctx *t, struct proc *p, const char *const *lin
 
 /* Add a line (FORMAT, without its newline) to the test's replay script. */
 void replay_add(struct test_ctx *t, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * A step the script replays itself begins: its line (as replay_add), unless
+ * it runs inside another such step, whose line replays it already (a
+ * step's own checks are part of it). replay_step_end() ends it.
+ */
+void replay_step_begin(struct test_ctx *t, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+void replay_step_end(struct test_ctx *t);
 /* Where the script is now, and back there: what a schedule that passed
  * recorded is left out (under_schedules replays the one that failed). */
 size_t replay_mark(const struct test_ctx *t);

@@ -47,30 +47,35 @@ static bool futex_address(pid_t pid, uintptr_t *address, bool *timed)
 
 /* The file mapped at ADDRESS in PID (device, inode) and ADDRESS's offset
  * in that file. */
+struct mapping_at {
+    uintptr_t address;
+    dev_t dev;
+    ino_t ino;
+    size_t offset;
+};
+
+static bool is_file_mapping_at(const struct mapping *m, void *ctx)
+{
+    struct mapping_at *at = ctx;
+
+    if (at->address < m->start || at->address >= m->end || m->ino == 0)
+        return false;
+    at->dev = m->dev;
+    at->ino = m->ino;
+    at->offset = (size_t)(at->address - m->start + m->offset);
+    return true;
+}
+
 static bool mapped_file(pid_t pid, uintptr_t address, dev_t *dev, ino_t *ino, size_t *offset)
 {
-    char path[64], line[1024];
-    bool found = false;
-    FILE *f;
+    struct mapping_at at = {.address = address};
 
-    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-    f = fopen(path, "re");
-    if (f == NULL)
+    if (!process_find_mapping(pid, is_file_mapping_at, &at))
         return false;
-    while (!found && fgets(line, sizeof(line), f) != NULL) {
-        unsigned long long start, end, file_offset, inode;
-        unsigned major_nr, minor_nr;
-        if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &start, &end, &file_offset, &major_nr,
-                   &minor_nr, &inode) != 6 ||
-            address < start || address >= end || inode == 0)
-            continue;
-        *dev = makedev(major_nr, minor_nr);
-        *ino = (ino_t)inode;
-        *offset = (size_t)(address - start + file_offset);
-        found = true;
-    }
-    fclose(f);
-    return found;
+    *dev = at.dev;
+    *ino = at.ino;
+    *offset = at.offset;
+    return true;
 }
 
 /* The name ("/NAME") of the object in /dev/shm that is the file DEV, INO,

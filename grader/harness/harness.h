@@ -46,8 +46,11 @@ bool check(struct test_ctx *t, bool cond, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Like check(), but a failure ends the test at once. */
-void require(struct test_ctx *t, bool cond, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
+#define require(t, cond, ...)                                                                      \
+    do {                                                                                           \
+        if (!check((t), (cond), __VA_ARGS__))                                                      \
+            test_end(t);                                                                           \
+    } while (0)
 
 /* Record a failure and end the test. */
 _Noreturn void fail(struct test_ctx *t, const char *format, ...)

@@ -180,29 +180,6 @@ int semaphore_waiters(key_t key)
 
 /* --- System V objects at a key ------------------------------------------------ */
 
-/* KIND as replay.sh's functions name it. */
-static const char *ipc_kind_word(enum ipc_kind kind)
-{
-    static const char *const words[] = {
-        [IPC_KIND_POSIX_SHM] = "posix",
-        [IPC_KIND_SYSV_SHM] = "segment",
-        [IPC_KIND_SYSV_SEM] = "semaphores",
-        [IPC_KIND_SYSV_MSG] = "queue",
-    };
-    return words[kind];
-}
-
-static const char *sysv_kind_name(enum ipc_kind kind)
-{
-    static const char *const names[] = {
-        [IPC_KIND_POSIX_SHM] = "POSIX object",
-        [IPC_KIND_SYSV_SHM] = "System V segment",
-        [IPC_KIND_SYSV_SEM] = "System V semaphore set",
-        [IPC_KIND_SYSV_MSG] = "System V message queue",
-    };
-    return names[kind];
-}
-
 struct ipc_object existing_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key,
                                        const char *when)
 {
@@ -214,7 +191,7 @@ struct ipc_object existing_sysv_object(struct test_ctx *t, enum ipc_kind kind, k
     t->checked_live++;
     require(t, sysv_find_key(kind, key, &obj),
             "%s, a %s with key 0x%08x (SHMLAB_KEY) should exist, but none does", when,
-            sysv_kind_name(kind), (unsigned)key);
+            ipc_kind_title(kind), (unsigned)key);
     t->checked_live--;
     return obj;
 }
@@ -229,7 +206,7 @@ void expect_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, unsig
     struct ipc_object obj = existing_sysv_object(t, kind, key, when);
 
     require(t, (obj.mode & 0777) == mode, "%s, the %s's mode should be %04o (%s), but it is %04o",
-            when, sysv_kind_name(kind), mode, why, (unsigned)(obj.mode & 0777));
+            when, ipc_kind_title(kind), mode, why, (unsigned)(obj.mode & 0777));
     t->checked_live--;
 }
 
@@ -266,8 +243,8 @@ void remove_sysv_object(struct test_ctx *t, enum ipc_kind kind, key_t key, const
     t->checked_live--;
     if (!ipc_object_remove(&obj))
         grader_error(t, "internal: the grader could not remove the %s id %d: %s",
-                     sysv_kind_name(kind), obj.id, strerror(errno));
-    note(t, "the grader removed the %s (id %d) %s", sysv_kind_name(kind), obj.id, when);
+                     ipc_kind_title(kind), obj.id, strerror(errno));
+    note(t, "the grader removed the %s (id %d) %s", ipc_kind_title(kind), obj.id, when);
 }
 
 struct ipc_object expect_sysv_segment(struct test_ctx *t, int id, const char *whose)

@@ -107,18 +107,6 @@ bool check(struct test_ctx *t, bool cond, const char *format, ...)
     return false;
 }
 
-void require(struct test_ctx *t, bool cond, const char *format, ...)
-{
-    va_list args;
-
-    if (cond)
-        return;
-    va_start(args, format);
-    record_failure(t, format, args);
-    va_end(args);
-    test_end(t);
-}
-
 void fail(struct test_ctx *t, const char *format, ...)
 {
     va_list args;

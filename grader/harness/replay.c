@@ -19,18 +19,15 @@
 #include "core/text.h"
 #include "harness/context.h"
 
-void replay_add(struct test_ctx *t, const char *format, ...)
+static void replay_vadd(struct test_ctx *t, const char *format, va_list args)
 {
     struct test_record *rec = t->rec;
     size_t room = sizeof(rec->replay) - rec->replay_len;
-    va_list args;
     int n;
 
     if (rec->replay_cut)
         return;
-    va_start(args, format);
     n = vsnprintf(rec->replay + rec->replay_len, room, format, args);
-    va_end(args);
     if (n < 0 || (size_t)n + 1 >= room) {
         /* A script cut short replays nothing faithfully: none at all. */
         rec->replay_cut = true;
@@ -40,6 +37,31 @@ void replay_add(struct test_ctx *t, const char *format, ...)
     rec->replay_len += (size_t)n;
     rec->replay[rec->replay_len++] = '\n';
     rec->replay[rec->replay_len] = '\0';
+}
+
+void replay_add(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+
+    va_start(args, format);
+    replay_vadd(t, format, args);
+    va_end(args);
+}
+
+void replay_step_begin(struct test_ctx *t, const char *format, ...)
+{
+    va_list args;
+
+    if (t->checked_live++ > 0)
+        return;
+    va_start(args, format);
+    replay_vadd(t, format, args);
+    va_end(args);
+}
+
+void replay_step_end(struct test_ctx *t)
+{
+    t->checked_live--;
 }
 
 size_t replay_mark(const struct test_ctx *t)

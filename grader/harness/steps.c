@@ -529,22 +529,26 @@ static const char *silence_reason(const struct proc *p)
     return "";
 }
 
+/* The end of a wait for P's output within a step's budget: a test whose
+ * time ran out while P still runs ends here; the step shown is over. */
+static void end_output_wait(struct test_ctx *t, struct proc *p, bool got_line, bool cut)
+{
+    if (!got_line && cut && p->state == PROC_RUNNING)
+        out_of_time(t, p);
+    t->rec->step[0] = '\0';
+}
+
 const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern)
 {
     bool cut;
     int budget = step_budget(t, 0, &cut);
     char *line;
 
-    if (t->checked_live == 0)
-        replay_add(t, "await_line %zu %s %g", replay_number(t, p), shell_text(t, pattern),
-                   replay_seconds(0));
-    t->checked_live++;
-
+    replay_step_begin(t, "await_line %zu %s %g", replay_number(t, p), shell_text(t, pattern),
+                      replay_seconds(0));
     set_step(t, "waiting for `%s` to print a line matching /%s/", p->command, pattern);
     line = proc_await_line(p, pattern, budget);
-    if (line == NULL && cut && p->state == PROC_RUNNING)
-        out_of_time(t, p);
-    t->rec->step[0] = '\0';
+    end_output_wait(t, p, line != NULL, cut);
     if (line == NULL && p->state == PROC_RUNNING)
         fail_about(t, p,
                    "`%s` should print a line matching /%s/ within %.1f s, but it did not (it is "
@@ -555,7 +559,7 @@ const char *await_line(struct test_ctx *t, struct proc *p, const char *pattern)
                    pattern, proc_describe_end(p).text);
     const char *kept = textf(t, "%s", line);
     free(line);
-    t->checked_live--;
+    replay_step_end(t);
     return kept;
 }
 
@@ -594,15 +598,11 @@ void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected)
     int budget = step_budget(t, 0, &cut);
     char *line;
 
-    if (t->checked_live == 0)
-        replay_add(t, "expect_next_line %zu %s %g", replay_number(t, p), shell_text(t, expected),
-                   replay_seconds(0));
-    t->checked_live++;
+    replay_step_begin(t, "expect_next_line %zu %s %g", replay_number(t, p), shell_text(t, expected),
+                      replay_seconds(0));
     set_step(t, "waiting for `%s` to print \"%.200s\"", p->command, expected);
     line = proc_next_line(p, budget, &newline);
-    if (line == NULL && cut && p->state == PROC_RUNNING)
-        out_of_time(t, p);
-    t->rec->step[0] = '\0';
+    end_output_wait(t, p, line != NULL, cut);
     if (line == NULL)
         fail_about(t, p, "`%s` should print the line \"%.200s\" next, but it %s%s", p->command,
                    expected,
@@ -618,18 +618,16 @@ void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected)
         test_end(t);
     }
     free(line);
-    t->checked_live--;
+    replay_step_end(t);
 }
 
 void send_line(struct test_ctx *t, struct proc *p, const char *line)
 {
-    if (t->checked_live == 0)
-        replay_add(t, "send_line %zu %s", replay_number(t, p), shell_text(t, line));
-    t->checked_live++;
+    replay_step_begin(t, "send_line %zu %s", replay_number(t, p), shell_text(t, line));
     if (!proc_write_line(p, line))
         fail_about(t, p, "`%s` closed its stdin (or ended) instead of reading its input",
                    p->command);
-    t->checked_live--;
+    replay_step_end(t);
 }
 
 void close_stdin(struct test_ctx *t, struct proc *p)

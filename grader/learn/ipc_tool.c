@@ -56,17 +56,10 @@ static int failed(const char *call)
     return 3;
 }
 
+/* A System V kind, as replay scripts name it. */
 static bool kind_named(const char *word, enum ipc_kind *kind)
 {
-    if (strcmp(word, "segment") == 0)
-        *kind = IPC_KIND_SYSV_SHM;
-    else if (strcmp(word, "semaphores") == 0)
-        *kind = IPC_KIND_SYSV_SEM;
-    else if (strcmp(word, "queue") == 0)
-        *kind = IPC_KIND_SYSV_MSG;
-    else
-        return false;
-    return true;
+    return ipc_kind_from_word(word, kind) && *kind != IPC_KIND_POSIX_SHM;
 }
 
 static int make_segment(long size, long value)

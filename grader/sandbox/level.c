@@ -19,20 +19,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/options.h"
 #include "sandbox/state.h"
 
 struct sandbox_state sb = {.level = SANDBOX_NONE};
 
 bool sandbox_parse_level(const char *text, enum sandbox_level *level)
 {
-    if (strcmp(text, "auto") == 0)
-        *level = SANDBOX_AUTO;
-    else if (strcmp(text, "none") == 0)
-        *level = SANDBOX_NONE;
-    else if (strcmp(text, "namespaces") == 0)
-        *level = SANDBOX_NAMESPACES;
-    else
+    static const struct named_value levels[] = {
+        {"auto", SANDBOX_AUTO},
+        {"none", SANDBOX_NONE},
+        {"namespaces", SANDBOX_NAMESPACES},
+    };
+    int value;
+
+    if (!named_value_find(levels, TABLE_LENGTH(levels), text, &value))
         return false;
+    *level = (enum sandbox_level)value;
     return true;
 }
 

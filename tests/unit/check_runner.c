@@ -269,6 +269,24 @@ static struct test_verdict run_body(void (*body)(struct test_ctx *), int timeout
     return run_body_in(body, timeout_ms, "/bin");
 }
 
+/* A NULL-terminated list of texts. */
+#define TEXTS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* R has STATUS, and each of IN_MESSAGE in its message and each of
+ * IN_OUTPUT in its output (TEXTS lists, or NULL for none). */
+static void expect_verdict(const struct test_verdict *r, enum test_status status,
+                           const char *const *in_message, const char *const *in_output)
+{
+    ck_assert_msg(r->status == status, "status %d, not %d: %s\n%s", (int)r->status, (int)status,
+                  r->message, r->output);
+    for (size_t i = 0; in_message != NULL && in_message[i] != NULL; i++)
+        ck_assert_msg(strstr(r->message, in_message[i]) != NULL, "no \"%s\" in the message: %s",
+                      in_message[i], r->message);
+    for (size_t i = 0; in_output != NULL && in_output[i] != NULL; i++)
+        ck_assert_msg(strstr(r->output, in_output[i]) != NULL, "no \"%s\" in the output: %s",
+                      in_output[i], r->output);
+}
+
 START_TEST(a_passing_test_gets_its_points)
 {
     struct test_verdict r = run_body(passes, 0);
@@ -301,59 +319,50 @@ END_TEST
 START_TEST(a_test_past_its_limit_times_out)
 {
     struct test_verdict r = run_body(hangs, 300);
-    ck_assert_int_eq(r.status, STATUS_TIMED_OUT);
+    expect_verdict(&r, STATUS_TIMED_OUT, TEXTS("did not finish"), NULL);
     ck_assert_int_eq(r.score, 0);
-    ck_assert_ptr_nonnull(strstr(r.message, "did not finish"));
 }
 END_TEST
 
 START_TEST(a_test_process_that_dies_fails_with_a_reason)
 {
     struct test_verdict r = run_body(crashes, 0);
-    ck_assert_int_eq(r.status, STATUS_FAILED);
-    ck_assert_ptr_nonnull(strstr(r.message, "killed"));
+    expect_verdict(&r, STATUS_FAILED, TEXTS("killed"), NULL);
 }
 END_TEST
 
 START_TEST(a_failed_expectation_shows_the_transcript)
 {
     struct test_verdict r = run_body(runs_a_failing_program, 0);
-    ck_assert_int_eq(r.status, STATUS_FAILED);
-    ck_assert_ptr_nonnull(strstr(r.message, "should exit with status 0"));
-    ck_assert_ptr_nonnull(strstr(r.message, "exited with status 3"));
-    ck_assert_ptr_nonnull(strstr(r.output, "| oops"));
+    expect_verdict(&r, STATUS_FAILED, TEXTS("should exit with status 0", "exited with status 3"),
+                   TEXTS("| oops"));
 }
 END_TEST
 
 START_TEST(a_wrong_line_is_shown_against_the_expected_one)
 {
     struct test_verdict r = run_body(prints_a_wrong_line, 0);
-    ck_assert_int_eq(r.status, STATUS_FAILED);
-    ck_assert_ptr_nonnull(strstr(r.message, "line 2 of"));
     /* Both lines, in quotes, the tab and trailing space visible, and a
      * marker under the first difference (column 8 after the quote). */
-    ck_assert_ptr_nonnull(strstr(r.output, "expected: \"second line\"\n"));
-    ck_assert_ptr_nonnull(strstr(r.output, "actual:   \"second\\tline \"\n"));
-    ck_assert_ptr_nonnull(strstr(r.output, "                 ^ first difference"));
+    expect_verdict(&r, STATUS_FAILED, TEXTS("line 2 of"),
+                   TEXTS("expected: \"second line\"\n", "actual:   \"second\\tline \"\n",
+                         "                 ^ first difference"));
 }
 END_TEST
 
 START_TEST(untrusted_output_cannot_act_on_a_terminal)
 {
     struct test_verdict r = run_body(prints_escape_sequences, 0);
-    ck_assert_int_eq(r.status, STATUS_FAILED);
+    expect_verdict(&r, STATUS_FAILED, NULL, TEXTS("| \\e[2J\\e[HTOTAL: 105/105\\r"));
     ck_assert_ptr_null(strchr(r.output, '\033'));
     ck_assert_ptr_null(strchr(r.output, '\r'));
-    ck_assert_ptr_nonnull(strstr(r.output, "| \\e[2J\\e[HTOTAL: 105/105\\r"));
 }
 END_TEST
 
 START_TEST(a_required_error_is_the_last_stderr_line)
 {
     struct test_verdict r = run_body(reports_the_last_stderr_line, 0);
-    ck_assert_int_eq(r.status, STATUS_FAILED);
-    ck_assert_ptr_nonnull(strstr(r.message, "the last line"));
-    ck_assert_ptr_nonnull(strstr(r.message, "cleaning up"));
+    expect_verdict(&r, STATUS_FAILED, TEXTS("the last line", "cleaning up"), NULL);
 }
 END_TEST
 
@@ -383,7 +392,7 @@ END_TEST
 START_TEST(programs_may_not_use_keyrings_or_push_terminal_input)
 {
     struct test_verdict r = run_body(tries_keyrings_and_terminal_input, 0);
-    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+    expect_verdict(&r, STATUS_PASSED, NULL, NULL);
 }
 END_TEST
 
@@ -437,42 +446,42 @@ static void use_perturb_library(void)
     ck_assert_msg(prepare_injected_library(work, why, sizeof(why)), "%s", why);
 }
 
-START_TEST(a_program_stops_itself_where_the_test_asks)
+/* BODY, a test of the preload library's stop points, passes. */
+static void passes_with_perturb_library(void (*body)(struct test_ctx *))
 {
     use_perturb_library();
-    struct test_verdict r = run_body(stops_after_its_first_line, 0);
-    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+    struct test_verdict r = run_body(body, 0);
+    expect_verdict(&r, STATUS_PASSED, NULL, NULL);
+}
+
+START_TEST(a_program_stops_itself_where_the_test_asks)
+{
+    passes_with_perturb_library(stops_after_its_first_line);
 }
 END_TEST
 
 START_TEST(a_program_stops_itself_before_it_waits)
 {
-    use_perturb_library();
-    struct test_verdict r = run_body(stops_before_it_waits, 0);
-    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+    passes_with_perturb_library(stops_before_it_waits);
 }
 END_TEST
 
 START_TEST(a_program_pauses_where_it_sleeps_for_as_long_as_the_test_likes)
 {
-    use_perturb_library();
-    struct test_verdict r = run_body(pauses_where_it_sleeps, 0);
-    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+    passes_with_perturb_library(pauses_where_it_sleeps);
 }
 END_TEST
 
 START_TEST(a_call_fails_where_the_test_asks)
 {
-    use_perturb_library();
-    struct test_verdict r = run_body(fails_the_call_it_names, 0);
-    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+    passes_with_perturb_library(fails_the_call_it_names);
 }
 END_TEST
 
 START_TEST(a_program_that_waits_on_memory_is_told_from_one_that_goes_on)
 {
     struct test_verdict r = run_body(tells_waiting_from_going_on, 0);
-    ck_assert_msg(r.status == STATUS_PASSED, "%s\n%s", r.message, r.output);
+    expect_verdict(&r, STATUS_PASSED, NULL, NULL);
 }
 END_TEST
 
