@@ -214,7 +214,7 @@ coverage:
 	rm -rf $(BUILD)/coverage
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/coverage \
 	    EXTRA_CFLAGS='--coverage -O0 -DSHMLAB_COVERAGE -DSHMLAB_COVERAGE_DIR=\"$(abspath $(BUILD))/coverage\"' \
-	    EXTRA_LDLIBS=--coverage unit-test cli-test verdict-test hostile-test instructor-test
+	    EXTRA_LDLIBS=--coverage unit-test cli-test learn-test verdict-test hostile-test instructor-test
 	gcovr --root . --filter 'grader/' --object-directory $(BUILD)/coverage \
 	    --print-summary --txt $(BUILD)/coverage/summary.txt \
 	    --html-details $(BUILD)/coverage/index.html
