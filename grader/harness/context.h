@@ -193,8 +193,13 @@ bool thread_sanitizer_report(struct test_ctx *t, struct proc *p);
 const char *const *variant_env(const struct test_ctx *t);
 bool variant_report(struct test_ctx *t, struct proc *p);
 
-/* Remove what the harness handed out: names, keys (also called by the
- * grader after a test without namespaces). */
+/* Is OBJ at a name or key the harness handed out (or a named semaphore
+ * whose name starts with one)? */
+bool handed_out(const struct test_record *rec, const struct ipc_object *obj);
+
+/* Remove what the harness handed out: the sandbox user's objects at its
+ * names and keys (also called by the grader after a test without
+ * namespaces). */
 void clean_up_handed_out(const struct test_record *rec);
 
 /* Output checks (mismatch.c): each records a failure with the expected

@@ -53,26 +53,6 @@ static void check_no_strays(struct test_ctx *t)
           strays == 1 ? "it" : "them");
 }
 
-/* Is OBJ (a POSIX object) a named semaphore whose name starts with NAME
- * ("/NAME-full" lives in /dev/shm/sem.NAME-full)? */
-static bool named_semaphore_of(const struct ipc_object *obj, const char *name)
-{
-    return strncmp(obj->name, "/sem.", 5) == 0 &&
-           strncmp(obj->name + 5, name + 1, strlen(name + 1)) == 0;
-}
-
-static bool handed_out(const struct test_record *rec, const struct ipc_object *obj)
-{
-    for (int i = 0; i < rec->n_names; i++)
-        if (obj->kind == IPC_KIND_POSIX_SHM &&
-            (strcmp(obj->name, rec->names[i]) == 0 || named_semaphore_of(obj, rec->names[i])))
-            return true;
-    for (int i = 0; i < rec->n_keys; i++)
-        if (obj->kind != IPC_KIND_POSIX_SHM && obj->key == rec->keys[i])
-            return true;
-    return false;
-}
-
 /* Did a program that the test itself ended (it was still running when
  * the test was over) create OBJ? Then leaving it is not the program's
  * doing. */

@@ -261,12 +261,49 @@ uid_t student_uid(void)
     return sandbox_uid();
 }
 
-void clean_up_handed_out(const struct test_record *rec)
+/* Is OBJ (a POSIX object) a named semaphore whose name starts with NAME
+ * ("/NAME-full" lives in /dev/shm/sem.NAME-full)? */
+static bool named_semaphore_of(const struct ipc_object *obj, const char *name)
+{
+    return strncmp(obj->name, "/sem.", 5) == 0 &&
+           strncmp(obj->name + 5, name + 1, strlen(name + 1)) == 0;
+}
+
+bool handed_out(const struct test_record *rec, const struct ipc_object *obj)
 {
     for (int i = 0; i < rec->n_names; i++)
-        shm_object_remove(rec->names[i]);
+        if (obj->kind == IPC_KIND_POSIX_SHM &&
+            (strcmp(obj->name, rec->names[i]) == 0 || named_semaphore_of(obj, rec->names[i])))
+            return true;
     for (int i = 0; i < rec->n_keys; i++)
-        sysv_remove_key(rec->keys[i]);
+        if (obj->kind != IPC_KIND_POSIX_SHM && obj->key == rec->keys[i])
+            return true;
+    return false;
+}
+
+/* How many rounds clean_up_handed_out() makes at most: the programs are
+ * dead by then, but an object removed may leave another at its key to
+ * find (a segment and a set at one key). */
+#define CLEANUP_ROUNDS 4
+
+void clean_up_handed_out(const struct test_record *rec)
+{
+    if (rec->n_names == 0 && rec->n_keys == 0)
+        return;
+    for (int round = 0; round < CLEANUP_ROUNDS; round++) {
+        struct ipc_snapshot all;
+        size_t removed = 0;
+        if (ipc_snapshot_take(&all) < 0)
+            return;
+        /* The sandbox user's only: without namespaces, someone else may
+         * have taken a name or key since the test's programs let it go. */
+        for (size_t i = 0; i < all.n; i++)
+            if (handed_out(rec, &all.objects[i]) && sandbox_owns(&all.objects[i]))
+                removed += ipc_object_remove(&all.objects[i]);
+        ipc_snapshot_free(&all);
+        if (removed == 0)
+            return;
+    }
 }
 
 struct test_program *program_of(struct test_ctx *t, const struct proc *p)

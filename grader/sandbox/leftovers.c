@@ -57,6 +57,31 @@ static bool is_in(const struct ipc_snapshot *snap, const struct ipc_object *obj)
     return false;
 }
 
+bool sandbox_owns(const struct ipc_object *obj)
+{
+    uid_t user = sandbox_uid();
+
+    /* By creator as well as owner: a program may give what it made to
+     * anyone (IPC_SET), root included, to keep it past a cleanup by
+     * owner. */
+    return sb.inside || obj->uid == user || obj->creator_uid == user;
+}
+
+/* Is OBJ, one of the objects anyone can see now, the test's? */
+static bool made_by_the_test(const struct ipc_object *obj)
+{
+    if (sb.inside || sb.own_user)
+        return sandbox_owns(obj); /* no one else runs as the sandbox user */
+    /* Root with no user of its own for the programs (sandbox_setup() not
+     * called): root also owns or created what the administrators, every
+     * daemon and every other grading's grader made (the segments and sets
+     * it gives to its programs keep root as creator), so being root's says
+     * nothing. Only the names and keys handed out are the test's. */
+    if (getuid() == 0)
+        return false;
+    return sandbox_owns(obj) && !is_in(&sb.mark, obj);
+}
+
 int sandbox_ipc_objects(struct ipc_snapshot *objects)
 {
     struct ipc_snapshot all;
@@ -66,21 +91,9 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects)
     objects->n = 0;
     if (ipc_snapshot_take(&all) < 0)
         return -1;
-    for (size_t i = 0; i < all.n; i++) {
-        const struct ipc_object *obj = &all.objects[i];
-        bool ours;
-        /* By creator as well as owner: a program may give what it made
-         * to anyone (IPC_SET), root included, to keep it past a cleanup
-         * by owner. */
-        if (sb.inside)
-            ours = true; /* a private namespace holds only the test's */
-        else if (sb.own_user)
-            ours = obj->uid == sb.uid || obj->creator_uid == sb.uid;
-        else
-            ours = (obj->uid == getuid() || obj->creator_uid == getuid()) && !is_in(&sb.mark, obj);
-        if (ours)
-            all.objects[kept++] = *obj;
-    }
+    for (size_t i = 0; i < all.n; i++)
+        if (made_by_the_test(&all.objects[i]))
+            all.objects[kept++] = all.objects[i];
     all.n = kept;
     *objects = all;
     return 0;

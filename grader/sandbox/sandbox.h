@@ -154,11 +154,22 @@ void sandbox_kill_all(void);
 
 /*
  * IPC objects the sandbox holds now: in a namespace every object of it;
- * otherwise those of the sandbox user (or, when the grader is not root,
- * those created since sandbox_ipc_mark() by this user).
+ * otherwise those the sandbox user owns or created (or, when the grader
+ * is not root, those created since sandbox_ipc_mark() by this user). Never
+ * root's when the grader is root without a sandbox user (sandbox_setup()
+ * not called): root's objects are every administrator's and grading's.
  */
 void sandbox_ipc_mark(void);
 int sandbox_ipc_objects(struct ipc_snapshot *objects);
+
+/*
+ * May the test remove OBJ, found at a name or key it handed out? Without
+ * namespaces another user may have taken the name or key since (the test
+ * checked it was free when it picked it): only if the sandbox user owns
+ * or created OBJ (the grader gives what it makes for the programs to that
+ * user). Always in a test's namespaces.
+ */
+bool sandbox_owns(const struct ipc_object *obj);
 
 /*
  * What the student's programs have in the folders anyone may write (/tmp,

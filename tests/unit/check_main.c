@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(runner, preflight_suite());
     srunner_add_suite(runner, sandbox_suite());
     srunner_add_suite(runner, trace_suite());
+    srunner_add_suite(runner, leftovers_suite());
     srunner_run_all(runner, CK_NORMAL);
     failed = srunner_ntests_failed(runner);
     srunner_free(runner);

@@ -17,5 +17,6 @@ Suite *layering_suite(void);
 Suite *preflight_suite(void);
 Suite *sandbox_suite(void);
 Suite *trace_suite(void);
+Suite *leftovers_suite(void);
 
 #endif
