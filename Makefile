@@ -4,6 +4,7 @@
 #   make test                                             the project's own tests
 #   make slides | slides-check                           the decks (slides/README.md)
 #   make ipcbench                                         lab 06's measurements and plot
+#   make corpus-table                                     each corpus entry, its tests, its class
 #   make coverage | memcheck | format | format-check | clean
 #
 # See README.md.
@@ -193,7 +194,12 @@ slides-if-installed:
 	         "(scripts/install-deps --slides installs them)"; \
 	fi
 
-.PHONY: stability stability-short slides-if-installed
+# The corpus verdict table: each entry, the tests it fails, its class of
+# mistake (EXPECTED's class:), and the count of each class per lab.
+corpus-table:
+	scripts/corpus-table
+
+.PHONY: stability stability-short slides-if-installed corpus-table
 
 # The Docker images and the dev container (docker/README.md), built from
 # committed files and checked in containers: what students and graders get,

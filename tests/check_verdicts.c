@@ -141,6 +141,26 @@ START_TEST(a_patch_that_no_longer_applies_fails_loudly)
 }
 END_TEST
 
+/* The kinds of entry (tests/corpus/README.md), for scripts/corpus-table. */
+static const char *const MISTAKE_CLASSES[] = {"race", "memory", "clause", "mechanism", "correct"};
+
+/* E has a class, one of MISTAKE_CLASSES, "correct" exactly when it fails
+ * nothing. */
+static void assert_class(const struct corpus_case *c, const struct expected *e)
+{
+    bool known = false;
+
+    ck_assert_msg(e->mistake_class != NULL, "%s/%s: EXPECTED has no 'class:' line", c->lab,
+                  c->name);
+    for (size_t i = 0; i < sizeof(MISTAKE_CLASSES) / sizeof(MISTAKE_CLASSES[0]); i++)
+        known = known || strcmp(e->mistake_class, MISTAKE_CLASSES[i]) == 0;
+    ck_assert_msg(known, "%s/%s: class '%s' is not race, memory, clause, mechanism or correct",
+                  c->lab, c->name, e->mistake_class);
+    ck_assert_msg((strcmp(e->mistake_class, "correct") == 0) == (e->fails[0] == '\0'),
+                  "%s/%s: class %s with fails: %s", c->lab, c->name, e->mistake_class,
+                  e->fails[0] ? e->fails : "none");
+}
+
 START_TEST(corpus_entry_fails_exactly_its_tests)
 {
     const struct corpus_case *c = &cases[_i];
@@ -148,6 +168,7 @@ START_TEST(corpus_entry_fails_exactly_its_tests)
     struct staged sub;
 
     expected_read(c->dir, &e);
+    assert_class(c, &e);
     sub = stage_in_temp(c->lab, c->dir);
     assert_verdict(c->lab, c->name, sub.dir, e.fails, e.about);
     staged_remove(&sub);

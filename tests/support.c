@@ -319,6 +319,8 @@ void expected_read(const char *entry, struct expected *e)
             ck_assert_msg(value[0] != '\0', "%s: 'fails:' is empty: list test ids, or 'none'",
                           path);
             e->fails = strcmp(value, "none") == 0 ? xstrdup("") : sorted_words(value);
+        } else if (strcmp(line, "class") == 0) {
+            e->mistake_class = xstrdup(value);
         } else if (strcmp(line, "says") == 0) {
             e->says = xstrdup(value);
         } else if (strcmp(line, "options") == 0) {
@@ -360,6 +362,7 @@ void expected_free(struct expected *e)
     free(e->about);
     free(e->fails);
     free(e->says);
+    free(e->mistake_class);
     free(e->tests);
     free(e->options_text);
     for (size_t i = 0; e->shows[i] != NULL; i++)

@@ -106,6 +106,10 @@ char *sorted_words(const char *words);
  * An entry's EXPECTED file (tests/corpus/README.md):
  *     about: what the submission does             (required)
  *     fails: test-id ... | none                   (required)
+ *     class: race | memory | clause | mechanism | correct
+ *                                                (a corpus entry: the kind
+ *                                                 of mistake, or a correct
+ *                                                 variant)
  *     says: text a report must hold               (optional)
  *     tests: test-id ...                         (a hostile entry: the
  *                                                 tests it is graded with)
@@ -122,6 +126,7 @@ char *sorted_words(const char *words);
  */
 struct expected {
     char *about, *fails, *says, *tests;
+    char *mistake_class; /* "class:", NULL if absent */
     char *options_text;
     const char *options[8];
     char *shows[4]; /* NULL-terminated */
