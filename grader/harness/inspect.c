@@ -83,28 +83,22 @@ const unsigned char *read_shm_object(struct test_ctx *t, const char *name, size_
     return bytes;
 }
 
-/* A new segment of SIZE bytes at KEY, given to the student's user and
- * attached by the grader, which removes it when the test ends. */
+/* A new segment of SIZE bytes at KEY, made as the student's user (theirs
+ * by creator and owner) and attached by the grader, which removes it when
+ * the test ends. */
 static int new_segment(struct test_ctx *t, key_t key, size_t size, void **mem)
 {
     struct grader_segment *seg;
-    struct shmid_ds ds;
     void *at;
     int id;
 
     if (t->n_segments >= ARRAY_LEN(t->segments))
         grader_error(t, "internal: the test made too many segments");
-    id = shmget(key, size, IPC_CREAT | IPC_EXCL | 0600);
+    id = sandbox_make_sysv_object(IPC_KIND_SYSV_SHM, key, size, 0600);
     if (id == -1)
         grader_error(t, "internal: the grader's shmget failed: %s", strerror(errno));
     seg = &t->segments[t->n_segments++];
     *seg = (struct grader_segment){.id = id};
-    if (shmctl(id, IPC_STAT, &ds) != 0)
-        grader_error(t, "internal: IPC_STAT on the grader's segment: %s", strerror(errno));
-    ds.shm_perm.uid = student_uid();
-    ds.shm_perm.gid = student_uid();
-    if (shmctl(id, IPC_SET, &ds) != 0)
-        grader_error(t, "internal: IPC_SET on the grader's segment: %s", strerror(errno));
     at = shmat(id, NULL, 0);
     if (at == (void *)-1)
         grader_error(t, "internal: the grader's shmat failed: %s", strerror(errno));

@@ -20,22 +20,14 @@ union semun {
 
 int make_semaphore_set(struct test_ctx *t, key_t key, int nsems, unsigned mode)
 {
-    struct semid_ds ds;
-    union semun arg = {.buf = &ds};
-    int id = semget(key, nsems, IPC_CREAT | IPC_EXCL | (int)mode);
+    /* Made as the student's user, who may then use and remove it. */
+    int id = sandbox_make_sysv_object(IPC_KIND_SYSV_SEM, key, (size_t)nsems, mode);
     const char *variable = replay_new_variable(t, "semaphores");
 
     replay_add(t, "make_semaphore_set %s 0x%08x %d %04o", variable, (unsigned)key, nsems, mode);
     if (id == -1)
         grader_error(t, "internal: the grader's semget of key 0x%08x: %s", (unsigned)key,
                      strerror(errno));
-    /* Given to the student's user, who may then use and remove it. */
-    if (semctl(id, 0, IPC_STAT, arg) == -1)
-        grader_error(t, "internal: IPC_STAT on the grader's semaphore set: %s", strerror(errno));
-    ds.sem_perm.uid = student_uid();
-    ds.sem_perm.gid = student_uid();
-    if (semctl(id, 0, IPC_SET, arg) == -1)
-        grader_error(t, "internal: IPC_SET on the grader's semaphore set: %s", strerror(errno));
     replay_value(t, id, variable);
     return id;
 }

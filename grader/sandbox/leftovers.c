@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/syscall.h>
@@ -97,6 +101,49 @@ int sandbox_ipc_objects(struct ipc_snapshot *objects)
     all.n = kept;
     *objects = all;
     return 0;
+}
+
+/* What sandbox_make_sysv_object() asks its child for, and its answer,
+ * in a shared mapping. */
+struct sysv_request {
+    enum ipc_kind kind;
+    key_t key;
+    size_t size;
+    unsigned mode;
+    int id, error;
+};
+
+static int make_sysv_object(const void *arg)
+{
+    struct sysv_request *r = (struct sysv_request *)arg;
+    int flags = IPC_CREAT | IPC_EXCL | (int)(r->mode & 0777);
+
+    r->id = r->kind == IPC_KIND_SYSV_SHM   ? shmget(r->key, r->size, flags)
+            : r->kind == IPC_KIND_SYSV_SEM ? semget(r->key, (int)r->size, flags)
+                                           : msgget(r->key, flags);
+    r->error = errno;
+    return 0;
+}
+
+int sandbox_make_sysv_object(enum ipc_kind kind, key_t key, size_t size, unsigned mode)
+{
+    struct sysv_request *r =
+        mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int id, error;
+
+    if (r == MAP_FAILED)
+        return -1;
+    *r = (struct sysv_request){
+        .kind = kind, .key = key, .size = size, .mode = mode, .id = -1, .error = ECHILD};
+    if (kind == IPC_KIND_POSIX_SHM)
+        r->error = EINVAL;
+    else if (as_sandbox_user(make_sysv_object, r) != 0)
+        r->error = EPERM; /* the child could not become the sandbox user */
+    id = r->id;
+    error = r->error;
+    munmap(r, sizeof(*r));
+    errno = error;
+    return id;
 }
 
 /* The shared temporary folders: anyone may write there. */

@@ -100,6 +100,17 @@ bool sandbox_is_sandbox_uid(uid_t uid);
  */
 int sandbox_remove_user(uid_t uid);
 
+/*
+ * Make a System V object of KIND at KEY (IPC_PRIVATE for a new one) with
+ * IPC_CREAT | IPC_EXCL and MODE: a segment of SIZE bytes, a set of SIZE
+ * semaphores, or a message queue. Made by a child that is the sandbox
+ * user (the grader's own user when it has none), so that the object is
+ * the programs' by creator as well as owner, as if one of them had made it:
+ * no cleanup by creator (root's, another grading's) takes it for root's,
+ * and the programs may use and remove it. Its id, or -1 with errno.
+ */
+int sandbox_make_sysv_object(enum ipc_kind kind, key_t key, size_t size, unsigned mode);
+
 /* Hand DIR (and what is in it) to the sandbox user, so the build can
  * write there. */
 void sandbox_give_folder(const char *dir);

@@ -365,12 +365,18 @@ static void holds_its_objects(struct test_ctx *t)
     line = await_line(t, start(t, ARGS("ipcmk", "-S", "1")), "^Semaphore id: [0-9]+$");
     require(t, tell(A_MADE), "internal: cannot tell grading B");
     require(t, hear(B_DONE), "grading B did not end");
-    check(t, sysv_find_key(IPC_KIND_SYSV_SHM, segment_key, &found),
-          "the grader's segment at key 0x%08x was removed by the other grading",
-          (unsigned)segment_key);
-    check(t, sysv_find_key(IPC_KIND_SYSV_SEM, set_key, &found) && found.id == set,
-          "the grader's semaphore set at key 0x%08x was removed by the other grading",
-          (unsigned)set_key);
+    require(t, sysv_find_key(IPC_KIND_SYSV_SHM, segment_key, &found),
+            "the grader's segment at key 0x%08x was removed by the other grading",
+            (unsigned)segment_key);
+    /* Made as the programs' user: theirs by creator, never root's. */
+    check(t, found.creator_uid == student_uid(), "the grader's segment was created by %u, not %u",
+          (unsigned)found.creator_uid, (unsigned)student_uid());
+    require(t, sysv_find_key(IPC_KIND_SYSV_SEM, set_key, &found) && found.id == set,
+            "the grader's semaphore set at key 0x%08x was removed by the other grading",
+            (unsigned)set_key);
+    check(t, found.creator_uid == student_uid(),
+          "the grader's semaphore set was created by %u, not %u", (unsigned)found.creator_uid,
+          (unsigned)student_uid());
     check(t, shm_object_exists(name), "the grader's %s was removed by the other grading", name);
     check(t, sysv_exists(IPC_KIND_SYSV_SEM, atoi(line + strlen("Semaphore id: "))),
           "the set a program made (%s) was removed by the other grading", line);
