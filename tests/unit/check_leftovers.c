@@ -47,8 +47,11 @@ struct shared_state {
 
 static struct shared_state *shared;
 
-/* One pipe per event: [0] is read by whoever waits for it. */
-enum event { TEST_MARKED, OTHER_DONE, EVENTS };
+/* One pipe per event: [0] is read by whoever waits for it. Root's
+ * objects: the test is past its snapshot, root made its objects. Two
+ * gradings: B's test is past its snapshot, A made its objects, B ended
+ * and cleaned up. */
+enum event { TEST_MARKED, OTHER_DONE, B_MARKED, A_MADE, B_DONE, EVENTS };
 static int events[EVENTS][2];
 
 static void open_events(void)
@@ -317,29 +320,10 @@ END_TEST
 
 /* --- two gradings at once -------------------------------------------------------------- */
 
-enum grading_event { B_MARKED, A_MADE, B_DONE, GRADING_EVENTS };
-static int grading_events[GRADING_EVENTS][2];
-
-static bool tell(enum grading_event e)
-{
-    char byte = 1;
-    return write(grading_events[e][1], &byte, 1) == 1;
-}
-
-static bool hear(enum grading_event e)
-{
-    char byte;
-    ssize_t got;
-
-    while ((got = read(grading_events[e][0], &byte, 1)) < 0 && errno == EINTR)
-        ;
-    return got == 1;
-}
-
 /* Grading B has ended its test and cleaned up after it. */
 static bool b_done(void)
 {
-    return tell(B_DONE);
+    return signal_event(B_DONE);
 }
 
 /* Grading A: once grading B's test is under way, it makes what the labs'
@@ -355,7 +339,7 @@ static void holds_its_objects(struct test_ctx *t)
     void *at;
     int set;
 
-    require(t, hear(B_MARKED), "grading B did not start its test");
+    require(t, await_event(B_MARKED), "grading B did not start its test");
     segment_key = use_unique_ipc_key(t);
     make_segment_at(t, segment_key, 4096, &at);
     set_key = unique_ipc_key(t);
@@ -363,8 +347,8 @@ static void holds_its_objects(struct test_ctx *t)
     name = unique_shm_name(t);
     make_shm_object(t, name, "x", 1, 4096, 0600);
     line = await_line(t, start(t, ARGS("ipcmk", "-S", "1")), "^Semaphore id: [0-9]+$");
-    require(t, tell(A_MADE), "internal: cannot tell grading B");
-    require(t, hear(B_DONE), "grading B did not end");
+    require(t, signal_event(A_MADE), "internal: cannot tell grading B");
+    require(t, await_event(B_DONE), "grading B did not end");
     require(t, sysv_find_key(IPC_KIND_SYSV_SHM, segment_key, &found),
             "the grader's segment at key 0x%08x was removed by the other grading",
             (unsigned)segment_key);
@@ -391,8 +375,8 @@ static bool b_programs_leave_some;
  * while A holds its objects. */
 static void leaves_objects_while_another_runs(struct test_ctx *t)
 {
-    require(t, tell(B_MARKED), "internal: cannot tell grading A");
-    require(t, hear(A_MADE), "grading A did not make its objects");
+    require(t, signal_event(B_MARKED), "internal: cannot tell grading A");
+    require(t, await_event(A_MADE), "grading A did not make its objects");
     (void)use_unique_ipc_key(t);
     if (b_programs_leave_some) {
         expect_run(t, ARGS("ipcmk", "-S", "1"), EXIT(0));
@@ -410,8 +394,6 @@ START_TEST(a_grading_never_removes_what_another_made)
     if (!is_root("that two gradings at once are independent"))
         return;
     open_events();
-    for (int e = 0; e < GRADING_EVENTS; e++)
-        ck_assert_int_eq(pipe2(grading_events[e], O_CLOEXEC), 0);
     b_programs_leave_some = _i == 0;
     b = start_grading(1, _i == 0, leaves_objects_while_another_runs, b_done);
     a = start_grading(0, true, holds_its_objects, NULL);
@@ -425,10 +407,6 @@ START_TEST(a_grading_never_removes_what_another_made)
     assert_nothing_of(shared->user[0]);
     if (_i == 0)
         assert_nothing_of(shared->user[1]);
-    for (int e = 0; e < GRADING_EVENTS; e++) {
-        close(grading_events[e][0]);
-        close(grading_events[e][1]);
-    }
     close_events();
 }
 END_TEST
