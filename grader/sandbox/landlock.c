@@ -101,7 +101,8 @@ static void landlock_allow_except(int ruleset, const char *link, const char *hid
         struct stat st;
         if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
             continue;
-        snprintf(child, sizeof(child), "%s/%s", path, entry->d_name);
+        if (snprintf(child, sizeof(child), "%s/%s", path, entry->d_name) >= (int)sizeof(child))
+            continue; /* too long to name: not granted, closed */
         if (lstat(child, &st) < 0 || S_ISLNK(st.st_mode))
             continue;
         if (strlen(entry->d_name) == step && strncmp(entry->d_name, next, step) == 0) {
