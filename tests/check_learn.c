@@ -320,7 +320,8 @@ static char *solution_line_in(const char *lab, const char *text)
 
 /*
  * Every lab's hints.json: an object of the lab's tests, each 1 to 3
- * levels, and no level holds a line of the solution's code.
+ * levels, and no level holds a line of the solution's code; every test
+ * with a hint in the lab's table has its levels there.
  */
 START_TEST(hint_files_name_real_tests_and_hold_no_solution_code)
 {
@@ -338,17 +339,21 @@ START_TEST(hint_files_name_real_tests_and_hold_no_solution_code)
                *tests = json_object_get(lab, "tests");
         const char *test_id;
 
-        /* A lab without the file has its tests' own hints, one level each. */
-        if (hints == NULL && access(path, F_OK) != 0) {
-            free(path);
-            continue;
+        size_t j;
+        json_t *test;
+
+        ck_assert_msg(json_is_object(hints), "%s: missing, or no object of hints", path);
+        json_array_foreach(tests, j, test)
+        {
+            const char *hinted = json_string_value(json_object_get(test, "id"));
+            ck_assert_msg(!json_is_true(json_object_get(test, "hinted")) ||
+                              json_object_get(hints, hinted) != NULL,
+                          "%s: the test %s has a hint in the lab's table, but no levels here", path,
+                          hinted);
         }
-        ck_assert_msg(json_is_object(hints), "%s: no object of hints", path);
         json_object_foreach(hints, test_id, levels)
         {
             bool known = false;
-            size_t j;
-            json_t *test;
             json_array_foreach(tests, j, test) known |=
                 strcmp(json_string_value(json_object_get(test, "id")), test_id) == 0;
             ck_assert_msg(known, "%s: \"%s\" is no test of %s", path, test_id, id);

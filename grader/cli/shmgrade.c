@@ -281,10 +281,11 @@ static int list_labs_json(void)
         json_t *tests = json_array();
         for (size_t j = 0; j < lab->n_tests; j++) {
             const struct lab_test *t = &lab->tests[j];
-            json_array_append_new(tests, json_pack("{s:s, s:s, s:i, s:b, s:s}", "id", t->id,
+            json_array_append_new(tests, json_pack("{s:s, s:s, s:i, s:b, s:s, s:b}", "id", t->id,
                                                    "title", t->title, "points", t->points, "hidden",
                                                    (t->flags & TEST_HIDDEN) != 0, "clauses",
-                                                   t->clauses ? t->clauses : ""));
+                                                   t->clauses ? t->clauses : "", "hinted",
+                                                   t->hint != NULL && t->hint[0] != '\0'));
         }
         json_array_append_new(labs, json_pack("{s:s, s:s, s:i, s:i, s:o}", "id", lab->id, "title",
                                               lab->title, "points", LAB_POINTS, "visible_points",
