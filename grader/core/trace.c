@@ -16,12 +16,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -42,8 +45,14 @@ struct trace {
 /* What the helper sends first: attached, or why not. */
 struct attach_report {
     bool attached;
+    bool by_program; /* not attached because of what the program did */
     char why[256];
 };
+
+/* What the helper asks the kernel to report of every task it follows. */
+#define TRACE_OPTIONS                                                                              \
+    (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |      \
+     PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
 
 /* --- the helper -------------------------------------------------------------- */
 
@@ -56,14 +65,37 @@ struct task {
     bool in_syscall, watched;
 };
 
+/* The file the watched words are in, as /proc/PID/maps names it: its
+ * device and inode, and the offset in it of the first watched word. */
+struct watched_file {
+    bool known;
+    char device[32];
+    unsigned long inode, offset;
+};
+
 #define MAX_TASKS 256
 struct helper_state {
     struct task tasks[MAX_TASKS];
     int n_tasks;
     const uintptr_t *watch;
     int n_watch;
+    struct watched_file file;
     struct trace_counts counts;
 };
+
+/* The program did something its counts cannot stand for: said once, the
+ * first time. */
+__attribute__((format(printf, 2, 3))) static void evaded(struct helper_state *h, const char *format,
+                                                         ...)
+{
+    va_list args;
+
+    if (h->counts.evaded[0] != '\0')
+        return;
+    va_start(args, format);
+    vsnprintf(h->counts.evaded, sizeof(h->counts.evaded), format, args);
+    va_end(args);
+}
 
 /* TID's entry, made at its first stop; NULL when too many are followed. */
 static struct task *task_entry(struct helper_state *h, pid_t tid)
@@ -90,6 +122,69 @@ static void write_all(int fd, const void *data, size_t len)
         p += n;
         len -= (size_t)n;
     }
+}
+
+/* One line of /proc/PID/maps: false for a line without a file. */
+struct mapping {
+    unsigned long from, to, offset, inode;
+    char device[32];
+};
+
+static bool parse_mapping(const char *line, struct mapping *m)
+{
+    return sscanf(line, "%lx-%lx %*s %lx %31s %lu", &m->from, &m->to, &m->offset, m->device,
+                  &m->inode) == 5 &&
+           m->inode != 0;
+}
+
+/* Which file (if any) the watched word at ADDRESS of PID is in. */
+static void find_watched_file(pid_t pid, uintptr_t address, struct watched_file *file)
+{
+    char path[64], line[4400];
+    struct mapping m;
+    FILE *maps;
+
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    if ((maps = fopen(path, "re")) == NULL)
+        return;
+    while (!file->known && fgets(line, sizeof(line), maps) != NULL)
+        if (parse_mapping(line, &m) && address >= m.from && address < m.to) {
+            *file = (struct watched_file){
+                .known = true, .inode = m.inode, .offset = m.offset + (address - m.from)};
+            snprintf(file->device, sizeof(file->device), "%s", m.device);
+        }
+    fclose(maps);
+}
+
+/*
+ * Is the watched file mapped in TASK's memory only where the watchpoints
+ * are? A second mapping of it (or the only one, moved) is a way to its
+ * words the watchpoints do not see: the counts would be too low.
+ */
+static void check_mappings(struct helper_state *h, pid_t task)
+{
+    char path[64], line[4400];
+    struct mapping m;
+    FILE *maps;
+
+    if (h->n_watch == 0 || !h->file.known || h->counts.evaded[0] != '\0')
+        return;
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)task);
+    if ((maps = fopen(path, "re")) == NULL)
+        return; /* ended */
+    while (fgets(line, sizeof(line), maps) != NULL) {
+        if (!parse_mapping(line, &m) || m.inode != h->file.inode ||
+            strcmp(m.device, h->file.device) != 0 || h->file.offset < m.offset ||
+            h->file.offset >= m.offset + (m.to - m.from))
+            continue;
+        unsigned long at = m.from + (h->file.offset - m.offset);
+        if (at != h->watch[0])
+            evaded(h,
+                   "mapped the watched words a second time (at %#lx), where the grader's "
+                   "watchpoints do not see them",
+                   at);
+    }
+    fclose(maps);
 }
 
 /* Put the watchpoints on TASK (stopped under ptrace): DR0..DR3 hold the
@@ -123,9 +218,34 @@ static bool set_watchpoints(pid_t task, const uintptr_t *watch, int n, char *why
 #endif
 }
 
+/*
+ * A thread or process made with CLONE_UNTRACED is not followed (the kernel
+ * does not attach it to the helper): what it does would not be counted.
+ * Its flags are clone's first argument, or the first word of clone3's.
+ */
+static void check_clone(struct helper_state *h, pid_t task, long nr, unsigned long argument)
+{
+    unsigned long flags = argument;
+
+    if (nr == SYS_clone3) {
+        errno = 0;
+        flags = (unsigned long)ptrace(PTRACE_PEEKDATA, task, (void *)argument, NULL);
+        if (errno != 0)
+            return; /* the call fails with EFAULT */
+    } else if (nr != SYS_clone) {
+        return;
+    }
+    if (flags & CLONE_UNTRACED)
+        evaded(h,
+               "made a thread or process the grader cannot follow (clone flags %#lx: "
+               "CLONE_UNTRACED)",
+               flags);
+}
+
 /* A syscall stop of TASK: count it if it is an entry. */
 static void count_syscall_stop(struct helper_state *h, pid_t task)
 {
+    unsigned long first_argument = 0;
     long nr = -1;
     bool entry;
 #ifdef PTRACE_GET_SYSCALL_INFO
@@ -136,6 +256,7 @@ static void count_syscall_stop(struct helper_state *h, pid_t task)
             return;
         entry = true;
         nr = (long)info.entry.nr;
+        first_argument = (unsigned long)info.entry.args[0];
     } else
 #endif
     {
@@ -146,18 +267,22 @@ static void count_syscall_stop(struct helper_state *h, pid_t task)
         if (entry) {
             struct user_regs_struct regs;
 #if defined(__x86_64__)
-            if (ptrace(PTRACE_GETREGS, task, NULL, &regs) == 0)
+            if (ptrace(PTRACE_GETREGS, task, NULL, &regs) == 0) {
                 nr = (long)regs.orig_rax;
+                first_argument = (unsigned long)regs.rdi;
+            }
 #else
             (void)regs;
 #endif
         }
     }
+    check_mappings(h, task); /* a call may have made one */
     if (!entry)
         return;
     h->counts.syscalls++;
     if (nr >= 0 && nr < TRACE_MAX_SYSCALL_NR)
         h->counts.by_number[nr]++;
+    check_clone(h, task, nr, first_argument);
 }
 
 /* A SIGTRAP that is no syscall stop: a watchpoint's (swallowed and
@@ -202,6 +327,7 @@ static void watch_task(struct helper_state *h, pid_t task)
         return;
     }
     followed->watched = true;
+    check_mappings(h, task);
 }
 
 /* Let TASK go on from the stop STATUS reports, counting what it is. */
@@ -218,8 +344,15 @@ static void go_on(struct helper_state *h, pid_t task, int status)
             ptrace(PTRACE_LISTEN, task, NULL, NULL);
             return;
         }
+    } else if (event == PTRACE_EVENT_EXEC) {
+        /* A new program: its memory, and the watchpoints, are gone. */
+        if (h->n_watch > 0)
+            evaded(h, "ran another program (execve) while counted: the watched words went "
+                      "with its memory");
+    } else if (event == PTRACE_EVENT_EXIT) {
+        check_mappings(h, task); /* the last look at its memory */
     } else if (event != 0) {
-        /* A new thread or child (followed from now on), an exec. */
+        /* A new thread or child (followed from now on). */
     } else if (sig == SIGTRAP) {
         deliver = trap_signal(h, task);
     } else {
@@ -250,13 +383,185 @@ static void close_all_but(int keep)
     closedir(fds);
 }
 
+/* Fields 3 (state) and 6 (session) of /proc/PID/stat; false when PID is
+ * gone. */
+static bool task_status(pid_t pid, char *state, pid_t *session)
+{
+    char path[64], text[1024], *after_name;
+    ssize_t n;
+    int fd, sid;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return false;
+    n = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    /* The name, in parentheses, may hold anything: the fields follow the
+     * last ')'. */
+    if ((after_name = strrchr(text, ')')) == NULL ||
+        sscanf(after_name + 1, " %c %*d %*d %d", state, &sid) != 2)
+        return false;
+    *session = (pid_t)sid;
+    return true;
+}
+
+/*
+ * Why TASK cannot be followed (ERROR, from PTRACE_SEIZE). The program's
+ * doing when another tracer has it already (PTRACE_TRACEME) or when it
+ * made itself undumpable (its /proc folder then belongs to root though it
+ * runs as someone else); the machine's otherwise (a seccomp profile or
+ * Yama forbidding ptrace).
+ */
+static void refusal(pid_t task, int error, struct attach_report *report)
+{
+    char path[64], line[256];
+    long tracer = 0, uid = -1;
+    struct stat folder;
+    bool undumpable;
+    FILE *status;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)task);
+    if ((status = fopen(path, "re")) != NULL) {
+        while (fgets(line, sizeof(line), status) != NULL)
+            if (sscanf(line, "TracerPid: %ld", &tracer) != 1)
+                sscanf(line, "Uid: %ld", &uid);
+        fclose(status);
+    }
+    snprintf(path, sizeof(path), "/proc/%d", (int)task);
+    undumpable = stat(path, &folder) == 0 && folder.st_uid == 0 && uid > 0;
+    report->by_program = error == EPERM && (tracer != 0 || undumpable);
+    snprintf(report->why, sizeof(report->why), "ptrace(PTRACE_SEIZE) of pid %d: %s%s", (int)task,
+             strerror(error),
+             error != EPERM ? ""
+             : tracer != 0  ? " (another process follows it already: PTRACE_TRACEME)"
+             : undumpable   ? " (it made itself undumpable: prctl(PR_SET_DUMPABLE, 0))"
+                            : "");
+}
+
+/*
+ * Follow TASK from now on: seized, stopped once (PTRACE_INTERRUPT) to get
+ * the watchpoints, then let go on as it was (a stopped program stays
+ * stopped). True, or false with the reason in REPORT; a task that ended
+ * meanwhile is no error, unless it is the program itself (MUST_LIVE).
+ */
+static bool seize_task(struct helper_state *h, pid_t task, bool must_live,
+                       struct attach_report *report)
+{
+    struct task *followed;
+    int status;
+
+    if (ptrace(PTRACE_SEIZE, task, NULL, (void *)(long)TRACE_OPTIONS) == -1) {
+        if (errno == ESRCH && !must_live)
+            return true;
+        refusal(task, errno, report);
+        return false;
+    }
+    ptrace(PTRACE_INTERRUPT, task, NULL, NULL);
+    if (waitpid(task, &status, __WALL) != task || !WIFSTOPPED(status)) {
+        if (!must_live)
+            return true;
+        snprintf(report->why, sizeof(report->why), "pid %d ended as the grader attached to it",
+                 (int)task);
+        return false;
+    }
+    if ((followed = task_entry(h, task)) == NULL) {
+        snprintf(report->why, sizeof(report->why),
+                 "the program has more than %d threads and processes to follow", MAX_TASKS);
+        return false;
+    }
+    if (!set_watchpoints(task, h->watch, h->n_watch, report->why, sizeof(report->why)))
+        return false;
+    followed->watched = true;
+    check_mappings(h, task);
+    go_on(h, task, status);
+    return true;
+}
+
+/* Seize every thread of process PID not followed yet; whether any was. */
+static bool seize_threads(struct helper_state *h, pid_t pid, struct attach_report *report,
+                          bool *seized)
+{
+    char path[64];
+    struct dirent *entry;
+    DIR *tasks;
+    bool ok = true;
+
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    if ((tasks = opendir(path)) == NULL)
+        return true; /* ended */
+    while (ok && (entry = readdir(tasks)) != NULL) {
+        pid_t tid = (pid_t)atoi(entry->d_name);
+        bool known = false;
+        for (int i = 0; i < h->n_tasks && !known; i++)
+            known = h->tasks[i].tid == tid;
+        if (tid <= 0 || known)
+            continue;
+        ok = seize_task(h, tid, false, report);
+        *seized = true;
+    }
+    closedir(tasks);
+    return ok;
+}
+
+/*
+ * Follow everything that may work for the program: every thread it has,
+ * and, when it leads its session (every program the grader runs does),
+ * every process of the session (a child it made before counting began,
+ * with threads of its own) -- not only what it makes from now on.
+ * A child cannot leave the session (the sandbox refuses setsid), and what
+ * a followed task makes is followed by the kernel. Round after round,
+ * until a round finds nothing new.
+ */
+static bool seize_all(struct helper_state *h, pid_t pid, struct attach_report *report)
+{
+    pid_t session;
+    char state;
+
+    if (!task_status(pid, &state, &session)) {
+        snprintf(report->why, sizeof(report->why), "pid %d ended as the grader attached to it",
+                 (int)pid);
+        return false;
+    }
+    /* A process that does not lead its session shares it with others (its
+     * parent's): only its own threads are its. */
+    if (session != pid) {
+        bool seized = false;
+        return seize_threads(h, pid, report, &seized);
+    }
+    for (int round = 0; round < 64; round++) {
+        bool seized = false;
+        DIR *proc = opendir("/proc");
+        struct dirent *entry;
+        bool ok = proc != NULL;
+
+        while (ok && (entry = readdir(proc)) != NULL) {
+            pid_t other = (pid_t)atoi(entry->d_name), its_session;
+            if (other > 0 && task_status(other, &state, &its_session) && its_session == session &&
+                state != 'Z' && state != 'X') {
+                ok = seize_threads(h, other, report, &seized);
+            }
+        }
+        if (proc != NULL)
+            closedir(proc);
+        if (!ok)
+            return false;
+        if (!seized)
+            return true;
+    }
+    snprintf(report->why, sizeof(report->why),
+             "the program kept making threads and processes while the grader attached");
+    report->by_program = true;
+    return false;
+}
+
 /* Follow PID until it ends; its counts go to OUT. */
 static _Noreturn void run_helper(pid_t pid, const uintptr_t *watch, int n_watch, int out)
 {
     struct helper_state *h = calloc(1, sizeof(*h));
     struct attach_report report = {.attached = false};
-    long options =
-        PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
     int status;
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -265,29 +570,16 @@ static _Noreturn void run_helper(pid_t pid, const uintptr_t *watch, int n_watch,
         snprintf(report.why, sizeof(report.why), "out of memory");
         goto refused;
     }
-    if (ptrace(PTRACE_SEIZE, pid, NULL, (void *)options) == -1) {
-        snprintf(report.why, sizeof(report.why), "ptrace(PTRACE_SEIZE) of pid %d: %s", (int)pid,
-                 strerror(errno));
-        goto refused;
-    }
-    /* A program stopped by a signal traps at once; one that runs is made
-     * to (and then goes on: it was not stopped). */
-    ptrace(PTRACE_INTERRUPT, pid, NULL, NULL);
-    if (waitpid(pid, &status, __WALL) != pid || !WIFSTOPPED(status)) {
-        snprintf(report.why, sizeof(report.why), "pid %d ended as the grader attached to it",
-                 (int)pid);
-        goto refused;
-    }
     h->watch = watch;
     h->n_watch = n_watch;
-    if (!set_watchpoints(pid, watch, n_watch, report.why, sizeof(report.why))) {
-        ptrace(PTRACE_DETACH, pid, NULL, NULL);
+    if (n_watch > 0)
+        find_watched_file(pid, watch[0], &h->file);
+    /* The program first (it is stopped at its stop point, and stays so
+     * until SIGCONT), then whatever else works for it. */
+    if (!seize_task(h, pid, true, &report) || !seize_all(h, pid, &report))
         goto refused;
-    }
-    task_entry(h, pid)->watched = true;
     report.attached = true;
     write_all(out, &report, sizeof(report));
-    go_on(h, pid, status);
 
     for (;;) {
         pid_t task = waitpid(-1, &status, __WALL);
@@ -311,6 +603,7 @@ static _Noreturn void run_helper(pid_t pid, const uintptr_t *watch, int n_watch,
     _exit(0);
 
 refused:
+    /* Whatever was seized is let go as the helper ends. */
     write_all(out, &report, sizeof(report));
     _exit(1);
 }
@@ -384,6 +677,7 @@ struct trace *trace_start(pid_t pid, const uintptr_t *watch, int n_watch, char *
     }
     close(fds[1]);
     trace->from_helper = fds[0];
+    report.by_program = false;
     if (!read_within(trace->from_helper, &report, sizeof(report), ATTACH_TIMEOUT_MS))
         snprintf(report.why, sizeof(report.why), "the helper did not attach within %d s",
                  ATTACH_TIMEOUT_MS / 1000);
@@ -391,6 +685,7 @@ struct trace *trace_start(pid_t pid, const uintptr_t *watch, int n_watch, char *
         return trace;
     snprintf(why, size, "%s", report.why);
     trace_free(trace);
+    errno = report.by_program ? EPERM : EIO;
     return NULL;
 }
 
@@ -429,6 +724,10 @@ static _Noreturn void probe_child(void)
 {
     uint64_t sum = 0;
 
+    /* A session of its own, as every program the grader runs: the helper
+     * follows the whole session. */
+    if (setsid() < 0)
+        _exit(2);
     raise(SIGSTOP); /* counted from SIGCONT on, as a program from its stop point */
     for (int i = 0; i < TRACE_PROBE_COUNT; i++) {
         sum += probe_word;

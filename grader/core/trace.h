@@ -39,8 +39,12 @@ struct trace_counts {
     long by_number[TRACE_MAX_SYSCALL_NR]; /* of them, per call number */
     long watch_hits;                      /* reads and writes of the watched words */
     bool ended;                           /* followed until the program ended */
-    char error[256]; /* why counting stopped early or is wrong (a thread it could
-                        not watch), or "" */
+    char error[256];  /* why counting stopped early or is wrong (a thread it could
+                         not watch), or "" */
+    char evaded[256]; /* what the program did that its counts cannot stand for (a
+                         thread made with CLONE_UNTRACED, a second mapping of the
+                         watched words, another program run), or "": the program's
+                         doing, never the grader's */
 };
 
 struct trace;
@@ -52,9 +56,18 @@ struct trace;
  * in PID's memory, each TRACE_WATCH_BYTES-aligned: every read or write of
  * those bytes is counted. Threads and children PID makes are followed
  * too (their system calls count; the watchpoints are PID's main
- * thread's). NULL, with the reason in WHY, when the kernel does not let
- * the grader follow PID (ptrace not permitted here) or has no
- * watchpoints (another architecture).
+ * thread's), and so is everything that may work for PID already: its
+ * other threads, and every process of its session (a child made before
+ * counting began). NULL, with the reason in WHY, when the kernel does not
+ * let the grader follow PID (ptrace not permitted here, errno EIO) or has
+ * no watchpoints (another architecture); errno EPERM when the program
+ * keeps the grader out (it is followed by another tracer already:
+ * PTRACE_TRACEME; it made itself undumpable), its own doing.
+ *
+ * Below TRACE_SYSCALL_CEILING the helper sees every call, so a watched
+ * word cannot be reached unseen: a thread the kernel would not let it
+ * follow (CLONE_UNTRACED), a second mapping of the watched words, or an
+ * execve is said in EVADED. Past the ceiling it no longer sees calls.
  */
 struct trace *trace_start(pid_t pid, const uintptr_t *watch, int n_watch, char *why, size_t size);
 

@@ -3,6 +3,7 @@
  * grader/core/trace.h.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,8 @@ struct counting *start_counting(struct test_ctx *t, struct proc *p, const char *
         grader_error(t, "start_counting: out of memory");
     c->p = p;
     c->trace = trace_start(p->pid, watch, n_watch, why, sizeof(why));
+    if (c->trace == NULL && errno == EPERM)
+        fail_about(t, p, "`%s` cannot be counted, by its own doing: %s", p->command, why);
     if (c->trace == NULL)
         grader_error(t, "the grader cannot count what a program does on this machine: %s", why);
     return c;
@@ -77,6 +80,8 @@ const struct trace_counts *counted(struct test_ctx *t, struct counting *c)
         grader_error(t, "the helper that counted what `%s` did never reported", c->p->command);
     trace_free(c->trace);
     c->trace = NULL;
+    if (c->counts.evaded[0] != '\0')
+        fail_about(t, c->p, "`%s` cannot be counted: it %s", c->p->command, c->counts.evaded);
     if (!c->counts.ended || c->counts.error[0] != '\0')
         grader_error(t, "counting what `%s` did %s: %s", c->p->command,
                      c->counts.ended ? "went wrong" : "stopped before its end", c->counts.error);

@@ -39,28 +39,67 @@ static void *read_the_word(void *arg)
     return NULL;
 }
 
-/* A child that stops itself, then reads the watched word TOUCHES times in
- * a thread it makes (IN_THREAD) or itself, and makes TOUCHES getppid calls. */
-static pid_t stopped_child(bool in_thread)
+/* What a program may have set going before counting began. */
+enum before { ITSELF, THREAD_AFTER, THREAD_BEFORE, CHILD_BEFORE, UNTRACED_AFTER };
+
+static int untraced_child(void *unused)
+{
+    (void)unused;
+    return 0;
+}
+
+/*
+ * A child that leads a session (as every program the grader runs), sets
+ * going what BEFORE names, stops itself, then reads the watched word
+ * TOUCHES times and makes TOUCHES getppid calls: itself, or in a thread
+ * it makes (THREAD_AFTER), or by a thread or a child it made before it
+ * stopped (the child waits on a shared flag), or itself after making a
+ * process the kernel will not let a tracer follow (UNTRACED_AFTER).
+ */
+static pid_t stopped_child(enum before before)
 {
     pid_t pid = fork();
     int status;
 
     ck_assert_int_ne(pid, -1);
     if (pid == 0) {
+        static char stack[1 << 16];
+        _Atomic int *go =
+            mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         uint64_t sum = 0;
         pthread_t thread;
+        pid_t helper = 0;
 
-        raise(SIGSTOP);
-        if (in_thread) {
-            if (pthread_create(&thread, NULL, read_the_word, &sum) != 0 ||
-                pthread_join(thread, NULL) != 0)
-                _exit(2);
-        } else {
-            read_the_word(&sum);
+        if (go == MAP_FAILED || setsid() < 0)
+            _exit(2);
+        if (before == THREAD_BEFORE && pthread_create(&thread, NULL, read_the_word, &sum) != 0)
+            _exit(2);
+        if (before == CHILD_BEFORE && (helper = fork()) == 0) {
+            while (*go == 0)
+                ;
+            for (int i = 0; i < TOUCHES; i++)
+                syscall(SYS_getppid);
+            _exit(0);
         }
-        for (int i = 0; i < TOUCHES; i++)
-            syscall(SYS_getppid);
+        raise(SIGSTOP);
+        *go = 1;
+        if (before == THREAD_AFTER && pthread_create(&thread, NULL, read_the_word, &sum) != 0)
+            _exit(2);
+        if ((before == THREAD_BEFORE || before == THREAD_AFTER) && pthread_join(thread, NULL) != 0)
+            _exit(2);
+        if (before == ITSELF || before == UNTRACED_AFTER)
+            read_the_word(&sum);
+        if (before == CHILD_BEFORE && waitpid(helper, NULL, 0) != helper)
+            _exit(2);
+        if (before == UNTRACED_AFTER) {
+            pid_t untraced = clone(untraced_child, stack + sizeof(stack),
+                                   CLONE_VM | CLONE_UNTRACED | SIGCHLD, NULL);
+            if (untraced < 0 || waitpid(untraced, NULL, 0) != untraced)
+                _exit(2);
+        }
+        if (before != CHILD_BEFORE)
+            for (int i = 0; i < TOUCHES; i++)
+                syscall(SYS_getppid);
         _exit(sum == 0 ? 0 : 1);
     }
     ck_assert_int_eq(waitpid(pid, &status, WUNTRACED), pid);
@@ -92,7 +131,7 @@ START_TEST(every_call_and_every_touch_is_counted_exactly)
     struct trace_counts *counts = calloc(1, sizeof(*counts));
 
     ck_assert_ptr_nonnull(counts);
-    count_child(stopped_child(false), counts);
+    count_child(stopped_child(ITSELF), counts);
     ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
     ck_assert_int_ge(counts->syscalls, TOUCHES + 1); /* and exit_group */
     ck_assert_int_eq(counts->by_number[SYS_exit_group], 1);
@@ -109,10 +148,46 @@ START_TEST(a_thread_made_while_counting_is_watched_too)
     struct trace_counts *counts = calloc(1, sizeof(*counts));
 
     ck_assert_ptr_nonnull(counts);
-    count_child(stopped_child(true), counts);
+    count_child(stopped_child(THREAD_AFTER), counts);
     ck_assert_int_eq(counts->watch_hits, TOUCHES);
     ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
     ck_assert_int_ge(counts->by_number[SYS_clone] + counts->by_number[CLONE3], 1);
+    free(counts);
+}
+END_TEST
+
+/*
+ * What a program set going before counting began is counted too: a
+ * thread (its touches of the watched word as well), a child of its
+ * session. The helper follows every thread and every process of the
+ * session, not only the one it stopped.
+ */
+START_TEST(a_thread_or_child_made_before_counting_is_counted_too)
+{
+    struct trace_counts *counts = calloc(1, sizeof(*counts));
+
+    ck_assert_ptr_nonnull(counts);
+    count_child(stopped_child(THREAD_BEFORE), counts);
+    ck_assert_int_eq(counts->watch_hits, TOUCHES);
+    ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
+    memset(counts, 0, sizeof(*counts));
+    count_child(stopped_child(CHILD_BEFORE), counts);
+    ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
+    ck_assert_str_eq(counts->evaded, "");
+    free(counts);
+}
+END_TEST
+
+/* What no count can stand for is said, never counted as nothing: a
+ * process made with CLONE_UNTRACED (which the kernel does not let the
+ * helper follow). */
+START_TEST(a_process_the_helper_cannot_follow_is_said)
+{
+    struct trace_counts *counts = calloc(1, sizeof(*counts));
+
+    ck_assert_ptr_nonnull(counts);
+    count_child(stopped_child(UNTRACED_AFTER), counts);
+    ck_assert_msg(strstr(counts->evaded, "CLONE_UNTRACED") != NULL, "evaded: '%s'", counts->evaded);
     free(counts);
 }
 END_TEST
@@ -219,7 +294,9 @@ Suite *trace_suite(void)
 {
     return SUITE_OF(
         "trace", 60, every_call_and_every_touch_is_counted_exactly,
-        a_thread_made_while_counting_is_watched_too, the_probe_passes_where_counting_works,
+        a_thread_made_while_counting_is_watched_too,
+        a_thread_or_child_made_before_counting_is_counted_too,
+        a_process_the_helper_cannot_follow_is_said, the_probe_passes_where_counting_works,
         without_ptrace_the_probe_refuses_naming_the_call, a_process_that_is_gone_is_refused,
         misaligned_or_too_many_watches_are_refused, a_shared_mapping_is_found_by_its_path);
 }
