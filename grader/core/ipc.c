@@ -43,6 +43,29 @@ bool shm_object_exists(const char *name)
     return shm_object_stat(name, &info);
 }
 
+bool shm_name_family_free(const char *name)
+{
+    char path[512];
+    size_t len;
+    struct dirent *entry;
+    DIR *dir;
+    bool free_ = true;
+
+    if (!shm_path(name, path, sizeof(path)))
+        return false;
+    len = strlen(name + 1);
+    if ((dir = opendir(SHM_FOLDER)) == NULL)
+        return errno == ENOENT;
+    while (free_ && (entry = readdir(dir)) != NULL) {
+        const char *base = entry->d_name;
+        if (strncmp(base, "sem.", 4) == 0)
+            base += 4;
+        free_ = strncmp(base, name + 1, len) != 0;
+    }
+    closedir(dir);
+    return free_;
+}
+
 bool shm_object_remove(const char *name)
 {
     char path[512];
@@ -258,8 +281,13 @@ void ipc_object_describe(const struct ipc_object *obj, char *buf, size_t size)
 {
     switch (obj->kind) {
     case IPC_KIND_POSIX_SHM:
-        snprintf(buf, size, "POSIX shared memory object %s (%zu bytes, mode %04o)", obj->name,
-                 obj->size, (unsigned)obj->mode);
+        /* sem_open's semaphores are files of /dev/shm too, named sem.NAME. */
+        if (strncmp(obj->name, "/sem.", 5) == 0)
+            snprintf(buf, size, "POSIX named semaphore /%s (mode %04o)", obj->name + 5,
+                     (unsigned)obj->mode);
+        else
+            snprintf(buf, size, "POSIX shared memory object %s (%zu bytes, mode %04o)", obj->name,
+                     obj->size, (unsigned)obj->mode);
         break;
     case IPC_KIND_SYSV_SHM:
         snprintf(buf, size,

@@ -25,6 +25,10 @@ struct shm_object_info {
 /* Stat the POSIX shm object NAME ("/name"); false (errno set) if absent. */
 bool shm_object_stat(const char *name, struct shm_object_info *info);
 bool shm_object_exists(const char *name);
+/* Is NAME free, and every name made from it: no file of /dev/shm begins
+ * with it, nor with sem. and it (NAME-empty, sem.NAME-full: objects and
+ * named semaphores a program derives from the name it is given)? */
+bool shm_name_family_free(const char *name);
 /* Remove NAME if it exists; true if it did. */
 bool shm_object_remove(const char *name);
 

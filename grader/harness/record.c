@@ -195,7 +195,7 @@ const char *unique_shm_name(struct test_ctx *t)
     name = rec->names[rec->n_names];
     for (int i = 0;; i++) {
         snprintf(name, sizeof(rec->names[0]), "/shmlab-%016llx", random_bits(t));
-        if (!shm_object_exists(name))
+        if (shm_name_family_free(name))
             break;
         if (i == UNIQUE_TRIES) /* the grader's problem, never the student's */
             grader_error(t, "internal: no unused shm name after %d tries", UNIQUE_TRIES);
