@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fs.h"
+
 static bool shm_path(const char *name, char *path, size_t size)
 {
     /* Only names of the form "/x" map to one file in /dev/shm. */
@@ -69,7 +71,11 @@ bool shm_name_family_free(const char *name)
 bool shm_object_remove(const char *name)
 {
     char path[512];
-    return shm_path(name, path, sizeof(path)) && unlink(path) == 0;
+
+    if (!shm_path(name, path, sizeof(path)))
+        return false;
+    /* A folder where an object could be is a squatter's: it goes too. */
+    return unlink(path) == 0 || (errno == EISDIR && remove_tree(path, NULL) == 0);
 }
 
 /* --- System V, through /proc/sysvipc ------------------------------------ */

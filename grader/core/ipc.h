@@ -29,7 +29,8 @@ bool shm_object_exists(const char *name);
  * with it, nor with sem. and it (NAME-empty, sem.NAME-full: objects and
  * named semaphores a program derives from the name it is given)? */
 bool shm_name_family_free(const char *name);
-/* Remove NAME if it exists; true if it did. */
+/* Remove NAME if it exists (a folder a program made there, with what it
+ * holds, too); true if it did. */
 bool shm_object_remove(const char *name);
 
 enum ipc_kind { IPC_KIND_POSIX_SHM, IPC_KIND_SYSV_SHM, IPC_KIND_SYSV_SEM, IPC_KIND_SYSV_MSG };
