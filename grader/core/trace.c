@@ -412,7 +412,7 @@ static bool task_status(pid_t pid, char *state, pid_t *session)
 /*
  * Why TASK cannot be followed (ERROR, from PTRACE_SEIZE). The program's
  * doing when another tracer has it already (PTRACE_TRACEME) or when it
- * made itself undumpable (its /proc folder then belongs to root though it
+ * made itself undumpable (its /proc/PID/mem then belongs to root though it
  * runs as someone else); the machine's otherwise (a seccomp profile or
  * Yama forbidding ptrace).
  */
@@ -420,7 +420,7 @@ static void refusal(pid_t task, int error, struct attach_report *report)
 {
     char path[64], line[256];
     long tracer = 0, uid = -1;
-    struct stat folder;
+    struct stat mem;
     bool undumpable;
     FILE *status;
 
@@ -431,8 +431,8 @@ static void refusal(pid_t task, int error, struct attach_report *report)
                 sscanf(line, "Uid: %ld", &uid);
         fclose(status);
     }
-    snprintf(path, sizeof(path), "/proc/%d", (int)task);
-    undumpable = stat(path, &folder) == 0 && folder.st_uid == 0 && uid > 0;
+    snprintf(path, sizeof(path), "/proc/%d/mem", (int)task);
+    undumpable = stat(path, &mem) == 0 && mem.st_uid == 0 && uid > 0;
     report->by_program = error == EPERM && (tracer != 0 || undumpable);
     snprintf(report->why, sizeof(report->why), "ptrace(PTRACE_SEIZE) of pid %d: %s%s", (int)task,
              strerror(error),
