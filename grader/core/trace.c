@@ -69,8 +69,9 @@ struct task {
  * device and inode, and the offset in it of the first watched word. */
 struct watched_file {
     bool known;
-    char device[32];
-    unsigned long inode, offset;
+    dev_t dev;
+    ino_t ino;
+    unsigned long long offset;
 };
 
 #define MAX_TASKS 256
@@ -124,36 +125,48 @@ static void write_all(int fd, const void *data, size_t len)
     }
 }
 
-/* One line of /proc/PID/maps: false for a line without a file. */
-struct mapping {
-    unsigned long from, to, offset, inode;
-    char device[32];
+/* Which file (if any) the watched word at ADDRESS is in: a visitor of
+ * process_find_mapping(). */
+struct word_in_file {
+    uintptr_t address;
+    struct watched_file *file;
 };
 
-static bool parse_mapping(const char *line, struct mapping *m)
+static bool holds_the_word(const struct mapping *m, void *ctx)
 {
-    return sscanf(line, "%lx-%lx %*s %lx %31s %lu", &m->from, &m->to, &m->offset, m->device,
-                  &m->inode) == 5 &&
-           m->inode != 0;
+    struct word_in_file *w = ctx;
+
+    if (m->ino == 0 || w->address < m->start || w->address >= m->end)
+        return false;
+    *w->file = (struct watched_file){
+        .known = true, .dev = m->dev, .ino = m->ino, .offset = m->offset + (w->address - m->start)};
+    return true;
 }
 
-/* Which file (if any) the watched word at ADDRESS of PID is in. */
 static void find_watched_file(pid_t pid, uintptr_t address, struct watched_file *file)
 {
-    char path[64], line[4400];
-    struct mapping m;
-    FILE *maps;
+    struct word_in_file w = {.address = address, .file = file};
 
-    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-    if ((maps = fopen(path, "re")) == NULL)
-        return;
-    while (!file->known && fgets(line, sizeof(line), maps) != NULL)
-        if (parse_mapping(line, &m) && address >= m.from && address < m.to) {
-            *file = (struct watched_file){
-                .known = true, .inode = m.inode, .offset = m.offset + (address - m.from)};
-            snprintf(file->device, sizeof(file->device), "%s", m.device);
-        }
-    fclose(maps);
+    process_find_mapping(pid, holds_the_word, &w);
+}
+
+/* A mapping of the watched file that shows the watched word elsewhere
+ * than where the watchpoints are: a visitor of process_find_mapping(). */
+struct alias_search {
+    const struct helper_state *h;
+    uintptr_t at;
+};
+
+static bool is_an_alias(const struct mapping *m, void *ctx)
+{
+    struct alias_search *a = ctx;
+    const struct watched_file *file = &a->h->file;
+
+    if (m->ino != file->ino || m->dev != file->dev || file->offset < m->offset ||
+        file->offset >= m->offset + (m->end - m->start))
+        return false;
+    a->at = m->start + (uintptr_t)(file->offset - m->offset);
+    return a->at != a->h->watch[0];
 }
 
 /*
@@ -163,28 +176,15 @@ static void find_watched_file(pid_t pid, uintptr_t address, struct watched_file 
  */
 static void check_mappings(struct helper_state *h, pid_t task)
 {
-    char path[64], line[4400];
-    struct mapping m;
-    FILE *maps;
+    struct alias_search a = {.h = h};
 
     if (h->n_watch == 0 || !h->file.known || h->counts.evaded[0] != '\0')
         return;
-    snprintf(path, sizeof(path), "/proc/%d/maps", (int)task);
-    if ((maps = fopen(path, "re")) == NULL)
-        return; /* ended */
-    while (fgets(line, sizeof(line), maps) != NULL) {
-        if (!parse_mapping(line, &m) || m.inode != h->file.inode ||
-            strcmp(m.device, h->file.device) != 0 || h->file.offset < m.offset ||
-            h->file.offset >= m.offset + (m.to - m.from))
-            continue;
-        unsigned long at = m.from + (h->file.offset - m.offset);
-        if (at != h->watch[0])
-            evaded(h,
-                   "mapped the watched words a second time (at %#lx), where the grader's "
-                   "watchpoints do not see them",
-                   at);
-    }
-    fclose(maps);
+    if (process_find_mapping(task, is_an_alias, &a))
+        evaded(h,
+               "mapped the watched words a second time (at %#lx), where the grader's "
+               "watchpoints do not see them",
+               (unsigned long)a.at);
 }
 
 /* Put the watchpoints on TASK (stopped under ptrace): DR0..DR3 hold the
@@ -513,9 +513,10 @@ static bool seize_threads(struct helper_state *h, pid_t pid, struct attach_repor
  * and, when it leads its session (every program the grader runs does),
  * every process of the session (a child it made before counting began,
  * with threads of its own) -- not only what it makes from now on.
- * A child cannot leave the session (the sandbox refuses setsid), and what
- * a followed task makes is followed by the kernel. Round after round,
- * until a round finds nothing new.
+ * (One that left the session before is no longer found here: the harness
+ * fails a program whose processes left its process group before
+ * counting.) What a followed task makes is followed by the kernel. Round
+ * after round, until a round finds nothing new.
  */
 static bool seize_all(struct helper_state *h, pid_t pid, struct attach_report *report)
 {
@@ -699,6 +700,11 @@ bool trace_finish(struct trace *trace, struct trace_counts *counts, int timeout_
     waitpid(trace->helper, NULL, 0);
     trace->helper = 0;
     return true;
+}
+
+pid_t trace_helper(const struct trace *trace)
+{
+    return trace->helper;
 }
 
 void trace_free(struct trace *trace)

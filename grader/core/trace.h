@@ -78,6 +78,9 @@ struct trace *trace_start(pid_t pid, const uintptr_t *watch, int n_watch, char *
  */
 bool trace_finish(struct trace *trace, struct trace_counts *counts, int timeout_ms);
 
+/* The helper process that follows the program (a child of the caller). */
+pid_t trace_helper(const struct trace *trace);
+
 /* Stop following (if still following) and free. */
 void trace_free(struct trace *trace);
 

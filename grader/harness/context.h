@@ -195,6 +195,10 @@ bool variant_report(struct test_ctx *t, struct proc *p);
 
 /* Is OBJ at a name or key the harness handed out (or a named semaphore
  * whose name starts with one)? */
+/* Processes of the test outside its programs' process groups, but the
+ * grader's own BUT (finish.c): how many, the first few named in NAMES. */
+int escaped_processes(struct test_ctx *t, pid_t but, char *names, size_t size);
+
 bool handed_out(const struct test_record *rec, const struct ipc_object *obj);
 
 /* Remove what the harness handed out: the sandbox user's objects at its

@@ -63,6 +63,18 @@ struct counting *start_counting(struct test_ctx *t, struct proc *p, const char *
         fail_about(t, p, "`%s` cannot be counted, by its own doing: %s", p->command, why);
     if (c->trace == NULL)
         grader_error(t, "the grader cannot count what a program does on this machine: %s", why);
+    /* The helper follows the program's session: a process that left it
+     * before the helper looked (setsid) goes uncounted. Looked for once
+     * the helper follows the rest: leaving cannot be undone, and what
+     * leaves later is followed already. */
+    if (escaped_processes(t, trace_helper(c->trace), why, sizeof(why)) > 0) {
+        trace_free(c->trace);
+        c->trace = NULL;
+        fail_about(t, p,
+                   "cannot count what `%s` does: processes left its process group before "
+                   "counting began (%s), where the grader cannot follow them",
+                   p->command, why);
+    }
     return c;
 }
 

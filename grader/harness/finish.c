@@ -19,33 +19,45 @@
 #define MAX_LISTED_LEFTOVERS 10
 
 /*
- * Processes still alive once every program's process group is killed
- * escaped on purpose (setsid, double fork): a daemon the test never asked
- * for. They fail the test, and die with everything else.
+ * How many processes of the test (but the grader's own BUT, or 0) escaped
+ * the process groups of its programs (setsid, setpgid, double fork), the
+ * names of the first few in NAMES. The test starts nothing but programs, and orphans come to it (a
+ * subreaper): whatever user the programs run as, every live descendant
+ * outside their process groups escaped.
  */
-static void check_no_strays(struct test_ctx *t)
+int escaped_processes(struct test_ctx *t, pid_t but, char *names, size_t size)
 {
     struct task_info *tasks;
-    int n = list_descendants(&tasks), strays = 0;
-    char names[256] = "";
+    int n = list_descendants(&tasks), escaped = 0;
 
-    /* The test starts nothing but programs, and orphans come to it (a
-     * subreaper): whatever user the programs run as, every descendant
-     * outside their process groups escaped. */
+    names[0] = '\0';
     for (int i = 0; i < n; i++) {
         bool in_group = false;
-        if (tasks[i].zombie)
+        if (tasks[i].zombie || tasks[i].pid == but)
             continue;
         for (size_t j = 0; j < t->n_programs && !in_group; j++)
             in_group = tasks[i].pgid == t->programs[j].proc->pid;
         if (in_group)
             continue;
-        if (strays++ < 5) {
+        if (escaped++ < 5) {
             size_t len = strlen(names);
-            snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "", tasks[i].name);
+            snprintf(names + len, size - len, "%s%s", len ? ", " : "", tasks[i].name);
         }
     }
     free(tasks);
+    return escaped;
+}
+
+/*
+ * Processes still alive once every program's process group is killed
+ * escaped on purpose: a daemon the test never asked for. They fail the
+ * test, and die with everything else.
+ */
+static void check_no_strays(struct test_ctx *t)
+{
+    char names[256];
+    int strays = escaped_processes(t, 0, names, sizeof(names));
+
     check(t, strays == 0,
           "%d process%s (%s) kept running in the background after the test, outside the "
           "process group of the program that started %s (a daemon?); the grader killed %s",
