@@ -18,7 +18,9 @@
  * In both, when the grader runs as root, student programs (and the build)
  * run as a user of their own, unique to the grading run, so RLIMIT_NPROC
  * binds, they cannot signal or read the grader, and everything they leave
- * is theirs by owner. Landlock, where the kernel has it, confines file
+ * is theirs by owner (what the grader makes for them too: it makes it as
+ * that user). Without namespaces, a test removes nothing else: not root's
+ * objects, not another grading's. Landlock, where the kernel has it, confines file
  * access to the system folders and the build folder in both levels.
  */
 #ifndef SHMGRADE_SANDBOX_H
