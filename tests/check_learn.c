@@ -504,6 +504,73 @@ START_TEST(handouts_refer_to_no_numbered_reading)
 }
 END_TEST
 
+/* --- crashes ------------------------------------------------------------------- */
+
+/* A corpus entry whose program crashes in TEST, the line of its FILE the
+ * crash is on (the line holding MARK), and its function. */
+struct crash_case {
+    const char *lab, *entry, *test, *file, *mark, *function, *program;
+};
+
+static const struct crash_case crash_cases[] = {
+    /* UndefinedBehaviorSanitizer stops it first: NULL passed on. */
+    {"01-posix-shm", "reader-no-argc-check", "usage", "reader.c", "is_valid_shm_name(name)", "main",
+     "reader"},
+    /* AddressSanitizer: a read past the mapping (a guard page in the test). */
+    {"01-posix-shm", "reader-prints-with-percent-s", "no-nul-object", "reader.c",
+     "printf(\"Received: %s\\n\", data)", "main", "reader"},
+};
+
+/* The number of the first line of the file at PATH that holds MARK. */
+static int line_holding(const char *path, const char *mark)
+{
+    char *text = read_file(path, NULL);
+    const char *at = strstr(text, mark);
+    int line = 1;
+
+    ck_assert_msg(at != NULL, "%s holds no \"%s\"", path, mark);
+    for (const char *c = text; c < at; c++)
+        line += *c == '\n';
+    free(text);
+    return line;
+}
+
+/*
+ * A test whose program crashed says where: the program runs again from
+ * the sanitize build, and the report names the file, line and function of
+ * the student's code it crashed in, and the gdb command to stop there.
+ * Twice, the same words: the run again is no matter of luck.
+ */
+START_TEST(a_crash_names_the_line_of_the_students_code)
+{
+    const struct crash_case *cc = &crash_cases[_i];
+    struct checkout c = checkout_make();
+    char *path = xasprintf("%s/labs/%s/%s", c.root, cc->lab, cc->file);
+    char *where, *gdb;
+    struct proc *p;
+
+    checkout_stage(&c, cc->lab, cc->entry);
+    where =
+        xasprintf("crashed at %s:%d (%s)", cc->file, line_holding(path, cc->mark), cc->function);
+    gdb = xasprintf("gdb -q -ex run -ex bt --args ./%s", cc->program);
+    for (int run = 0; run < 2; run++) {
+        p = GRADE(&c, NULL, "--lab", cc->lab, "--test", cc->test);
+        assert_exit(p, 1);
+        ck_assert_msg(strstr(p->out.head, where) != NULL,
+                      "%s %s: the report does not say \"%s\":\n%s", cc->entry, cc->test, where,
+                      p->out.head);
+        ck_assert_msg(strstr(p->out.head, gdb) != NULL,
+                      "%s %s: the report does not say \"%s\":\n%s", cc->entry, cc->test, gdb,
+                      p->out.head);
+        proc_free(p);
+    }
+    free(gdb);
+    free(where);
+    free(path);
+    checkout_remove(&c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("learn");
@@ -514,6 +581,11 @@ int main(void)
     tcase_add_loop_test(replays, a_replay_script_shows_the_same_failure, 0,
                         (int)(sizeof(replay_cases) / sizeof(replay_cases[0])));
     suite_add_tcase(s, replays);
+    TCase *crashes = tcase_create("crashes");
+    tcase_set_timeout(crashes, 300);
+    tcase_add_loop_test(crashes, a_crash_names_the_line_of_the_students_code, 0,
+                        (int)(sizeof(crash_cases) / sizeof(crash_cases[0])));
+    suite_add_tcase(s, crashes);
     ADD_TESTS(s, "reports", 300, the_report_names_each_failing_tests_replay_script,
               grading_a_submission_writes_no_replay_script);
     ADD_TESTS(s, "hints", 120, hints_come_a_level_at_a_time_and_are_remembered,

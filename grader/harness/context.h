@@ -11,12 +11,16 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "core/text.h"
 #include "harness/harness.h"
 #include "sandbox/sandbox.h"
 
 #define MAX_PROCS 64
 #define MAX_NAMES 64
 #define MAX_ENV   16
+
+/* What one stream of a student program may carry before it is stopped. */
+#define RUN_OUTPUT_LIMIT (8 * 1024 * 1024)
 
 /*
  * What a test process reports to the grader. It lives in a shared
@@ -46,6 +50,12 @@ struct test_record {
 struct test_program {
     struct proc *proc;
     bool under_valgrind; /* its report comes through proc->tool */
+    /* How it was started, to run it again if it crashes (crashes.c):
+     * its arguments (argv[0] as the step names it) and environment, both
+     * NULL-terminated, and its input: the step's, or the lines sent. */
+    const char **argv;
+    const char **env;
+    struct strbuf input;
 };
 
 /* A file as the test found it (channels.c): in the build folder, by its
@@ -81,6 +91,9 @@ struct replay_value {
 struct test_ctx {
     const struct lab_test *test;
     const char *build_dir;
+    /* The sanitize build of the lab, where a crashed program of a normal
+     * test runs again to find its line (crashes.c); NULL if none. */
+    const char *crash_build_dir;
     struct test_record *rec;
     struct test_program programs[MAX_PROCS];
     size_t n_programs;
@@ -151,12 +164,13 @@ struct test_program *program_of(struct test_ctx *t, const struct proc *p);
 
 /* What a valgrind log says (valgrind.c). */
 struct valgrind_report {
-    int errors;       /* the most any summary or the error reports say */
-    bool summary;     /* it has an ERROR SUMMARY: valgrind saw the end */
-    char first[1024]; /* the first error, with its first source line */
-    char fault[512];  /* for a crash: where it happened */
-    char block[2048]; /* the first error's lines, for the output */
-    char log[2048];   /* the log's first lines past its header */
+    int errors;                  /* the most any summary or the error reports say */
+    bool summary;                /* it has an ERROR SUMMARY: valgrind saw the end */
+    char first[1024];            /* the first error, with its first source line */
+    char fault[512];             /* for a crash: where it happened */
+    bool fault_in_student_files; /* FAULT is a line of the student's */
+    char block[2048];            /* the first error's lines, for the output */
+    char log[2048];              /* the log's first lines past its header */
 };
 
 /* Read the log LOG (valgrind's text, as its pipe brought it) into R,
@@ -182,6 +196,21 @@ const char *report_line_end(const char *line, const char *end);
  * of its line ("==5==ERROR: ..."), before what a sanitizer prints first
  * (a line of '=', an empty line, "AddressSanitizer:DEADLYSIGNAL"). */
 const char *report_preamble(const char *text, const char *start);
+
+/* Parts of a sanitizer's report (sanitizers.c): where it starts in TEXT
+ * (*UBSAN: an UndefinedBehaviorSanitizer one), or NULL; what it is about;
+ * the first frame of the student's sources under BUILD_DIR into WHERE
+ * ("" if none). */
+const char *sanitizer_report_start(const char *text, size_t len, bool *ubsan);
+const char *sanitizer_headline(const char *start, const char *end, bool ubsan);
+void sanitizer_place(const char *start, const char *end, bool ubsan, const char *build_dir,
+                     char *where, size_t size);
+
+/* A program P of the test crashed (crashes.c): run it again as it was
+ * run, from the sanitize build (or under valgrind where there is none),
+ * and add to the test's output the line of the student's code it crashed
+ * on and the gdb command that stops there. Never changes the verdict. */
+void show_crash_place(struct test_ctx *t, const struct proc *p);
 
 /* Threads build (thread_sanitizer.c): the same for ThreadSanitizer. */
 extern const char *const THREAD_SANITIZER_ENV[];

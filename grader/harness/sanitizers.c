@@ -27,7 +27,7 @@ const char *const SANITIZER_ENV[] = {
 
 /* The first line of a report: "ERROR: AddressSanitizer: ..." or a UBSan
  * "FILE:LINE:COL: runtime error: ...". */
-static const char *report_start(const char *text, size_t len, bool *ubsan)
+const char *sanitizer_report_start(const char *text, size_t len, bool *ubsan)
 {
     const char *asan = memmem(text, len, "ERROR: AddressSanitizer", 23);
     const char *lsan = memmem(text, len, "ERROR: LeakSanitizer", 20);
@@ -77,7 +77,8 @@ const char *report_preamble(const char *text, const char *start)
     return start;
 }
 
-/* "writer.c:23 (main)" from a frame "#1 0x... in main /x/labs/01/writer.c:23". */
+/* "writer.c:23 (main)" from a frame "#1 0x... in main /x/labs/01/writer.c:23":
+ * a file of the lab folder itself, not ../common/ (the lab's own code). */
 static bool student_frame(const char *line, const char *end, const char *build_dir, char *out,
                           size_t size)
 {
@@ -91,7 +92,8 @@ static bool student_frame(const char *line, const char *end, const char *build_d
     if (space == NULL)
         return false;
     path = space + 1;
-    if ((size_t)(end - path) <= dir_len || strncmp(path, build_dir, dir_len) != 0)
+    if ((size_t)(end - path) <= dir_len + 1 || strncmp(path, build_dir, dir_len) != 0 ||
+        path[dir_len] != '/' || memchr(path + dir_len + 1, '/', (size_t)(end - path - dir_len - 1)))
         return false;
     snprintf(out, size, "%.*s (%.*s)", (int)(end - path - dir_len - 1), path + dir_len + 1,
              (int)(space - in - 4), in + 4);
@@ -100,7 +102,7 @@ static bool student_frame(const char *line, const char *end, const char *build_d
 
 /* What the report is about: "AddressSanitizer found a
  * stack-buffer-overflow", "LeakSanitizer found memory leaks". */
-static const char *headline(const char *start, const char *end, bool ubsan)
+const char *sanitizer_headline(const char *start, const char *end, bool ubsan)
 {
     static const char asan[] = "ERROR: AddressSanitizer: ";
     const char *kind;
@@ -126,15 +128,46 @@ static const char *headline(const char *start, const char *end, bool ubsan)
         return "AddressSanitizer found a use of freed memory";
     if (strncmp(kind, "SEGV", len) == 0)
         return "AddressSanitizer found an access to an invalid address (SIGSEGV)";
+    if (strncmp(kind, "BUS", len) == 0)
+        return "AddressSanitizer found an access past the end of a mapped object (SIGBUS)";
+    if (strncmp(kind, "FPE", len) == 0)
+        return "AddressSanitizer found an arithmetic error, such as a division by zero (SIGFPE)";
+    if (strncmp(kind, "ABRT", len) == 0)
+        return "AddressSanitizer found the program aborting: abort(), or an assert() that "
+               "failed (SIGABRT)";
+    if (strncmp(kind, "ILL", len) == 0)
+        return "AddressSanitizer found an illegal instruction (SIGILL)";
     return "AddressSanitizer found a memory error";
+}
+
+/* The student's first frame in the report at START (END its end), the
+ * sources under BUILD_DIR: "reader.c:49 (main)", or UBSan's
+ * "reader.c:49:5"; "" if none. */
+void sanitizer_place(const char *start, const char *end, bool ubsan, const char *build_dir,
+                     char *where, size_t size)
+{
+    where[0] = '\0';
+    for (const char *line = start; line < end && where[0] == '\0';
+         line = report_line_end(line, end) + 1)
+        student_frame(line, report_line_end(line, end), build_dir, where, size);
+    if (ubsan && where[0] == '\0') {
+        /* UBSan names the place first: "writer.c:23:5: runtime error". */
+        const char *e = report_line_end(start, end);
+        const char *mark = memmem(start, (size_t)(e - start), ": runtime error", 15);
+        size_t dir_len = strlen(build_dir);
+        const char *file = start;
+        if (strncmp(file, build_dir, dir_len) == 0)
+            file += dir_len + 1;
+        snprintf(where, size, "%.*s", (int)(mark - file), file);
+    }
 }
 
 bool sanitizer_report(struct test_ctx *t, struct proc *p)
 {
     const char *text = p->err.head, *end = p->err.head + p->err.head_len;
-    char where[512] = "";
+    char where[512];
     bool ubsan;
-    const char *start = report_start(text, p->err.head_len, &ubsan);
+    const char *start = sanitizer_report_start(text, p->err.head_len, &ubsan);
     struct strbuf shown = {0};
 
     if (start == NULL)
@@ -144,25 +177,14 @@ bool sanitizer_report(struct test_ctx *t, struct proc *p)
         const char *e = report_line_end(line, end);
         char frame[512];
         bool is_frame = student_frame(line, e, t->build_dir, frame, sizeof(frame));
-        if (is_frame && where[0] == '\0')
-            snprintf(where, sizeof(where), "%s", frame);
         if (line == start || is_frame || memmem(line, (size_t)(e - line), "SUMMARY:", 8)) {
             char *visible = text_visible(line, (size_t)(e - line), false);
             strbuf_printf(&shown, "    | %s\n", visible);
             free(visible);
         }
     }
-    if (ubsan && where[0] == '\0') {
-        /* UBSan names the place first: "writer.c:23:5: runtime error". */
-        const char *e = report_line_end(start, end);
-        const char *mark = memmem(start, (size_t)(e - start), ": runtime error", 15);
-        size_t dir_len = strlen(t->build_dir);
-        const char *file = start;
-        if (strncmp(file, t->build_dir, dir_len) == 0)
-            file += dir_len + 1;
-        snprintf(where, sizeof(where), "%.*s", (int)(mark - file), file);
-    }
-    check(t, false, "%s in `%s`%s%s", headline(start, report_line_end(start, end), ubsan),
+    sanitizer_place(start, end, ubsan, t->build_dir, where, sizeof(where));
+    check(t, false, "%s in `%s`%s%s", sanitizer_headline(start, report_line_end(start, end), ubsan),
           p->command, where[0] ? ", at " : "", where);
     char *report = strbuf_take(&shown);
     record_append(t->rec, "  the sanitizer's report:\n%s", report);

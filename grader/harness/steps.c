@@ -16,8 +16,6 @@
 #include "core/text.h"
 #include "harness/context.h"
 
-/* What one stream of a student program may carry before it is stopped. */
-#define RUN_OUTPUT_LIMIT (8 * 1024 * 1024)
 /* Lines of each stream a transcript shows, and bytes of each line. */
 #define TRANSCRIPT_LINES      15
 #define TRANSCRIPT_LINE_BYTES 240
@@ -90,18 +88,6 @@ static bool crashed(const struct proc *p)
     return false;
 }
 
-/* A crash points at a line only in a debugger or a sanitizer: the two
- * commands that show it, typed in the lab folder. */
-static void show_where_it_crashed(struct test_ctx *t, const struct proc *p)
-{
-    record_append(t->rec,
-                  "    to see the line it crashed on, run it as the test did (same arguments, "
-                  "environment and input), built with `make VARIANT=sanitize`: AddressSanitizer "
-                  "names the file and line; or with `make`, under `gdb --args ./%s` (then `run` "
-                  "and `bt`)\n",
-                  p->command);
-}
-
 void show_transcript(struct test_ctx *t, struct proc *p)
 {
     if (p->transcript_shown)
@@ -112,8 +98,8 @@ void show_transcript(struct test_ctx *t, struct proc *p)
         record_append(t->rec, "    did not end in time and was killed\n");
     else
         record_append(t->rec, "    %s\n", proc_describe_end(p).text);
-    if (crashed(p) && t->test->build == BUILD_NORMAL)
-        show_where_it_crashed(t, p);
+    if (crashed(p) && t->test->build == BUILD_NORMAL && !harness_options.valgrind)
+        show_crash_place(t, p);
     show_valgrind_fault(t, p);
     show_stream(t, "stdout", &p->out);
     show_stream(t, "stderr", &p->err);
@@ -255,6 +241,33 @@ static double replay_seconds(int timeout_ms)
     return (timeout_ms > 0 ? timeout_ms : DEFAULT_STEP_TIMEOUT_MS) / 1000.0;
 }
 
+/* A copy of the NULL-terminated LIST that lives until the test ends. */
+static const char **kept_list(struct test_ctx *t, const char *const *list)
+{
+    size_t n = 0;
+    const char **copy;
+
+    while (list[n] != NULL)
+        n++;
+    copy = calloc(n + 1, sizeof(*copy));
+    if (copy == NULL)
+        grader_error(t, "internal: out of memory");
+    for (size_t i = 0; i < n; i++)
+        copy[i] = textf(t, "%s", list[i]);
+    return copy;
+}
+
+/* How PROGRAM starts, to run it again if it crashes (crashes.c). */
+static void remember_start(struct test_ctx *t, struct test_program *program,
+                           const struct step *step, const char *const *env)
+{
+    program->argv = kept_list(t, step->argv);
+    program->env = kept_list(t, env);
+    program->input = (struct strbuf){0};
+    if (step->stdin_text != NULL)
+        strbuf_add(&program->input, step->stdin_text, strlen(step->stdin_text));
+}
+
 struct proc *step_start(struct test_ctx *t, const struct step *step)
 {
     const char *args[64], *env[PROGRAM_ENV_MAX];
@@ -282,6 +295,7 @@ struct proc *step_start(struct test_ctx *t, const struct step *step)
         n++;
     }
     args[n] = NULL;
+    remember_start(t, program, step, env);
     program->under_valgrind = under_valgrind(t);
     if (program->under_valgrind) {
         opts.wrapper = valgrind_wrapper(t);
@@ -624,6 +638,11 @@ void expect_next_line(struct test_ctx *t, struct proc *p, const char *expected)
 void send_line(struct test_ctx *t, struct proc *p, const char *line)
 {
     replay_step_begin(t, "send_line %zu %s", replay_number(t, p), shell_text(t, line));
+    struct test_program *program = program_of(t, p);
+    if (program != NULL) {
+        strbuf_add(&program->input, line, strlen(line));
+        strbuf_add(&program->input, "\n", 1);
+    }
     if (!proc_write_line(p, line))
         fail_about(t, p, "`%s` closed its stdin (or ended) instead of reading its input",
                    p->command);

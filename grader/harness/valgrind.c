@@ -40,8 +40,9 @@ static bool starts_valgrind_error(const char *line)
 /* The place a stack line names ("main (reader.c:42)"), or NULL: a frame
  * with a source line, not in valgrind's own replacements
  * (vg_replace_malloc.c...). With --fullpath-after= the file is named by
- * its whole path; *STUDENTS says whether it is in BUILD_DIR, which is then
- * left out of the place written to PLACE. */
+ * its whole path; *STUDENTS says whether it is in BUILD_DIR itself (not
+ * ../common/, the lab's own code), which is then left out of the place
+ * written to PLACE. */
 static bool source_frame(const char *line, const char *build_dir, char *place, size_t size,
                          bool *students)
 {
@@ -54,7 +55,8 @@ static bool source_frame(const char *line, const char *build_dir, char *place, s
     if (paren == NULL || strstr(paren, ".c:") == NULL || strstr(paren, "/vg_replace_") != NULL ||
         strncmp(paren + 1, "vg_", 3) == 0)
         return false;
-    *students = strncmp(paren + 1, build_dir, dir_len) == 0 && paren[1 + dir_len] == '/';
+    *students = strncmp(paren + 1, build_dir, dir_len) == 0 && paren[1 + dir_len] == '/' &&
+                strchr(paren + 2 + dir_len, '/') == NULL;
     if (*students)
         snprintf(place, size, "%.*s(%s", (int)(paren - colon - 2), colon + 2, paren + 2 + dir_len);
     else
@@ -166,6 +168,7 @@ void read_valgrind_log(const char *log, const char *build_dir, struct valgrind_r
         snprintf(r->first + len, sizeof(r->first) - len, ", at %s", s.first_place);
     }
     snprintf(r->fault, sizeof(r->fault), "%s", s.fault_place);
+    r->fault_in_student_files = s.fault_students;
 }
 
 /* Valgrind's report on P, read to its end. */

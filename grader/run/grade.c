@@ -505,8 +505,11 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
     }
     /* Every build a selected test needs, at once: the variants take
      * longer to compile, and the machine has more than one core. */
+    /* The sanitize build always: a program that crashes in a test of the
+     * normal build runs again from it, to name the line. */
     for (int v = BUILD_NORMAL; v <= BUILD_THREADS; v++)
-        builds[v] = (struct lab_build){.variant = (enum build_variant)v, .wanted = v == 0};
+        builds[v] = (struct lab_build){.variant = (enum build_variant)v,
+                                       .wanted = v == BUILD_NORMAL || v == BUILD_SANITIZE};
     for (size_t i = 0; i < lab->n_tests; i++)
         if (test_selected(&lab->tests[i], config))
             builds[lab->tests[i].build].wanted = true;
@@ -550,8 +553,13 @@ void grade_lab(const struct lab *lab, const struct grade_config *config, bool fl
                                            variant_name(test->build), b->log ? b->log : ""));
             continue;
         }
-        jobs[n_jobs] =
-            (struct test_job){.test = test, .build_dir = b->dir, .result = &result->tests[n]};
+        jobs[n_jobs] = (struct test_job){.test = test,
+                                         .build_dir = b->dir,
+                                         .crash_build_dir = test->build == BUILD_NORMAL &&
+                                                                    builds[BUILD_SANITIZE].built
+                                                                ? builds[BUILD_SANITIZE].dir
+                                                                : NULL,
+                                         .result = &result->tests[n]};
         resolve_needs(&jobs[n_jobs++], result, tested, n);
         n++;
     }

@@ -47,8 +47,8 @@ void runner_use_schedule_offset(long offset)
 
 /* --- running a test ------------------------------------------------------- */
 
-static _Noreturn void test_process(const struct lab_test *test, const char *build_dir,
-                                   struct test_record *rec, int timeout_ms)
+static _Noreturn void test_process(const struct test_job *job, struct test_record *rec,
+                                   int timeout_ms)
 {
     struct test_ctx t;
     char why[512];
@@ -58,11 +58,12 @@ static _Noreturn void test_process(const struct lab_test *test, const char *buil
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     signal(SIGPIPE, SIG_IGN);
-    harness_begin(&t, test, build_dir, rec, timeout_ms);
+    harness_begin(&t, job->test, job->build_dir, rec, timeout_ms);
+    t.crash_build_dir = job->crash_build_dir;
     /* Host pid of the test process, in every name and key it hands out:
      * in a PID namespace getpid() is 1 for every test. */
     t.unique_id = (long)getpid();
-    if (!sandbox_enter_test(build_dir, why, sizeof(why))) {
+    if (!sandbox_enter_test(job->build_dir, job->crash_build_dir, why, sizeof(why))) {
         rec->grader_error = true;
         check(&t, false, "internal: cannot isolate the test: %s", why);
         rec->finished = true;
@@ -72,7 +73,7 @@ static _Noreturn void test_process(const struct lab_test *test, const char *buil
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     sandbox_ipc_mark();
     harness_mark_files(&t);
-    test->run(&t);
+    job->test->run(&t);
     test_end(&t);
 }
 
@@ -88,7 +89,7 @@ struct test_run {
     long long start, deadline;
 };
 
-static void start_test(struct test_run *r, const char *build_dir)
+static void start_test(struct test_run *r, const struct test_job *job)
 {
     r->timeout_ms =
         scaled_timeout_ms(r->test->timeout_ms > 0 ? r->test->timeout_ms : DEFAULT_TEST_TIMEOUT_MS);
@@ -113,7 +114,7 @@ static void start_test(struct test_run *r, const char *build_dir)
          * the grader's group still ends the test, as the grader's child. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != grader || setpgid(0, 0) < 0)
             _exit(3);
-        test_process(r->test, build_dir, r->rec, r->timeout_ms);
+        test_process(job, r->rec, r->timeout_ms);
     }
     r->pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
     if (r->pidfd < 0) {
@@ -379,7 +380,7 @@ void run_tests(const struct test_job *jobs, size_t n, int parallel,
             *r = (struct test_run){
                 .job = next, .test = jobs[next].test, .result = jobs[next].result};
             state[next] = JOB_RUNNING;
-            start_test(r, jobs[next].build_dir);
+            start_test(r, &jobs[next]);
         }
         if (n_running == 0) {
             /* Nothing runs and nothing may start: the tests left build on

@@ -19,6 +19,9 @@ void run_test(const struct lab_test *test, const char *build_dir, struct test_ve
 struct test_job {
     const struct lab_test *test;
     const char *build_dir;
+    /* The lab's sanitize build, where a program that crashed in a test of
+     * the normal build runs again to find its line; or NULL. */
+    const char *crash_build_dir;
     struct test_verdict *result;
     const struct test_verdict *needs[MAX_NEEDS];
     size_t n_needs;

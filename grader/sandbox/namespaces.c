@@ -173,23 +173,41 @@ static bool copy_files(int from, const char *to, char *why, size_t size)
     return true;
 }
 
-/* The build folder as a private tmpfs holding a copy of the built files:
- * what a test writes there is capped in size and gone when it ends. */
-static bool private_build_folder(const char *build_dir, char *why, size_t size)
+/* FOLDER (open as DIR, from before the work folder was hidden) as a
+ * private tmpfs at its own path, holding a copy of its files: what a test
+ * writes there is capped in size and gone when it ends. */
+static bool private_copy(int dir, const char *folder, char *why, size_t size)
 {
     char options[128];
+
+    if (make_folders(folder) < 0)
+        return sandbox_fail(why, size, "mkdir", folder);
+    snprintf(options, sizeof(options), "%s,uid=%u,gid=%u", BUILD_TMPFS_OPTIONS,
+             (unsigned)sandbox_uid(), (unsigned)sandbox_uid());
+    return mount_tmpfs(folder, options, why, size) && copy_files(dir, folder, why, size);
+}
+
+/* The build folder, and the other build a crash runs again from (or
+ * NULL), as private copies; everything else of the work folder hidden. */
+static bool private_build_folders(const char *build_dir, const char *crash_dir, char *why,
+                                  size_t size)
+{
     int dir = open(build_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int crash = crash_dir != NULL ? open(crash_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     bool ok;
 
     if (dir < 0)
-        return sandbox_fail(why, size, "open", build_dir);
-    ok = private_read_only_system(why, size) && hide_private_folders(why, size);
-    if (ok && make_folders(build_dir) < 0)
-        ok = sandbox_fail(why, size, "mkdir", build_dir);
-    snprintf(options, sizeof(options), "%s,uid=%u,gid=%u", BUILD_TMPFS_OPTIONS,
-             (unsigned)sandbox_uid(), (unsigned)sandbox_uid());
-    ok = ok && mount_tmpfs(build_dir, options, why, size) && copy_files(dir, build_dir, why, size);
-    close(dir);
+        ok = sandbox_fail(why, size, "open", build_dir);
+    else if (crash_dir != NULL && crash < 0)
+        ok = sandbox_fail(why, size, "open", crash_dir);
+    else
+        ok = private_read_only_system(why, size) && hide_private_folders(why, size) &&
+             private_copy(dir, build_dir, why, size) &&
+             (crash < 0 || private_copy(crash, crash_dir, why, size));
+    if (dir >= 0)
+        close(dir);
+    if (crash >= 0)
+        close(crash);
     return ok;
 }
 
@@ -358,7 +376,7 @@ bool namespaces_work(char *why, size_t size)
     return false;
 }
 
-bool sandbox_enter_test(const char *build_dir, char *why, size_t size)
+bool sandbox_enter_test(const char *build_dir, const char *crash_dir, char *why, size_t size)
 {
     int alive[2], status;
     pid_t init;
@@ -398,7 +416,7 @@ bool sandbox_enter_test(const char *build_dir, char *why, size_t size)
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return sandbox_fail(why, size, "mount", "/proc");
-    if (!cap_ipc(why, size) || !private_build_folder(build_dir, why, size))
+    if (!cap_ipc(why, size) || !private_build_folders(build_dir, crash_dir, why, size))
         return false;
     if (chdir("/") < 0)
         return sandbox_fail(why, size, "chdir", "/");

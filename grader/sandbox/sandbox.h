@@ -121,10 +121,11 @@ void sandbox_give_folder(const char *dir);
  * In a freshly forked test process: with namespaces, enter new ones and
  * return as their pid 1 (this process stays outside, waits for it and
  * exits with its status; it never returns). BUILD_DIR becomes a private
- * writable copy. Without namespaces, returns at once. False, with the
- * reason in WHY, if the namespaces cannot be set up.
+ * writable copy, and so does CRASH_DIR (another build of the lab, or
+ * NULL). Without namespaces, returns at once. False, with the reason in
+ * WHY, if the namespaces cannot be set up.
  */
-bool sandbox_enter_test(const char *build_dir, char *why, size_t size);
+bool sandbox_enter_test(const char *build_dir, const char *crash_dir, char *why, size_t size);
 
 /* Limits every student process runs under. */
 struct student_limits {
