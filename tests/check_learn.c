@@ -117,6 +117,12 @@ static const struct replay_case replay_cases[] = {
     {"02-sysv-client-server", "stale-value", "client-sees-200", "expected: \"mem is now 200\""},
     /* Two programs as threads under ThreadSanitizer. */
     {"03-producer-consumer", "relaxed-flag", "no-data-race", "the sanitizer found a problem"},
+    /* The grader as the consumer (it takes message 1: the flag set EMPTY,
+     * which a producer spinning on a plain int never sees), and as the
+     * producer (its segment at the key, the messages it puts). */
+    {"03-producer-consumer", "plain-int-spin", "finished-after-last",
+     "should print a line matching /^Producer: Sent message"},
+    {"03-producer-consumer", "consumer-strcpy", "memory-safety", "exited with status 86"},
     /* A program killed inside its critical section, at a stop point. */
     {"04-semaphore-counter", "no-sem-undo", "killed-inside", "FAILED"},
 };

@@ -433,6 +433,40 @@ long segment_attaches(int id);
  */
 int exchange_segment_int(struct test_ctx *t, int id, int value);
 
+/*
+ * The grader as one side of a struct in a segment (lab 03's flag
+ * protocol): segment ID, attached by the grader at BASE (make_segment_at,
+ * attach_segment). Each store and wait is a step of the replay script
+ * too, which stores and waits the same way through shmgrade --ipc.
+ */
+
+/* The int at OFFSET (an acquire load): a look, no step of its own. */
+int segment_int(const void *base, size_t offset);
+
+/* Store VALUE in the int at OFFSET (a release store). */
+void store_segment_int(struct test_ctx *t, int id, void *base, size_t offset, int value);
+
+/* Store the LEN bytes of DATA at OFFSET (the store that publishes them
+ * comes after, with store_segment_int). */
+void store_segment_bytes(struct test_ctx *t, int id, void *base, size_t offset, const void *data,
+                         size_t len);
+
+/* Wait until the int at OFFSET is VALUE, or P ends (WHAT: "for the
+ * producer to hand message 2 over"); true if it is VALUE. The replay
+ * script fails there if the value does not come. */
+bool await_segment_int(struct test_ctx *t, int id, const void *base, size_t offset, int value,
+                       struct proc *p, const char *what);
+
+/* The grader found the int at OFFSET to be VALUE, or waits for it, in a
+ * place no step of the harness records (a wait_for() condition, a line
+ * callback): the replay script waits for it at this point. */
+void replay_segment_int(struct test_ctx *t, int id, size_t offset, int value, struct proc *p,
+                        const char *what);
+
+/* P printed LINE, seen where no step records it (a line callback of
+ * follow_stdout): the replay script waits for that line at this point. */
+void replay_line_seen(struct test_ctx *t, struct proc *p, const char *line);
+
 /* How many processes wait on the semaphores of the set with KEY (GETNCNT
  * and GETZCNT of each): they are asleep in semop() there. 0 if there is
  * no such set. */

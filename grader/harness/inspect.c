@@ -122,7 +122,12 @@ int make_segment(struct test_ctx *t, size_t size, int value, volatile int **mem)
 
 int make_segment_at(struct test_ctx *t, key_t key, size_t size, void **mem)
 {
-    return new_segment(t, key, size, mem);
+    int id = new_segment(t, key, size, mem);
+    const char *variable = replay_new_variable(t, "segment");
+
+    replay_add(t, "make_segment_at %s 0x%08x %zu", variable, (unsigned)key, size);
+    replay_value(t, id, variable);
+    return id;
 }
 
 void *attach_segment(struct test_ctx *t, int id, const char *whose)

@@ -5,6 +5,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/shm.h>
 
@@ -84,4 +87,101 @@ int exchange_segment_int(struct test_ctx *t, int id, int value)
     if (shmdt((void *)mem) != 0)
         grader_error(t, "internal: shmdt of segment %d: %s", id, strerror(errno));
     return found;
+}
+
+/* --- the grader as one side of a struct in a segment ---------------------------- */
+
+/* Program P's number in the replay script (0: none of the test's). */
+static size_t program_number(struct test_ctx *t, const struct proc *p)
+{
+    const struct test_program *program = p != NULL ? program_of(t, p) : NULL;
+    return program != NULL ? (size_t)(program - t->programs) + 1 : 0;
+}
+
+static atomic_int *int_at(const void *base, size_t offset)
+{
+    return (atomic_int *)((char *)(uintptr_t)base + offset);
+}
+
+int segment_int(const void *base, size_t offset)
+{
+    return atomic_load_explicit(int_at(base, offset), memory_order_acquire);
+}
+
+void store_segment_int(struct test_ctx *t, int id, void *base, size_t offset, int value)
+{
+    if (t->checked_live == 0)
+        replay_add(t, "store_segment_int %s %zu %d", replay_id(t, id), offset, value);
+    atomic_store_explicit(int_at(base, offset), value, memory_order_release);
+}
+
+void store_segment_bytes(struct test_ctx *t, int id, void *base, size_t offset, const void *data,
+                         size_t len)
+{
+    const unsigned char *bytes = data;
+    size_t shown = len;
+
+    /* The zeros at the end as a count: a message in a 256-byte field is a
+     * short line of the script, not a kilobyte of \x00. */
+    while (shown > 0 && bytes[shown - 1] == 0)
+        shown--;
+    if (t->checked_live == 0)
+        replay_add(t, "store_segment_bytes %s %zu %s %zu", replay_id(t, id), offset,
+                   printf_bytes(t, data, shown), len - shown);
+    memcpy((char *)base + offset, data, len);
+}
+
+void replay_segment_int(struct test_ctx *t, int id, size_t offset, int value, struct proc *p,
+                        const char *what)
+{
+    if (t->checked_live == 0)
+        replay_add(t, "await_segment_int %s %zu %d %zu %g %s", replay_id(t, id), offset, value,
+                   program_number(t, p), DEFAULT_STEP_TIMEOUT_MS / 1000.0, shell_text(t, what));
+}
+
+/* What await_segment_int() waits for. */
+struct segment_wait {
+    const void *base;
+    size_t offset;
+    int value;
+    struct proc *p;
+};
+
+static bool value_or_ended(void *arg)
+{
+    const struct segment_wait *w = arg;
+    return segment_int(w->base, w->offset) == w->value || (w->p != NULL && has_ended(w->p));
+}
+
+bool await_segment_int(struct test_ctx *t, int id, const void *base, size_t offset, int value,
+                       struct proc *p, const char *what)
+{
+    struct segment_wait w = {.base = base, .offset = offset, .value = value, .p = p};
+
+    replay_segment_int(t, id, offset, value, p, what);
+    t->checked_live++;
+    wait_for(t, value_or_ended, &w, 0, what);
+    t->checked_live--;
+    return segment_int(base, offset) == value;
+}
+
+void replay_line_seen(struct test_ctx *t, struct proc *p, const char *line)
+{
+    struct strbuf regex = {0};
+    char *taken;
+
+    if (t->checked_live != 0)
+        return;
+    /* The line itself, as an extended regular expression. */
+    strbuf_add(&regex, "^", 1);
+    for (const char *c = line; *c != '\0'; c++) {
+        if (strchr(".[]()*+?{}|^$\\", *c) != NULL)
+            strbuf_add(&regex, "\\", 1);
+        strbuf_add(&regex, c, 1);
+    }
+    strbuf_add(&regex, "$", 1);
+    taken = strbuf_take(&regex);
+    replay_add(t, "await_line %zu %s %g", program_number(t, p), shell_text(t, taken),
+               DEFAULT_STEP_TIMEOUT_MS / 1000.0);
+    free(taken);
 }

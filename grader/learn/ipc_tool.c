@@ -3,6 +3,7 @@
 #include "learn/ipc_tool.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@ static int usage(void)
     fputs("usage: shmgrade --ipc ACTION ARG... (for replay scripts: labs/common/replay.sh)\n"
           "  make-segment SIZE VALUE        a private segment (0600) holding VALUE; its id\n"
           "  exchange ID VALUE              the int segment ID holds, and VALUE stored there\n"
+          "  make-segment-at KEY SIZE       a segment (0600) at KEY, as a lab's program makes it\n"
+          "  read-int ID OFFSET             the int at OFFSET of segment ID (acquire)\n"
+          "  write-int ID OFFSET VALUE      VALUE into the int at OFFSET (release)\n"
+          "  write-bytes ID OFFSET ZEROS    the bytes of stdin at OFFSET, then ZEROS zero bytes\n"
           "  show-segment ID                the segment's size, mode and users\n"
           "  remove-segment ID              remove it\n"
           "  segments-made-by PID           ids of the segments PID created\n"
@@ -91,6 +96,81 @@ static int exchange(long id, long value)
         return failed("shmdt");
     printf("%d\n", found);
     return 0;
+}
+
+static int make_segment_at(long key, long size)
+{
+    int id = shmget((key_t)key, (size_t)size, IPC_CREAT | IPC_EXCL | 0600);
+
+    if (id == -1)
+        return failed("shmget");
+    printf("%d\n", id);
+    return 0;
+}
+
+/* Segment ID attached, and LEN bytes at OFFSET within it; NULL (the
+ * reason said) if it cannot be attached, or they are not all inside. */
+static char *attach_range(long id, long offset, long len)
+{
+    struct ipc_object seg;
+    char *at;
+
+    if (!sysv_shm_stat((int)id, &seg)) {
+        fprintf(stderr, "shmgrade --ipc: no segment %ld\n", id);
+        return NULL;
+    }
+    if (offset < 0 || len < 0 || (size_t)offset + (size_t)len > seg.size) {
+        fprintf(stderr, "shmgrade --ipc: %ld bytes at %ld are not inside segment %ld (%zu bytes)\n",
+                len, offset, id, seg.size);
+        return NULL;
+    }
+    at = shmat((int)id, NULL, 0);
+    if (at == (void *)-1) {
+        failed("shmat");
+        return NULL;
+    }
+    return at;
+}
+
+static int read_int(long id, long offset)
+{
+    char *at = attach_range(id, offset, (long)sizeof(int));
+    int value;
+
+    if (at == NULL)
+        return 3;
+    value = atomic_load_explicit((atomic_int *)(at + offset), memory_order_acquire);
+    if (shmdt(at) != 0)
+        return failed("shmdt");
+    printf("%d\n", value);
+    return 0;
+}
+
+static int write_int(long id, long offset, long value)
+{
+    char *at = attach_range(id, offset, (long)sizeof(int));
+
+    if (at == NULL)
+        return 3;
+    atomic_store_explicit((atomic_int *)(at + offset), (int)value, memory_order_release);
+    return shmdt(at) == 0 ? 0 : failed("shmdt");
+}
+
+/* Stdin's bytes (as many as fit from OFFSET), then ZEROS zero bytes. */
+static int write_bytes(long id, long offset, long zeros)
+{
+    char data[65536];
+    size_t len = fread(data, 1, sizeof(data), stdin);
+    char *at;
+
+    if (ferror(stdin))
+        return failed("read of stdin");
+    at = attach_range(id, offset, (long)len + zeros);
+    if (at == NULL)
+        return 3;
+    memcpy(at + offset, data, len);
+    memset(at + offset + len, 0, (size_t)zeros);
+    return shmdt(at) == 0 ? 0 : failed("shmdt");
 }
 
 static int show_segment(long id)
@@ -214,6 +294,14 @@ int ipc_tool(int argc, char *const argv[])
         return make_segment(a, b);
     if (strcmp(action, "exchange") == 0 && argc == 3)
         return exchange(a, b);
+    if (strcmp(action, "make-segment-at") == 0 && argc == 3)
+        return make_segment_at(a, b);
+    if (strcmp(action, "read-int") == 0 && argc == 3)
+        return read_int(a, b);
+    if (strcmp(action, "write-int") == 0 && argc == 4)
+        return write_int(a, b, c);
+    if (strcmp(action, "write-bytes") == 0 && argc == 4)
+        return write_bytes(a, b, c);
     if (strcmp(action, "show-segment") == 0 && argc == 2)
         return show_segment(a);
     if (strcmp(action, "remove-segment") == 0 && argc == 2)

@@ -562,6 +562,63 @@ exchange_segment() {
     say "  (segment $1 held $found; the test stored $2 there)"
 }
 
+# make_segment_at VARIABLE KEY SIZE: a segment at KEY, as the lab's program
+# that creates it would make it (the test plays that program).
+make_segment_at() {
+    local id
+    id=$(replay_ipc make-segment-at "$2" "$3") ||
+        replay_fail "" "the script cannot make a segment at key $2"
+    printf -v "$1" '%s' "$id"
+    replay_keys+=("segment:$id")
+    say "  (the test made segment $id at key $2: $3 bytes, as the other program would)"
+}
+
+# store_segment_int ID OFFSET VALUE: the test, playing a program, stores
+# VALUE in the int at OFFSET (a flag, a counter).
+store_segment_int() {
+    replay_ipc write-int "$1" "$2" "$3" ||
+        replay_fail "" "the script cannot write into segment $1"
+    say "  (the test stored $3 at offset $2 of segment $1)"
+}
+
+# store_segment_bytes ID OFFSET PRINTF-FORMAT ZEROS: bytes at OFFSET, then
+# ZEROS zero bytes.
+store_segment_bytes() {
+    # shellcheck disable=SC2059 # the format is the bytes
+    printf "$3" | replay_ipc write-bytes "$1" "$2" "$4" ||
+        replay_fail "" "the script cannot write into segment $1"
+}
+
+# await_segment_int ID OFFSET VALUE N SECONDS WHAT: wait until the int at
+# OFFSET of segment ID is VALUE (what the test waited for, or found there);
+# it must come before program N (0: none) ends and within SECONDS.
+await_segment_int() {
+    local id=$1 offset=$2 value=$3 n=$4 seconds=$5 what=$6 tries now ended shown=$4
+    [ "$n" = 0 ] && shown=''
+    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 100) + 1 }')
+    while :; do
+        ended=no
+        if [ "$n" != 0 ] && ! replay_running "$n"; then
+            ended=yes
+        fi
+        if ! now=$(replay_ipc read-int "$id" "$offset" 2>/dev/null); then
+            # The program removed it after its last step; the test, still
+            # attached, read the value it left.
+            say "  (segment $id is gone: a program removed it)"
+            return 0
+        fi
+        [ "$now" = "$value" ] && return 0
+        if [ $ended = yes ]; then
+            replay_fail "$shown" "the test waited $what (the int at offset $offset of segment $id to become $value), but it is $now and \`${replay_cmd[$n]}\` $(replay_describe_end "$n")"
+        fi
+        if [ "$tries" -le 0 ]; then
+            replay_fail "$shown" "the test waited $what (the int at offset $offset of segment $id to become $value), but it is still $now after $seconds s"
+        fi
+        sleep 0.01
+        tries=$((tries - 1))
+    done
+}
+
 # show_segment ID WHOSE: the segment must exist; what it is.
 show_segment() {
     local seen
