@@ -73,15 +73,20 @@ GRADE_ARGS := $(if $(LAB),--lab $(LAB)) $(if $(SUBMISSION),--submission $(SUBMIS
 # 130: stopped with Ctrl-C, after reporting what it graded) is for scripts;
 # only bad usage (2) or a failing grader (3) fails the target.
 HUMAN_STATUS = || { status=$$?; [ $$status -eq 1 ] || [ $$status -eq 130 ] || exit $$status; }
+# Ctrl-C reaches make, the shell and the grader at once: the grader reports
+# what it graded and ends (130); the shell waits for it (a trap, not an
+# ignored signal, which the grader would inherit) and ends as it says, so
+# make ends by the signal without an "Interrupt" error of its own.
+HUMAN_RUN = trap : INT;
 
 grade: $(SHMGRADE)
-	@$(SHMGRADE) $(GRADE_ARGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) $(GRADE_ARGS) $(HUMAN_STATUS)
 
 # A script that replays TEST step by step from its lab folder
 # (labs/LAB/repro/TEST.sh); a failing test gets one at every grading.
 repro: $(SHMGRADE)
 	@test -n "$(TEST)" || { echo "make repro: name the test: make repro LAB=NN TEST=ID" >&2; exit 2; }
-	@$(SHMGRADE) $(if $(LAB),--lab $(LAB)) --repro $(TEST) $(GRADE_FLAGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) $(if $(LAB),--lab $(LAB)) --repro $(TEST) $(GRADE_FLAGS) $(HUMAN_STATUS)
 
 # The hints of TEST seen so far and one level more: the idea, where to look,
 # a nudge (labs/LAB/hints.json); remembered in .shmlab/.
@@ -91,12 +96,12 @@ hint: $(SHMGRADE)
 
 # Grade again on every save (LAB=NN: that lab), with what changed; Ctrl-C ends.
 watch: $(SHMGRADE)
-	@$(SHMGRADE) --watch $(GRADE_ARGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) --watch $(GRADE_ARGS) $(HUMAN_STATUS)
 
 # Where a self-learner stands: a line per lab and the next test to fix; a
 # lab whose files did not change since its last grading is not graded again.
 progress: $(SHMGRADE)
-	@$(SHMGRADE) --summary $(GRADE_ARGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) --summary $(GRADE_ARGS) $(HUMAN_STATUS)
 
 # --- the project's own tests ---------------------------------------------------
 

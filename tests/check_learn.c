@@ -493,6 +493,164 @@ START_TEST(watch_grades_again_when_polling_finds_a_save)
 }
 END_TEST
 
+/* --- the make targets a student types ------------------------------------------ */
+
+/*
+ * A scratch checkout that make can drive: labs/ as committed (mtimes
+ * kept, so nothing is built again), the top Makefile, and the grader's
+ * sources where the Makefile looks for them; the grader itself is this
+ * build's (BUILD=), pointed at the scratch checkout ($SHMLAB_ROOT).
+ */
+static struct checkout checkout_for_make(void)
+{
+    struct checkout c = {.root = temp_folder("make-checkout")};
+
+    sh(NULL,
+       "cp -a '%s/labs' '%s/labs' && rm -rf '%s'/labs/*/repro && cp -p '%s/Makefile' '%s/' && "
+       "ln -s '%s/grader' '%s/grader'",
+       shmlab_root, c.root, c.root, shmlab_root, c.root, shmlab_root, c.root);
+    return c;
+}
+
+/* The build folder of the grader under test (BUILD= for make). */
+static char *build_folder(void)
+{
+    char *build = xstrdup(shmgrade_path);
+    char *slash = strrchr(build, '/');
+
+    ck_assert_ptr_nonnull(slash);
+    *slash = '\0';
+    return build;
+}
+
+/* `make ARGS` typed in FROM (a folder of C, or NULL for its top). */
+static struct proc *start_make(const struct checkout *c, const char *from, const char *const *args)
+{
+    char *cwd = from ? xasprintf("%s/%s", c->root, from) : xstrdup(c->root);
+    char *root = xasprintf("SHMLAB_ROOT=%s", c->root);
+    char *build = build_folder();
+    char *build_arg = xasprintf("BUILD=%s", build);
+    const char *argv[32] = {"env", root, "make", "--no-print-directory", build_arg};
+    size_t n = 5;
+    struct proc *p;
+
+    for (; *args != NULL; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    p = start_program(cwd, NULL, argv);
+    free(build_arg);
+    free(build);
+    free(root);
+    free(cwd);
+    return p;
+}
+#define START_MAKE(c, from, ...) start_make((c), (from), (const char *const[]){__VA_ARGS__, NULL})
+
+/* `make ARGS` in FROM, to its end: it succeeds, says SAYS, and make says
+ * nothing of its own (no "make: ***"). */
+static void assert_make(const struct checkout *c, const char *from, const char *says,
+                        const char *const *args)
+{
+    struct proc *p = start_make(c, from, args);
+
+    ck_assert_msg(proc_wait(p, SUPPORT_TIMEOUT_MS), "make %s in %s did not end", args[0],
+                  from ? from : "the top folder");
+    ck_assert_msg(p->state == PROC_EXITED && p->exit_code == 0, "make %s in %s %s:\n%s\n%s",
+                  args[0], from ? from : "the top folder", proc_describe_end(p).text, p->out.head,
+                  p->err.head);
+    ck_assert_msg(strstr(p->out.head, says) != NULL || strstr(p->err.head, says) != NULL,
+                  "make %s in %s does not say \"%s\":\n%s\n%s", args[0],
+                  from ? from : "the top folder", says, p->out.head, p->err.head);
+    ck_assert_msg(strstr(p->err.head, "make:") == NULL, "make %s in %s: make's own noise:\n%s",
+                  args[0], from ? from : "the top folder", p->err.head);
+    proc_free(p);
+}
+#define ASSERT_MAKE(c, from, says, ...)                                                            \
+    assert_make((c), (from), (says), (const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * What a student types, from the top folder and from a lab folder, on a
+ * failing submission: make grade, make hint (the next level each time,
+ * wherever it is typed), make repro (a script in the lab's repro/), make
+ * progress; each succeeds without a word of make's own.
+ */
+START_TEST(make_targets_work_from_the_top_and_from_a_lab_folder)
+{
+    struct checkout c = checkout_for_make();
+    const char *lab = "labs/01-posix-shm";
+    char *script;
+
+    checkout_stage(&c, "01-posix-shm", "reader-debug-on-stdout");
+    ASSERT_MAKE(&c, lab, "FAIL  round-trip", "grade", "TEST=round-trip");
+    ASSERT_MAKE(&c, NULL, "FAIL  round-trip", "grade", "LAB=01", "TEST=round-trip");
+    ASSERT_MAKE(&c, NULL, "hint 1 of 3", "hint", "LAB=01", "TEST=round-trip");
+    ASSERT_MAKE(&c, lab, "hint 2 of 3", "hint", "TEST=round-trip");
+    ASSERT_MAKE(&c, NULL, "repro/round-trip.sh", "repro", "LAB=01", "TEST=round-trip");
+    ASSERT_MAKE(&c, lab, "repro/usage.sh", "repro", "TEST=usage");
+    script = script_of(&c, "01-posix-shm", "round-trip");
+    ck_assert_msg(access(script, X_OK) == 0, "make repro wrote no %s", script);
+    free(script);
+    script = script_of(&c, "01-posix-shm", "usage");
+    ck_assert_msg(access(script, X_OK) == 0, "make repro wrote no %s", script);
+    free(script);
+    ASSERT_MAKE(&c, NULL, "01-posix-shm", "progress");
+    ASSERT_MAKE(&c, lab, "01-posix-shm", "progress");
+    checkout_remove(&c);
+}
+END_TEST
+
+/* Where make watch is typed: the folder, and the lab named if at the top. */
+static const struct {
+    const char *from, *lab_arg;
+} watch_places[] = {{"labs/01-posix-shm", "TEST=round-trip"}, {NULL, "LAB=01"}};
+
+/*
+ * make watch grades, then a save (the reader replaced by a failing one)
+ * grades again; Ctrl-C, sent to the whole foreground group as a terminal
+ * does, ends it: the grader says it stopped, make adds no error of its
+ * own, and nothing of the group is left running.
+ */
+START_TEST(make_watch_grades_again_on_a_save_and_ends_cleanly_on_ctrl_c)
+{
+    struct checkout c = checkout_for_make();
+    char *lab_dir = xasprintf("%s/labs/01-posix-shm", c.root);
+    char *staged = xasprintf("%s/staged", c.root);
+    char *entry = xasprintf("%s/tests/corpus/01-posix-shm/reader-debug-on-stdout", shmlab_root);
+    struct proc *p;
+    char *line;
+    pid_t group;
+
+    checkout_stage(&c, "01-posix-shm", NULL);
+    stage_submission("01-posix-shm", entry, staged);
+    p = START_MAKE(&c, watch_places[_i].from, "watch", watch_places[_i].lab_arg, "TEST=round-trip");
+    group = p->pid;
+    line = proc_await_line(p, "^watching 01-posix-shm for saves", SUPPORT_TIMEOUT_MS);
+    ck_assert_msg(line != NULL, "no first grading:\n%s\n%s", p->out.head, p->err.head);
+    free(line);
+    sh(NULL, "mv '%s/reader.c' '%s/reader.c'", staged, lab_dir);
+    line = proc_await_line(p, "^  round-trip \\(01\\): PASS -> FAIL$", SUPPORT_TIMEOUT_MS);
+    ck_assert_msg(line != NULL, "no grading after the save:\n%s\n%s", p->out.head, p->err.head);
+    free(line);
+    line = proc_await_line(p, "^watching 01-posix-shm for saves", SUPPORT_TIMEOUT_MS);
+    ck_assert_ptr_nonnull(line);
+    free(line);
+    proc_kill(p, SIGINT);
+    ck_assert(proc_wait(p, SUPPORT_TIMEOUT_MS));
+    ck_assert_msg(strstr(p->out.head, "watch: stopped") != NULL, "%s", p->out.head);
+    ck_assert_msg(strstr(p->err.head, "make:") == NULL, "make's own noise after Ctrl-C:\n%s",
+                  p->err.head);
+    ck_assert_msg((p->state == PROC_SIGNALED && p->signal == SIGINT) ||
+                      (p->state == PROC_EXITED && (p->exit_code == 0 || p->exit_code == 130)),
+                  "make watch %s after Ctrl-C", proc_describe_end(p).text);
+    ck_assert_msg(kill(-group, 0) < 0, "a process of make watch's group is still running");
+    proc_free(p);
+    free(entry);
+    free(staged);
+    free(lab_dir);
+    checkout_remove(&c);
+}
+END_TEST
+
 /* --- handouts ------------------------------------------------------------------- */
 
 /* A handout stands alone: it names a text by its title, never by a number
@@ -599,6 +757,12 @@ int main(void)
               hint_files_name_real_tests_and_hold_no_solution_code);
     ADD_TESTS(s, "progress", 300, progress_shows_saved_results_and_grades_changed_labs_again);
     ADD_TESTS(s, "handouts", 60, handouts_refer_to_no_numbered_reading);
+    ADD_TESTS(s, "make targets", 300, make_targets_work_from_the_top_and_from_a_lab_folder);
+    TCase *watch_make = tcase_create("make watch");
+    tcase_set_timeout(watch_make, 300);
+    tcase_add_loop_test(watch_make, make_watch_grades_again_on_a_save_and_ends_cleanly_on_ctrl_c, 0,
+                        (int)(sizeof(watch_places) / sizeof(watch_places[0])));
+    suite_add_tcase(s, watch_make);
     ADD_TESTS(s, "watch", 300, watch_grades_again_when_inotify_sees_a_save,
               watch_grades_again_when_polling_finds_a_save);
     return run_suite(s);

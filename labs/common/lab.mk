@@ -91,24 +91,25 @@ BUILD    ?= build
 TOP_BUILD := $(if $(filter /%,$(BUILD)),$(BUILD),../../$(BUILD))
 SHMGRADE := $(TOP_BUILD)/shmgrade
 HUMAN_STATUS = || { status=$$?; [ $$status -eq 1 ] || [ $$status -eq 130 ] || exit $$status; }
+HUMAN_RUN = trap : INT;
 
 .PHONY: grader repro hint progress watch
 grader:
 	@$(MAKE) -s --no-print-directory -C ../.. BUILD=$(BUILD) $(BUILD)/shmgrade
 
 grade: grader
-	@$(SHMGRADE) --lab $(LAB) $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) --lab $(LAB) $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS) $(HUMAN_STATUS)
 
 repro: grader
 	@test -n "$(TEST)" || { echo "make repro: name the test: make repro TEST=ID" >&2; exit 2; }
-	@$(SHMGRADE) --lab $(LAB) --repro $(TEST) $(GRADE_FLAGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) --lab $(LAB) --repro $(TEST) $(GRADE_FLAGS) $(HUMAN_STATUS)
 
 hint: grader
 	@test -n "$(TEST)" || { echo "make hint: name the test: make hint TEST=ID" >&2; exit 2; }
 	@$(SHMGRADE) --lab $(LAB) --hint $(TEST)
 
 progress: grader
-	@$(SHMGRADE) --summary $(GRADE_FLAGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) --summary $(GRADE_FLAGS) $(HUMAN_STATUS)
 
 watch: grader
-	@$(SHMGRADE) --lab $(LAB) --watch $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS) $(HUMAN_STATUS)
+	@$(HUMAN_RUN) $(SHMGRADE) --lab $(LAB) --watch $(if $(TEST),--test $(TEST)) $(GRADE_FLAGS) $(HUMAN_STATUS)
