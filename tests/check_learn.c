@@ -651,6 +651,215 @@ START_TEST(make_watch_grades_again_on_a_save_and_ends_cleanly_on_ctrl_c)
 }
 END_TEST
 
+/* --- as a person sees it: a real terminal (tmux) ------------------------------- */
+
+/* Is tmux here? If not, the test is skipped, loudly, unless
+ * SHMLAB_REQUIRE_TMUX is set (CI: .ci/run), which makes it a failure. */
+static bool tmux_present(void)
+{
+    if (access("/usr/bin/tmux", X_OK) == 0)
+        return true;
+    ck_assert_msg(getenv("SHMLAB_REQUIRE_TMUX") == NULL,
+                  "SHMLAB_REQUIRE_TMUX is set, but tmux is not installed "
+                  "(scripts/install-deps --dev installs it)");
+    fprintf(stderr, "check_learn: SKIPPED the terminal tests: tmux is not installed "
+                    "(scripts/install-deps --dev installs it)\n");
+    return false;
+}
+
+/* A terminal of COLUMNS, on a tmux server of its own (a socket in the
+ * checkout), running a shell in the checkout's lab 01 folder. */
+struct terminal {
+    char *socket;
+};
+
+static struct proc *tmux(const struct terminal *term, const char *const *args)
+{
+    const char *argv[24] = {"env", "TERM=xterm-256color", "tmux", "-u", "-S", term->socket};
+    size_t n = 6;
+
+    for (; *args != NULL; args++)
+        argv[n++] = *args;
+    argv[n] = NULL;
+    return run_program(NULL, NULL, argv);
+}
+#define TMUX(term, ...) tmux((term), (const char *const[]){__VA_ARGS__, NULL})
+
+static struct terminal terminal_open(const struct checkout *c, int columns)
+{
+    struct terminal term = {.socket = xasprintf("%s/tmux.socket", c->root)};
+    char *width = xasprintf("%d", columns);
+    char *lab = xasprintf("%s/labs/01-posix-shm", c->root);
+    /* The shell, and with it the server, ends by itself should the test
+     * die before terminal_close(). */
+    char *shell = xasprintf("env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp LC_ALL=C.UTF-8 "
+                            "TERM=xterm-256color SHMLAB_ROOT=%s PS1='$ ' timeout 600 bash --norc "
+                            "--noprofile",
+                            c->root);
+    struct proc *p = TMUX(&term, "-f", "/dev/null", "new-session", "-d", "-x", width, "-y", "200",
+                          "-s", "student", "-c", lab, shell);
+
+    assert_exit(p, 0);
+    proc_free(p);
+    free(shell);
+    free(lab);
+    free(width);
+    return term;
+}
+
+static void terminal_close(struct terminal *term)
+{
+    proc_free(TMUX(term, "kill-server"));
+    free(term->socket);
+}
+
+/* Type COMMAND (a line of the shell) and Enter, and wait for it to end:
+ * it signals a tmux channel (an event, not a pause). */
+static void terminal_type(const struct terminal *term, const char *command)
+{
+    char *typed = xasprintf("clear; %s; tmux -S %s wait-for -S done", command, term->socket);
+    struct proc *p = TMUX(term, "send-keys", "-t", "student", typed, "Enter");
+
+    assert_exit(p, 0);
+    proc_free(p);
+    p = TMUX(term, "wait-for", "done");
+    assert_exit(p, 0);
+    proc_free(p);
+    free(typed);
+}
+
+/* The screen below the typed line, with its colours (capture-pane -e,
+ * FLAG "-e"), or with the lines the terminal wrapped joined ("-J"). */
+static char *terminal_screen(const struct terminal *term, const char *flag)
+{
+    struct proc *p = TMUX(term, "capture-pane", "-p", "-t", "student", flag);
+    const char *below;
+    char *screen;
+
+    assert_exit(p, 0);
+    below = strstr(p->out.head, "wait-for -S done");
+    below = below != NULL ? strchr(below, '\n') : NULL;
+    screen = xstrdup(below != NULL ? below + 1 : p->out.head);
+    proc_free(p);
+    return screen;
+}
+
+/* COMMAND typed, and the screen it leaves (FLAG: see terminal_screen). */
+static char *terminal_run(const struct terminal *term, const char *command, const char *flag)
+{
+    terminal_type(term, command);
+    return terminal_screen(term, flag);
+}
+
+/* The make command a student types in lab 01's folder, this grader's,
+ * after BEFORE ("NO_COLOR=1") and with AFTER (" | cat"). */
+static char *make_grade_command(const char *before, const char *after)
+{
+    char *build = build_folder();
+    char *command = xasprintf("%s make --no-print-directory BUILD=%s grade TEST=round-trip,usage%s",
+                              before, build, after);
+
+    free(build);
+    return command;
+}
+
+/* The line of SCREEN that holds TEXT, or NULL. */
+static char *line_holding_text(const char *screen, const char *text)
+{
+    const char *at = strstr(screen, text), *start, *end;
+
+    if (at == NULL)
+        return NULL;
+    for (start = at; start > screen && start[-1] != '\n'; start--)
+        ;
+    end = strchr(at, '\n');
+    return xasprintf("%.*s", (int)(end ? end - start : (ptrdiff_t)strlen(start)), start);
+}
+
+/*
+ * make grade in a real terminal: colours there (a failing test's verdict
+ * in colour), none with NO_COLOR=1, none when piped; the report is the
+ * same words either way.
+ */
+START_TEST(make_grade_in_a_terminal_has_colours_unless_no_color_or_piped)
+{
+    struct checkout c;
+    struct terminal term;
+    char *command, *screen, *fail;
+
+    if (!tmux_present())
+        return;
+    c = checkout_for_make();
+    checkout_stage(&c, "01-posix-shm", "reader-debug-on-stdout");
+    term = terminal_open(&c, 100);
+
+    command = make_grade_command("", "");
+    screen = terminal_run(&term, command, "-e");
+    fail = line_holding_text(screen, "FAIL");
+    ck_assert_msg(fail != NULL && strstr(fail, "\x1b[") != NULL,
+                  "no colour on the failing test's line in a terminal:\n%s", screen);
+    ck_assert_msg(strstr(screen, "round-trip") != NULL && strstr(screen, "TOTAL") != NULL, "%s",
+                  screen);
+    free(fail);
+    free(screen);
+    free(command);
+
+    command = make_grade_command("NO_COLOR=1", "");
+    screen = terminal_run(&term, command, "-e");
+    ck_assert_msg(strstr(screen, "\x1b[") == NULL, "colours despite NO_COLOR=1:\n%s", screen);
+    ck_assert_msg(strstr(screen, "FAIL  round-trip") != NULL, "%s", screen);
+    free(screen);
+    free(command);
+
+    command = make_grade_command("", " | cat");
+    screen = terminal_run(&term, command, "-e");
+    ck_assert_msg(strstr(screen, "\x1b[") == NULL, "colours in a pipe:\n%s", screen);
+    ck_assert_msg(strstr(screen, "FAIL  round-trip") != NULL, "%s", screen);
+    free(screen);
+    free(command);
+
+    terminal_close(&term);
+    checkout_remove(&c);
+}
+END_TEST
+
+/*
+ * make grade in a terminal of 60 columns: the report fits it (no line
+ * wrapped by the terminal: the screen is the same with wrapped lines
+ * joined), and what matters stays whole on its line: the verdict, the
+ * replay command, the hint command, the total.
+ */
+START_TEST(make_grade_in_a_narrow_terminal_wraps_nothing)
+{
+    static const char *const whole[] = {"FAIL  round-trip", "replay: bash repro/round-trip.sh",
+                                        "hint: make hint TEST=round-trip", "TOTAL: 5/15"};
+    struct checkout c;
+    struct terminal term;
+    char *command, *screen, *joined;
+
+    if (!tmux_present())
+        return;
+    c = checkout_for_make();
+    checkout_stage(&c, "01-posix-shm", "reader-debug-on-stdout");
+    term = terminal_open(&c, 60);
+    command = make_grade_command("", "");
+    terminal_type(&term, command);
+    screen = terminal_screen(&term, "-N");
+    joined = terminal_screen(&term, "-J");
+    ck_assert_msg(strcmp(screen, joined) == 0,
+                  "lines wrapped by a terminal of 60 columns:\n%s\n-- joined, they are:\n%s",
+                  screen, joined);
+    for (size_t i = 0; i < sizeof(whole) / sizeof(whole[0]); i++)
+        ck_assert_msg(strstr(screen, whole[i]) != NULL,
+                      "\"%s\" is not whole on a line of 60 columns:\n%s", whole[i], screen);
+    free(joined);
+    free(screen);
+    free(command);
+    terminal_close(&term);
+    checkout_remove(&c);
+}
+END_TEST
+
 /* --- handouts ------------------------------------------------------------------- */
 
 /* A handout stands alone: it names a text by its title, never by a number
@@ -763,6 +972,8 @@ int main(void)
     tcase_add_loop_test(watch_make, make_watch_grades_again_on_a_save_and_ends_cleanly_on_ctrl_c, 0,
                         (int)(sizeof(watch_places) / sizeof(watch_places[0])));
     suite_add_tcase(s, watch_make);
+    ADD_TESTS(s, "terminal", 300, make_grade_in_a_terminal_has_colours_unless_no_color_or_piped,
+              make_grade_in_a_narrow_terminal_wraps_nothing);
     ADD_TESTS(s, "watch", 300, watch_grades_again_when_inotify_sees_a_save,
               watch_grades_again_when_polling_finds_a_save);
     return run_suite(s);

@@ -55,8 +55,13 @@ static void print_fitted(FILE *out, const char *indent, const char *line, size_t
 {
     size_t room = width_of(style) > strlen(indent) ? width_of(style) - strlen(indent) : 20;
     size_t own = indentation(line, len);
-    bool verbatim = own < len && (line[own] == '|' ||
-                                  (line[own] == '$' && own + 1 < len && line[own + 1] == ' '));
+    /* A program's lines, and the expected and actual lines of a mismatch
+     * with the marker under their first difference: cut, never wrapped,
+     * or the marker would point elsewhere. */
+    bool verbatim = own < len && (line[own] == '|' || line[own] == '^' ||
+                                  (line[own] == '$' && own + 1 < len && line[own + 1] == ' ') ||
+                                  strncmp(line + own, "expected: ", 10) == 0 ||
+                                  strncmp(line + own, "actual:   ", 10) == 0);
 
     if (style->verbose || text_columns(line, len) <= room) {
         fprintf(out, "%s%.*s\n", indent, (int)len, line);
@@ -96,6 +101,47 @@ static void print_fitted(FILE *out, const char *indent, const char *line, size_t
             len -= skip;
         }
     }
+}
+
+/*
+ * LABEL (in LABEL_STYLE, then RESET) and WORDS after it, on lines of the
+ * report's width: where they do not fit on one, WORDS wrap at spaces onto
+ * lines indented by HANG. A narrow terminal then breaks no word in two,
+ * and the label keeps its colour.
+ */
+static void print_labelled(FILE *out, const char *indent, const char *label_style,
+                           const char *label, const char *reset, const char *words,
+                           const char *hang, const struct text_style *style)
+{
+    size_t width = width_of(style);
+    size_t column = strlen(indent) + text_columns(label, strlen(label));
+    size_t len = strlen(words);
+
+    fprintf(out, "%s%s%s%s", indent, label_style, label, reset);
+    if (style->verbose || column + text_columns(words, len) <= width) {
+        fprintf(out, "%s\n", words);
+        return;
+    }
+    while (len > 0) {
+        size_t word = strcspn(words + (words[0] == ' '), " ") + (words[0] == ' ');
+        size_t word_columns = text_columns(words, word);
+        if (column > strlen(hang) && column + word_columns > width) {
+            /* The space before the word ends this line. */
+            fprintf(out, "\n%s", hang);
+            column = strlen(hang);
+            if (words[0] == ' ') {
+                words++;
+                len--;
+                word--;
+                word_columns--;
+            }
+        }
+        fprintf(out, "%.*s", (int)word, words);
+        column += word_columns;
+        words += word;
+        len -= word;
+    }
+    fputc('\n', out);
 }
 
 /* Print TEXT with every line indented by INDENT, fitted to the width. */
@@ -204,8 +250,11 @@ void report_test(FILE *out, const struct lab_result *lab, size_t index,
     }
     char *replay = style->replay_command ? style->replay_command(lab, test, style->arg) : NULL;
     char *hint = style->hint_command ? style->hint_command(lab, test, style->arg) : NULL;
-    if (replay != NULL)
-        fprintf(out, "        %sreplay:%s %s\n", c.bold, c.reset, replay);
+    if (replay != NULL) {
+        char *words = xasprintf(" %s", replay);
+        print_labelled(out, "        ", c.bold, "replay:", c.reset, words, "          ", style);
+        free(words);
+    }
     if (hint != NULL) {
         fprintf(out, "        %shint:%s %s\n", c.bold, c.reset, hint);
     } else if (style->hint_command == NULL && test->hint != NULL) {
@@ -237,7 +286,17 @@ void report_lab_start(FILE *out, const struct lab_result *lab, const struct text
 {
     struct palette c = palette_for(style);
 
-    fprintf(out, "%s== %s: %s ==%s\n", c.bold, lab->id, lab->title, c.reset);
+    char *label = xasprintf("== %s:", lab->id);
+    size_t columns =
+        text_columns(label, strlen(label)) + 1 + text_columns(lab->title, strlen(lab->title));
+    /* The closing "==" only where the line fits: alone on a line of its
+     * own it says nothing. */
+    char *words = xasprintf(" %s%s", lab->title, columns + 3 <= width_of(style) ? " ==" : "");
+    /* Bold to the end, reset once the line is out. */
+    print_labelled(out, "", c.bold, label, "", words, "   ", style);
+    fputs(c.reset, out);
+    free(words);
+    free(label);
     if (lab->state == LAB_BAD_SUBMISSION)
         fprintf(out, "  %scould not be graded%s: %s\n", c.fail, c.reset, lab->problem);
     report_build(out, lab, style, &c);
@@ -276,9 +335,15 @@ static void report_score(FILE *out, const char *indent, const char *label, int s
     size_t bold;
     char *text = score_text(label, score, max, all, hidden, &bold);
     size_t columns = strlen(indent) + text_columns(text, strlen(text)) + strlen(after);
+    char *shown = xasprintf("%.*s", (int)bold, text);
+    char *words =
+        xasprintf("%s%s", text + bold, columns <= width_of(style) || style->verbose ? after : "");
+    char *hang = xasprintf("%s  ", indent);
 
-    fprintf(out, "%s%s%.*s%s%s%s\n", indent, c.bold, (int)bold, text, c.reset, text + bold,
-            columns <= width_of(style) || style->verbose ? after : "");
+    print_labelled(out, indent, c.bold, shown, c.reset, words, hang, style);
+    free(hang);
+    free(words);
+    free(shown);
     free(text);
 }
 
