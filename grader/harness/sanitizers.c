@@ -100,6 +100,24 @@ static bool student_frame(const char *line, const char *end, const char *build_d
     return true;
 }
 
+/* AddressSanitizer's kinds of error ("ERROR: AddressSanitizer: SEGV on
+ * unknown address"), as a student reads them. */
+static const struct {
+    const char *kind, *headline;
+} ASAN_KINDS[] = {
+    {"stack-buffer-overflow", "AddressSanitizer found a stack buffer overflow (a write or read "
+                              "past the end of a local array)"},
+    {"heap-buffer-overflow",
+     "AddressSanitizer found a heap buffer overflow (past the end of a malloc'd block)"},
+    {"heap-use-after-free", "AddressSanitizer found a use of freed memory"},
+    {"SEGV", "AddressSanitizer found an access to an invalid address (SIGSEGV)"},
+    {"BUS", "AddressSanitizer found an access past the end of a mapped object (SIGBUS)"},
+    {"FPE", "AddressSanitizer found an arithmetic error, such as a division by zero (SIGFPE)"},
+    {"ABRT", "AddressSanitizer found the program aborting: abort(), or an assert() that failed "
+             "(SIGABRT)"},
+    {"ILL", "AddressSanitizer found an illegal instruction (SIGILL)"},
+};
+
 /* What the report is about: "AddressSanitizer found a
  * stack-buffer-overflow", "LeakSanitizer found memory leaks". */
 const char *sanitizer_headline(const char *start, const char *end, bool ubsan)
@@ -119,24 +137,9 @@ const char *sanitizer_headline(const char *start, const char *end, bool ubsan)
     len = strcspn(kind, " \n");
     if (len == 0 || len > 40)
         return "AddressSanitizer found a memory error";
-    if (strncmp(kind, "stack-buffer-overflow", len) == 0)
-        return "AddressSanitizer found a stack buffer overflow (a write or read past the end of "
-               "a local array)";
-    if (strncmp(kind, "heap-buffer-overflow", len) == 0)
-        return "AddressSanitizer found a heap buffer overflow (past the end of a malloc'd block)";
-    if (strncmp(kind, "heap-use-after-free", len) == 0)
-        return "AddressSanitizer found a use of freed memory";
-    if (strncmp(kind, "SEGV", len) == 0)
-        return "AddressSanitizer found an access to an invalid address (SIGSEGV)";
-    if (strncmp(kind, "BUS", len) == 0)
-        return "AddressSanitizer found an access past the end of a mapped object (SIGBUS)";
-    if (strncmp(kind, "FPE", len) == 0)
-        return "AddressSanitizer found an arithmetic error, such as a division by zero (SIGFPE)";
-    if (strncmp(kind, "ABRT", len) == 0)
-        return "AddressSanitizer found the program aborting: abort(), or an assert() that "
-               "failed (SIGABRT)";
-    if (strncmp(kind, "ILL", len) == 0)
-        return "AddressSanitizer found an illegal instruction (SIGILL)";
+    for (size_t i = 0; i < ARRAY_LEN(ASAN_KINDS); i++)
+        if (strlen(ASAN_KINDS[i].kind) == len && strncmp(kind, ASAN_KINDS[i].kind, len) == 0)
+            return ASAN_KINDS[i].headline;
     return "AddressSanitizer found a memory error";
 }
 
