@@ -110,9 +110,9 @@ int segment_int(const void *base, size_t offset)
 
 void store_segment_int(struct test_ctx *t, int id, void *base, size_t offset, int value)
 {
-    if (t->checked_live == 0)
-        replay_add(t, "store_segment_int %s %zu %d", replay_id(t, id), offset, value);
+    replay_step_begin(t, "store_segment_int %s %zu %d", replay_id(t, id), offset, value);
     atomic_store_explicit(int_at(base, offset), value, memory_order_release);
+    replay_step_end(t);
 }
 
 void store_segment_bytes(struct test_ctx *t, int id, void *base, size_t offset, const void *data,
@@ -125,10 +125,10 @@ void store_segment_bytes(struct test_ctx *t, int id, void *base, size_t offset, 
      * short line of the script, not a kilobyte of \x00. */
     while (shown > 0 && bytes[shown - 1] == 0)
         shown--;
-    if (t->checked_live == 0)
-        replay_add(t, "store_segment_bytes %s %zu %s %zu", replay_id(t, id), offset,
-                   printf_bytes(t, data, shown), len - shown);
+    replay_step_begin(t, "store_segment_bytes %s %zu %s %zu", replay_id(t, id), offset,
+                      printf_bytes(t, data, shown), len - shown);
     memcpy((char *)base + offset, data, len);
+    replay_step_end(t);
 }
 
 void replay_segment_int(struct test_ctx *t, int id, size_t offset, int value, struct proc *p,
@@ -158,10 +158,11 @@ bool await_segment_int(struct test_ctx *t, int id, const void *base, size_t offs
 {
     struct segment_wait w = {.base = base, .offset = offset, .value = value, .p = p};
 
-    replay_segment_int(t, id, offset, value, p, what);
-    t->checked_live++;
+    /* The script waits itself: wait_for() adds no "settle" line. */
+    replay_step_begin(t, "await_segment_int %s %zu %d %zu %g %s", replay_id(t, id), offset, value,
+                      program_number(t, p), DEFAULT_STEP_TIMEOUT_MS / 1000.0, shell_text(t, what));
     wait_for(t, value_or_ended, &w, 0, what);
-    t->checked_live--;
+    replay_step_end(t);
     return segment_int(base, offset) == value;
 }
 
