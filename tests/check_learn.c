@@ -683,11 +683,13 @@ static struct terminal terminal_open(const struct checkout *c, int columns)
     char *width = xasprintf("%d", columns);
     char *lab = xasprintf("%s/labs/01-posix-shm", c->root);
     /* The shell, and with it the server, ends by itself should the test
-     * die before terminal_close(). */
-    char *shell = xasprintf("env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp LC_ALL=C.UTF-8 "
-                            "TERM=xterm-256color SHMLAB_ROOT=%s PS1='$ ' timeout 600 bash --norc "
-                            "--noprofile",
-                            c->root);
+     * die before terminal_close(): killed, as an interactive shell
+     * ignores SIGTERM. */
+    char *shell =
+        xasprintf("env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/tmp LC_ALL=C.UTF-8 "
+                  "TERM=xterm-256color SHMLAB_ROOT=%s PS1='$ ' timeout -s KILL 600 bash --norc "
+                  "--noprofile",
+                  c->root);
     struct proc *p = TMUX(&term, "-f", "/dev/null", "new-session", "-d", "-x", width, "-y", "200",
                           "-s", "student", "-c", lab, shell);
 
