@@ -272,6 +272,9 @@ all: $(SHMCLASS)
 $(SHMCLASS): $(BUILD)/grader/cli/shmclass.o $(LAB_OBJ) $(BUILD)/libshmgrade.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcrypto)
 
+# The hostile suite grades a class of attackers with the shmclass next to shmgrade.
+hostile-test: $(SHMCLASS)
+
 # One platform bundle per lab (LAB=01 for just one): Gradescope's
 # build/gradescope/LAB/autograder.zip, Autolab's build/autolab/LAB/autograde.tar
 # and autograde-Makefile. See platforms/.

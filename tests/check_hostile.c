@@ -28,6 +28,14 @@
  * report format is a view of the same strings.
  * "@SHMLAB_ROOT@" in an entry's files becomes the checkout's path.
  *
+ * Then a class (a_class_of_attackers_cannot_touch_its_victims): victims
+ * and attackers, labs 05 and 06, graded by shmclass --jobs 2 inside a
+ * pseudo-terminal once in each mode: every victim gets exactly the verdict
+ * it gets alone, no attacker passes a test its entry must fail, the
+ * gradebook has one row per student and no cell a spreadsheet runs, no
+ * report or summary holds a control character or a student's markup,
+ * nothing reached the terminal, nothing of any student outlived the class.
+ *
  * Then bad input: archives that escape their folder, links, enormous or
  * binary files, garbage; each must get a clear message and write nothing
  * outside the grader's work folder.
@@ -41,7 +49,7 @@
  *
  * Environment: SHMLAB_ROOT (the checkout), SHMGRADE (the grader binary),
  * SHMLAB_REQUIRE_ISOLATION=namespaces,none,user-namespaces,none-user,
- * SHMLAB_HOSTILE=ATTACK,... (only those attacks).
+ * SHMLAB_HOSTILE=ATTACK,... (only those attacks; "class" for the class).
  */
 #define _GNU_SOURCE
 #include <archive.h>
@@ -89,6 +97,11 @@ static struct mode {
     {.name = "none-user", .level = "none", .ordinary = true},
 };
 
+/* A secret in the grader's environment, as an instructor's shell has
+ * (a token, a password): no student program may see it (the steal-secrets
+ * entries look for it everywhere they can). */
+#define SECRET_ENV "HOSTILE_SECRET=hostile-canary-7f3a"
+
 /* Bad input is graded as the suite runs, in the level the grader picks. */
 static const struct mode AUTO = {.name = "auto", .level = "auto"};
 
@@ -120,21 +133,22 @@ struct grading {
 };
 
 /*
- * The grader with ARGV as USER, inside a pseudo-terminal of its own, as an
- * instructor runs it: script(1) runs it with the terminal as its
+ * PROGRAM (the grader, or the class grader) with ARGV as USER, inside a
+ * pseudo-terminal of its own, as an instructor runs it: script(1) runs it with the terminal as its
  * controlling one, then shows what is left queued as the terminal's input
  * ("queued[...]": a command a program typed there with TIOCSTI would be
  * run by the instructor's shell; NUL is script's own end of input) and
  * ends with the grader's exit status.
  * Whatever reached the screen is in the output.
  */
-static struct proc *start_in_terminal(uid_t user, const char *const argv[], const char *tmp_env)
+static struct proc *start_in_terminal(const char *program, uid_t user, const char *const argv[],
+                                      const char *tmp_env, const char *more_env)
 {
     struct strbuf command = {0};
     char *text;
     struct proc *p;
 
-    strbuf_printf(&command, "'%s'", shmgrade_path);
+    strbuf_printf(&command, "'%s'", program);
     for (size_t i = 0; argv[i] != NULL; i++) {
         ck_assert_msg(strchr(argv[i], '\'') == NULL, "a quote in %s", argv[i]);
         strbuf_printf(&command, " '%s'", argv[i]);
@@ -142,8 +156,9 @@ static struct proc *start_in_terminal(uid_t user, const char *const argv[], cons
     strbuf_printf(&command, "; rc=$?; stty -icanon min 0 time 0; printf 'queued['; "
                             "head -c 200 | tr -d '\\000'; printf ']\\n'; exit $rc");
     text = strbuf_take(&command);
-    p = start_program_as(user, NULL, (const char *const[]){tmp_env, "SHELL=/bin/sh", NULL},
-                         (const char *const[]){"script", "-qec", text, "/dev/null", NULL});
+    p = start_program_as(
+        user, NULL, (const char *const[]){tmp_env, SECRET_ENV, "SHELL=/bin/sh", more_env, NULL},
+        (const char *const[]){"script", "-qec", text, "/dev/null", NULL});
     free(text);
     return p;
 }
@@ -171,10 +186,11 @@ static void start_grading(struct grading *g, const struct mode *mode, const char
         argv[n++] = extra[i];
     argv[n] = NULL;
     if (g->terminal)
-        g->p = start_in_terminal(mode->ordinary ? mode->user : 0, argv, tmp_env);
+        g->p =
+            start_in_terminal(shmgrade_path, mode->ordinary ? mode->user : 0, argv, tmp_env, NULL);
     else
         g->p = shmgrade_start_as(mode->ordinary ? mode->user : 0, argv,
-                                 (const char *const[]){tmp_env, NULL});
+                                 (const char *const[]){tmp_env, SECRET_ENV, NULL});
     free(tmp_env);
 }
 
@@ -775,6 +791,300 @@ START_TEST(a_machine_exhausted_by_others_is_the_graders_error)
 }
 END_TEST
 
+/* --- a class of attackers and victims ------------------------------------------- */
+
+static bool selected(const char *only, const char *attack);
+
+/* The labs the class is graded on (shmclass --lab). */
+#define CLASS_LABS 2
+static const char *const class_labs[CLASS_LABS] = {"05-bounded-buffer", "06-spsc-ring"};
+
+/*
+ * The class: for each student, the entry (under tests/) each lab's
+ * submission is staged from, NULL for the solution. Victims hand in the
+ * solution or a corpus entry: each must get exactly the verdict it gets
+ * alone. Attackers hand in hostile entries, graded beside them two at a
+ * time; one has a name made to act on a terminal, a spreadsheet and a
+ * browser.
+ */
+static const struct student {
+    const char *name;
+    bool victim;
+    const char *entry[CLASS_LABS];
+} class_students[] = {
+    {"alice", true, {NULL, NULL}},
+    {"bob",
+     true,
+     {"corpus/05-bounded-buffer/atoi-arguments", "corpus/06-spsc-ring/no-cache-sender"}},
+    {"mallory",
+     false,
+     {"hostile/inject-terminal/05-bounded-buffer", "hostile/forge-report/06-spsc-ring"}},
+    {"trudy",
+     false,
+     {"hostile/kill-parent/05-bounded-buffer", "hostile/evade-count-thread/06-spsc-ring"}},
+    {"eve",
+     false,
+     {"hostile/squat-names/05-bounded-buffer", "hostile/give-objects-to-root/06-spsc-ring"}},
+    {"=1+1\033[2J<b>oscar",
+     false,
+     {"hostile/exhaust-semaphores/05-bounded-buffer", "hostile/steal-secrets/06-spsc-ring"}},
+};
+#define CLASS_SIZE (sizeof(class_students) / sizeof(class_students[0]))
+
+/* The tests ENTRY (under tests/) must fail, sorted: "" for the solution. */
+static char *entry_fails(const char *entry)
+{
+    struct expected e;
+    char *dir, *fails;
+
+    if (entry == NULL)
+        return xstrdup("");
+    dir = xasprintf("%s/tests/%s", shmlab_root, entry);
+    expected_read(dir, &e);
+    fails = xstrdup(e.fails);
+    expected_free(&e);
+    free(dir);
+    return fails;
+}
+
+/* The ids of LAB's failed tests in a class report, sorted. */
+static char *lab_failures(json_t *report, const char *lab)
+{
+    struct strbuf ids = {0};
+    json_t *test;
+    size_t index;
+    char *text, *sorted;
+
+    json_array_foreach(json_object_get(report, "tests"), index, test)
+    {
+        if (strcmp(json_str(test, "lab"), lab) == 0 && !test_passed(test))
+            strbuf_printf(&ids, "%s ", json_str(test, "id"));
+    }
+    text = strbuf_take(&ids);
+    sorted = sorted_words(text);
+    free(text);
+    return sorted;
+}
+
+/* Does CELL, a CSV cell with its quotes, begin with what a spreadsheet
+ * runs as a formula (OWASP: = + - @, tab, carriage return)? */
+static bool cell_is_formula(const char *cell)
+{
+    if (cell[0] == '"')
+        cell++;
+    return strchr("=+-@\t\r", cell[0]) != NULL && cell[0] != '\0';
+}
+
+/* Every line of the gradebook: one per student after the header, none of
+ * whose cells a spreadsheet would run. How many rows name NEEDLE. */
+static int gradebook_rows(const char *csv, const char *needle, size_t *rows)
+{
+    int naming = 0;
+
+    *rows = 0;
+    for (const char *line = csv; *line != '\0';) {
+        size_t len = strcspn(line, "\n");
+        char *copy = xasprintf("%.*s", (int)len, line);
+        bool quoted = false;
+        const char *cell = copy;
+        for (char *c = copy;; c++) {
+            if (*c == '"')
+                quoted = !quoted;
+            if ((*c == ',' && !quoted) || *c == '\0') {
+                ck_assert_msg(!cell_is_formula(cell), "a gradebook cell is a formula: %s", copy);
+                cell = c + 1;
+            }
+            if (*c == '\0')
+                break;
+        }
+        naming += strstr(copy, needle) != NULL;
+        free(copy);
+        (*rows)++;
+        line += len + (line[len] == '\n');
+    }
+    (*rows)--; /* the header */
+    return naming;
+}
+
+/* The end of TEXT, at most N bytes: what a message can show of a long
+ * screen. */
+static const char *last_bytes(const char *text, size_t n)
+{
+    size_t len = strlen(text);
+    return len > n ? text + len - n : text;
+}
+
+/* Nothing of UID's outlived the class: processes, IPC objects, files. */
+static void assert_nothing_of(uid_t uid, const char *what)
+{
+    char file[4096] = "";
+
+    ck_assert_msg(uid != 0, "%s: student programs ran as root", what);
+    ck_assert_msg(processes_of(uid) == 0, "%s: processes of user %u survived", what, (unsigned)uid);
+    ck_assert_msg(ipc_objects_of(uid) == 0, "%s: IPC objects of user %u survived", what,
+                  (unsigned)uid);
+    ck_assert_msg(files_of(uid, file, sizeof(file)) == 0, "%s: files of user %u survived: %s", what,
+                  (unsigned)uid, file);
+}
+
+/*
+ * A class of victims and attackers graded by shmclass --jobs 2 in MODE,
+ * inside a pseudo-terminal: every victim gets exactly the verdict its
+ * submission gets alone, no attack passes a test it should fail, every
+ * student has a row and reports of its own and none of it acts on a
+ * terminal, a spreadsheet or a browser, nothing reached the instructor's
+ * terminal, and nothing of any student's programs outlived the class.
+ */
+START_TEST(a_class_of_attackers_cannot_touch_its_victims)
+{
+    const struct mode *mode = &modes[_i];
+    char *dir, *subs, *out, *tmp_env, *isolation_env, *shmclass, *screen, *csv, *html, *path;
+    uid_t user = mode->ordinary ? mode->user : 0;
+    size_t rows;
+    struct proc *p;
+    int exit_code;
+
+    if (!mode->tested || !selected(getenv("SHMLAB_HOSTILE"), "class"))
+        return;
+    dir = temp_folder("hostile-class");
+    subs = xasprintf("%s/submissions", dir);
+    out = xasprintf("%s/out", dir);
+    for (size_t s = 0; s < CLASS_SIZE; s++)
+        for (size_t l = 0; l < CLASS_LABS; l++) {
+            const char *entry = class_students[s].entry[l];
+            char *from = entry ? xasprintf("%s/tests/%s", shmlab_root, entry) : NULL;
+            char *to = xasprintf("%s/%s/%s", subs, class_students[s].name, class_labs[l]);
+            stage_submission(class_labs[l], from, to);
+            free(to);
+            free(from);
+        }
+    make_dirs(out);
+    tmp_env = xasprintf("TMPDIR=%s", dir);
+    if (mode->ordinary)
+        sh(dir, "chmod -R a+rX . && chown -R %u:%u .", (unsigned)user, (unsigned)user);
+    shmclass = xasprintf("%.*s/shmclass", (int)(strrchr(shmgrade_path, '/') - shmgrade_path),
+                         shmgrade_path);
+    isolation_env = xasprintf("SHMGRADE_ISOLATION=%s", mode->level);
+    p = start_in_terminal(shmclass, user,
+                          (const char *const[]){"--jobs", "2", "--lab", class_labs[0], "--lab",
+                                                class_labs[1], "--output", out, subs, NULL},
+                          tmp_env, isolation_env);
+    ck_assert_msg(proc_wait(p, SUPPORT_TIMEOUT_MS), "%s: shmclass did not finish", mode->name);
+    exit_code = p->state == PROC_EXITED ? p->exit_code : -1;
+    screen = capture_text(&p->out);
+    ck_assert_msg(exit_code == 0, "%s: shmclass exited with %d: ...%s", mode->name, exit_code,
+                  last_bytes(screen, 1500));
+    proc_free(p);
+
+    /* The instructor's terminal. */
+    ck_assert_msg(strstr(screen, "queued[]") != NULL,
+                  "%s: something was typed into the instructor's terminal: ...%s", mode->name,
+                  last_bytes(screen, 1500));
+    ck_assert_msg(strstr(screen, "PWNED") == NULL && strstr(screen, "\033[2J") == NULL &&
+                      strstr(screen, "105/105") == NULL,
+                  "%s: a student's bytes reached the instructor's terminal: ...%s", mode->name,
+                  last_bytes(screen, 1500));
+
+    /* The gradebook and the summary: a row each, nothing that acts. */
+    path = xasprintf("%s/gradebook.csv", out);
+    csv = read_file(path, NULL);
+    free(path);
+    path = xasprintf("%s/summary.html", out);
+    html = read_file(path, NULL);
+    free(path);
+    /* RFC 4180 ends every line with CR LF: the one CR a cell may not hold. */
+    for (char *cr; (cr = strstr(csv, "\r\n")) != NULL;)
+        memmove(cr, cr + 1, strlen(cr));
+    assert_shows_no_control("the gradebook", csv);
+    assert_shows_no_control("the summary", html);
+    for (size_t s = 0; s < CLASS_SIZE; s++) {
+        const char *name = class_students[s].name, *plain = strrchr(name, '>');
+        plain = plain ? plain + 1 : name;
+        ck_assert_msg(gradebook_rows(csv, plain, &rows) == 1, "%s: %s has not one row: ...%s",
+                      mode->name, plain, last_bytes(csv, 1500));
+    }
+    ck_assert_msg(rows == CLASS_SIZE, "%s: %zu rows for %zu students", mode->name, rows,
+                  CLASS_SIZE);
+    ck_assert_msg(strstr(html, "<b>oscar") == NULL, "%s: a student's name is markup in the summary",
+                  mode->name);
+
+    /* Each student's reports: a folder each, its report the student's
+     * own submission's. */
+    for (size_t s = 0; s < CLASS_SIZE; s++) {
+        const struct student *st = &class_students[s];
+        char *students = xasprintf("%s/students", out), *submission, *path, *text = NULL;
+        struct names folders = sub_folders(students);
+        json_t *report = NULL;
+
+        ck_assert_msg(folders.n == CLASS_SIZE, "%s: %zu report folders for %zu students",
+                      mode->name, folders.n, CLASS_SIZE);
+        /* The report shows the submission's path made visible: the last
+         * plain characters of the name tell the students apart. */
+        submission =
+            xasprintf("%s", strrchr(st->name, '>') ? strrchr(st->name, '>') + 1 : st->name);
+        for (size_t i = 0; i < folders.n && report == NULL; i++) {
+            path = xasprintf("%s/%s/report.json", students, folders.names[i]);
+            report = json_load_file(path, 0, NULL);
+            free(path);
+            const char *graded = report ? json_str(report, "submission") : NULL;
+            if (report != NULL &&
+                (graded == NULL || strlen(graded) < strlen(submission) ||
+                 strcmp(graded + strlen(graded) - strlen(submission), submission) != 0)) {
+                json_decref(report);
+                report = NULL;
+            } else if (report != NULL) {
+                path = xasprintf("%s/%s/report.txt", students, folders.names[i]);
+                text = read_file(path, NULL);
+                free(path);
+            }
+        }
+        ck_assert_msg(report != NULL, "%s: no report of %s", mode->name, submission);
+        names_free(&folders);
+        free(students);
+        free(submission);
+        assert_shows_no_control(st->name, text);
+        assert_json_shows_no_control(st->name, report);
+        for (size_t l = 0; l < CLASS_LABS; l++) {
+            char *want = entry_fails(st->entry[l]), *got = lab_failures(report, class_labs[l]);
+            if (st->victim)
+                ck_assert_msg(strcmp(want, got) == 0,
+                              "%s: victim %s should fail [%s] of %s, as alone, but failed [%s]",
+                              mode->name, st->name, want, class_labs[l], got);
+            else
+                for (char *id = strtok(want, " "); id != NULL; id = strtok(NULL, " "))
+                    ck_assert_msg(strstr(got, id) != NULL,
+                                  "%s: attacker %s passed %s/%s, which it must fail (%s)",
+                                  mode->name, st->name, class_labs[l], id, got);
+            free(want);
+            free(got);
+        }
+        const char *isolation = json_str(report, "isolation");
+        const char *as_user = isolation ? strstr(isolation, " as user ") : NULL;
+        ck_assert_msg(isolation != NULL &&
+                          strncmp(isolation, mode->level, strlen(mode->level)) == 0,
+                      "%s: %s was graded in isolation '%s'", mode->name, st->name, isolation);
+        assert_nothing_of(mode->ordinary ? user
+                          : as_user      ? (uid_t)strtoul(as_user + 9, NULL, 10)
+                                         : geteuid(),
+                          st->name);
+        json_decref(report);
+        free(text);
+    }
+    printf("class   %-15s %zu students, 2 at a time: victims as alone, nothing left\n", mode->name,
+           CLASS_SIZE);
+    ck_assert_int_eq(remove_tree(dir, NULL), 0);
+    free(screen);
+    free(csv);
+    free(html);
+    free(shmclass);
+    free(isolation_env);
+    free(tmp_env);
+    free(out);
+    free(subs);
+    free(dir);
+}
+END_TEST
+
 static Suite *hostile_suite(void)
 {
     Suite *s = suite_create("hostile");
@@ -783,6 +1093,8 @@ static Suite *hostile_suite(void)
     tcase_add_loop_test(attacks, hostile_entry_is_contained, 0, (int)n_entries);
     tcase_add_loop_test(attacks, a_machine_exhausted_by_others_is_the_graders_error, 0,
                         (int)(N_EXHAUSTIONS * N_MODES));
+    tcase_add_loop_test(add_tests(s, "class", 1800, NULL),
+                        a_class_of_attackers_cannot_touch_its_victims, 0, N_MODES);
     ADD_TESTS(s, "bad input", 600, archives_of_a_solution_get_full_marks,
               bad_archives_get_a_clear_message_and_write_nothing_outside,
               bad_folders_get_a_clear_message, valgrind_names_the_error_and_the_faulting_line);
@@ -970,7 +1282,8 @@ static bool find_entries(void)
     }
     names_free(&attacks);
     free(folder);
-    return n_entries >= (only ? 1 : 12) && n_entries < MAX_ENTRIES;
+    return n_entries >= (only ? (selected(only, "class") ? 0u : 1u) : 12u) &&
+           n_entries < MAX_ENTRIES;
 }
 
 int main(void)
@@ -985,8 +1298,23 @@ int main(void)
     }
     if (!read_required_modes())
         return 2;
+    /* Every folder and report of the run in a folder of its own, not in
+     * /tmp itself, which the checks of what students left look through:
+     * a test that fails half-way leaves its files here, not in the way of
+     * the next test's checks. Open to all as /tmp is (the graders of the
+     * ordinary users write their reports there). */
+    const char *tmp = getenv("TMPDIR");
+    char *run_folder = xasprintf("%s/shmlab-hostile-run-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (mkdtemp(run_folder) == NULL || chmod(run_folder, 01777) < 0 ||
+        setenv("TMPDIR", run_folder, 1) < 0) {
+        perror("check_hostile: cannot make the run's folder");
+        return 2;
+    }
     choose_modes();
     status = run_suite(hostile_suite());
+    if (remove_tree(run_folder, NULL) < 0)
+        perror("check_hostile: cannot remove the run's folder");
+    free(run_folder);
     /* The summary repeats what was not tested: a pass is a pass of what ran. */
     for (int i = 0; i < N_MODES; i++)
         if (!modes[i].tested)

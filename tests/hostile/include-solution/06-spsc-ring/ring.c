@@ -1,0 +1,6 @@
+/*
+ * HOSTILE: hands in the reference solution itself, by including it from
+ * the checkout at build time (@SHMLAB_ROOT@ is the checkout). The compiler
+ * must not find it, or not be allowed to read it.
+ */
+#include "@SHMLAB_ROOT@/solutions/06-spsc-ring/ring.c"
