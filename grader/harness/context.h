@@ -32,6 +32,9 @@ struct test_record {
     bool out_of_time;  /* a step ran into the test's own deadline */
     bool grader_error; /* the harness could not do its part (exit 3) */
     char step[512];    /* what the test is waiting for right now */
+    /* Held more than a test may (the watcher, the test's end, or the
+     * grader without namespaces says so): the test's verdict. */
+    struct holdings_verdict holdings;
     int failures;
     char message[2048];
     size_t output_len;

@@ -63,7 +63,8 @@ static _Noreturn void test_process(const struct test_job *job, struct test_recor
     /* Host pid of the test process, in every name and key it hands out:
      * in a PID namespace getpid() is 1 for every test. */
     t.unique_id = (long)getpid();
-    if (!sandbox_enter_test(job->build_dir, job->crash_build_dir, why, sizeof(why))) {
+    if (!sandbox_enter_test(job->build_dir, job->crash_build_dir, &rec->holdings, why,
+                            sizeof(why))) {
         rec->grader_error = true;
         check(&t, false, "internal: cannot isolate the test: %s", why);
         rec->finished = true;
@@ -81,6 +82,7 @@ static _Noreturn void test_process(const struct test_job *job, struct test_recor
 struct test_run {
     size_t job; /* its index in the run's jobs */
     const struct lab_test *test;
+    const char *build_dir;
     struct test_verdict *result;
     struct test_record *rec;
     pid_t pid;
@@ -99,6 +101,14 @@ static void start_test(struct test_run *r, const struct test_job *job)
         exit(3);
     }
     verdict_init(r->result, r->test);
+    r->build_dir = job->build_dir;
+    /* Without namespaces, what the test's programs hold is measured (and
+     * its leftovers removed) from here: as the grader's own user, by what
+     * is new since now. */
+    if (!sandbox_uses_namespaces()) {
+        sandbox_ipc_mark();
+        sandbox_mark_build_folder(job->build_dir);
+    }
     r->start = now_ms();
     r->deadline = r->start + r->timeout_ms;
     fflush(NULL);
@@ -136,6 +146,7 @@ static void finish_test(struct test_run *r, enum test_end how, int status)
 {
     struct test_record *rec = r->rec;
     struct test_verdict *result = r->result;
+    const struct holdings_finding *held = holdings_found(&rec->holdings);
 
     close(r->pidfd);
     if (!sandbox_uses_namespaces()) {
@@ -150,6 +161,12 @@ static void finish_test(struct test_run *r, enum test_end how, int status)
         snprintf(rec->message, sizeof(rec->message), "%s", RUN_STOPPED);
         rec->output_len = 0;
         rec->output[0] = '\0';
+    } else if (held != NULL) {
+        /* Held more than a test may: whatever else went wrong after (the
+         * programs killed, the time run out) followed from it. */
+        result->status = held->over ? STATUS_FAILED : STATUS_GRADER_ERROR;
+        snprintf(rec->message, sizeof(rec->message), "%s", held->message);
+        record_append(rec, "%s: %s\n", held->over ? "FAILED" : "GRADER ERROR", rec->message);
     } else if (how == TEST_OUT_OF_TIME) {
         result->status = STATUS_TIMED_OUT;
         if (rec->step[0] != '\0')
@@ -173,7 +190,8 @@ static void finish_test(struct test_run *r, enum test_end how, int status)
                          : rec->failures == 0 ? STATUS_PASSED
                                               : STATUS_FAILED;
     }
-    if (result->status != STATUS_PASSED && how != TEST_STOPPED && rec->failures == 0)
+    if (result->status != STATUS_PASSED && how != TEST_STOPPED && rec->failures == 0 &&
+        held == NULL)
         record_append(rec, "FAILED: %s\n", rec->message);
     result->score = result->status == STATUS_PASSED ? r->test->points : 0;
     result->message = report_text_copy(result->status == STATUS_PASSED ? "" : rec->message);
@@ -208,6 +226,14 @@ static bool reap_test(struct test_run *r)
         finish_test(r, TEST_ENDED, status);
         return true;
     }
+    /* Without namespaces no kernel limit stops a test filling a folder
+     * or the IPC tables: the grader watches (one test runs at a time). */
+    if (!sandbox_uses_namespaces() &&
+        sandbox_check_holdings(r->build_dir, &r->rec->holdings.watched)) {
+        status = kill_test(r);
+        finish_test(r, TEST_ENDED, status);
+        return true;
+    }
     if (now_ms() < r->deadline)
         return false;
     status = kill_test(r);
@@ -235,6 +261,8 @@ static void await_any(const struct test_run *runs, size_t n, int max_ms)
         left = 60000;
     if (max_ms >= 0 && left > max_ms)
         left = max_ms;
+    if (!sandbox_uses_namespaces() && left > sandbox_watch_interval_ms())
+        left = sandbox_watch_interval_ms(); /* reap_test() measures what it holds */
     if (left > 0 && poll(fds, n, (int)left) < 0 && errno != EINTR) {
         perror("shmgrade: poll");
         exit(3);

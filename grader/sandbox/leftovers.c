@@ -266,6 +266,74 @@ static size_t remove_unlisted_queues(uid_t uid)
     return status > 0 && status < 255 ? (size_t)status : 0;
 }
 
+/* --- the build folder ------------------------------------------------------------ */
+
+static void forget_build_entries(void)
+{
+    for (size_t i = 0; i < sb.n_build_entries; i++)
+        free(sb.build_entries[i].name);
+    free(sb.build_entries);
+    sb.build_entries = NULL;
+    sb.n_build_entries = 0;
+    sb.build_dir[0] = '\0';
+}
+
+void sandbox_mark_build_folder(const char *build_dir)
+{
+    DIR *dir;
+    struct dirent *entry;
+    size_t room = 0;
+
+    forget_build_entries();
+    if (sb.level == SANDBOX_NAMESPACES || (dir = opendir(build_dir)) == NULL)
+        return;
+    snprintf(sb.build_dir, sizeof(sb.build_dir), "%s", build_dir);
+    while ((entry = readdir(dir)) != NULL) {
+        if (sb.n_build_entries == room) {
+            struct build_entry *more =
+                realloc(sb.build_entries, (room = room ? 2 * room : 32) * sizeof(*more));
+            if (more == NULL)
+                break;
+            sb.build_entries = more;
+        }
+        sb.build_entries[sb.n_build_entries].ino = entry->d_ino;
+        if ((sb.build_entries[sb.n_build_entries].name = strdup(entry->d_name)) != NULL)
+            sb.n_build_entries++;
+    }
+    closedir(dir);
+}
+
+static bool was_in_build_folder(const struct dirent *entry)
+{
+    for (size_t i = 0; i < sb.n_build_entries; i++)
+        if (sb.build_entries[i].ino == entry->d_ino &&
+            strcmp(sb.build_entries[i].name, entry->d_name) == 0)
+            return true;
+    return false;
+}
+
+/* Remove what is in the marked build folder and was not when it was
+ * marked (a file replaced under an old name included); how many went. */
+static size_t restore_build_folder(void)
+{
+    size_t removed = 0;
+    struct dirent *entry;
+    DIR *dir;
+
+    if (sb.build_dir[0] == '\0' || (dir = opendir(sb.build_dir)) == NULL)
+        return 0;
+    while ((entry = readdir(dir)) != NULL) {
+        char path[PATH_MAX];
+        if (was_in_build_folder(entry) ||
+            snprintf(path, sizeof(path), "%s/%s", sb.build_dir, entry->d_name) >= (int)sizeof(path))
+            continue;
+        remove_tree(path, &removed);
+    }
+    closedir(dir);
+    forget_build_entries();
+    return removed;
+}
+
 int sandbox_clean_up(void)
 {
     struct ipc_snapshot left;
@@ -274,6 +342,7 @@ int sandbox_clean_up(void)
     if (sb.level == SANDBOX_NAMESPACES)
         return 0; /* the namespaces took everything with them */
     sandbox_kill_all();
+    removed += (int)restore_build_folder();
     if (sandbox_ipc_objects(&left) == 0) {
         for (size_t i = 0; i < left.n; i++)
             removed += ipc_object_remove(&left.objects[i]);

@@ -267,11 +267,15 @@ static void describe_level(const char *unavailable)
         else
             snprintf(reason, sizeof(reason), " (as asked)");
         snprintf(sb.description, sizeof(sb.description),
-                 "none%s: unique names and keys, leftovers removed after each test by owner%s; "
+                 "none%s: unique names and keys, what a test holds (files, IPC objects, "
+                 "/dev/shm) capped by a watcher, leftovers removed after each test by owner%s; "
                  "student programs as %s%s%s; no keyrings; resource limits%s%s",
                  reason, sb.own_user ? "" : " and snapshot", user,
                  sb.landlock_abi > 0 ? ", Landlock (checkout unreadable)"
-                                     : "; files NOT confined (no Landlock)",
+                 : sb.own_user
+                     ? "; files NOT confined (no Landlock): NOT capped outside the build folder, "
+                       "/tmp and /var/tmp"
+                     : "; files NOT confined (no Landlock): NOT capped outside the build folder",
                  sb.landlock_abi >= 6 ? ", signals only among a program's own processes" : "",
                  sb.own_user ? "" : missing_without_root(),
                  sb.own_user || sandbox_queues_listed()

@@ -224,7 +224,7 @@ static const struct {
     {"/proc/sys/kernel/shmall", "32768"},        /* pages in all segments: 128 MiB */
     {"/proc/sys/kernel/shmmni", "128"},          /* segments */
     {"/proc/sys/kernel/sem", "250 8192 32 128"}, /* per set, in all, per semop, sets */
-    {"/proc/sys/kernel/msgmni", "32"},           /* message queues */
+    {"/proc/sys/kernel/msgmni", "128"},          /* message queues */
 };
 
 /* Set IPC_LIMITS in the test's new IPC namespace, and read each back. */
@@ -376,7 +376,31 @@ bool namespaces_work(char *why, size_t size)
     return false;
 }
 
-bool sandbox_enter_test(const char *build_dir, const char *crash_dir, char *why, size_t size)
+/* In the test's outer process: the watcher of what the test holds, a
+ * child in its namespaces beside pid 1 (INIT), killed with them (or with
+ * us). Without it the test has no cap: it ends at once, the grader's
+ * error. */
+static void start_watcher(const char *build_dir, struct holdings_finding *watched, pid_t init)
+{
+    pid_t outer = getpid(), watcher = fork();
+
+    if (watcher < 0) {
+        snprintf(watched->message, sizeof(watched->message),
+                 "internal: cannot start the watcher of what the test holds: fork: %s",
+                 strerror(errno));
+        __atomic_store_n(&watched->found, true, __ATOMIC_RELEASE);
+        kill(init, SIGKILL);
+        return;
+    }
+    if (watcher > 0)
+        return;
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != outer)
+        _exit(3);
+    watch_holdings(build_dir, watched);
+}
+
+bool sandbox_enter_test(const char *build_dir, const char *crash_dir,
+                        struct holdings_verdict *holdings, char *why, size_t size)
 {
     int alive[2], status;
     pid_t init;
@@ -394,8 +418,11 @@ bool sandbox_enter_test(const char *build_dir, const char *crash_dir, char *why,
     if (init > 0) {
         /* Outside: wait for the test and pass its end on to the grader. */
         close(alive[0]);
-        while (waitpid(init, &status, 0) < 0)
-            if (errno != EINTR)
+        start_watcher(build_dir, &holdings->watched, init);
+        /* Any child: pid 1's end waits until every process of its
+         * namespace is reaped, the watcher (ours to reap) included. */
+        for (pid_t ended = 0; ended != init;)
+            if ((ended = waitpid(-1, &status, 0)) < 0 && errno != EINTR)
                 _exit(3);
         if (WIFSIGNALED(status)) {
             signal(WTERMSIG(status), SIG_DFL);

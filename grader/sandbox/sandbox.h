@@ -118,14 +118,39 @@ int sandbox_make_sysv_object(enum ipc_kind kind, key_t key, size_t size, unsigne
 void sandbox_give_folder(const char *dir);
 
 /*
+ * What one test's programs may hold at once is capped, the same in every
+ * level (holdings.c): files in the build folder (RLIMIT_FSIZE binds one
+ * file, not many), System V segments, semaphore sets and message queues,
+ * and room in /dev/shm. A test over a cap fails with MESSAGE; one whose
+ * holdings cannot be measured is the grader's error.
+ */
+struct holdings_finding {
+    bool found; /* stored last: OVER and MESSAGE are complete */
+    bool over;  /* over a cap; else what it holds could not be measured */
+    char message[512];
+};
+
+/* In memory the grader, the test and the watcher share: each finder has
+ * its own finding, so that one killed halfway leaves no half of one. */
+struct holdings_verdict {
+    struct holdings_finding watched; /* as the test ran (the watcher, or the grader) */
+    struct holdings_finding at_end;  /* as it ended (the test) */
+};
+
+/* The finding of V, the watcher's first; NULL if there is none. */
+const struct holdings_finding *holdings_found(const struct holdings_verdict *v);
+
+/*
  * In a freshly forked test process: with namespaces, enter new ones and
  * return as their pid 1 (this process stays outside, waits for it and
  * exits with its status; it never returns). BUILD_DIR becomes a private
  * writable copy, and so does CRASH_DIR (another build of the lab, or
- * NULL). Without namespaces, returns at once. False, with the reason in
- * WHY, if the namespaces cannot be set up.
+ * NULL); a watcher beside pid 1 fills HOLDINGS when the test holds more
+ * than it may. Without namespaces, returns at once. False, with the
+ * reason in WHY, if the namespaces cannot be set up.
  */
-bool sandbox_enter_test(const char *build_dir, const char *crash_dir, char *why, size_t size);
+bool sandbox_enter_test(const char *build_dir, const char *crash_dir,
+                        struct holdings_verdict *holdings, char *why, size_t size);
 
 /* Limits every student process runs under. */
 struct student_limits {
@@ -202,6 +227,25 @@ int sandbox_user_files(char ***paths);
  * Always false with namespaces: each test has its own.
  */
 bool sandbox_exhausted_by_others(char *why, size_t size);
+
+/*
+ * Measure what the test holds in BUILD_DIR (the folder its programs
+ * write) and in IPC objects now; if it is over a cap or cannot be
+ * measured, fill F (unless found already) and return true. With
+ * namespaces a watcher does this in the test's namespaces as it runs
+ * (sandbox_enter_test); without them the grader must, every
+ * sandbox_watch_interval_ms() (one test runs at a time).
+ */
+bool sandbox_check_holdings(const char *build_dir, struct holdings_finding *f);
+int sandbox_watch_interval_ms(void);
+
+/*
+ * Without namespaces every test of a lab runs in the same build folder:
+ * before a test, note what it holds, so that the cleanup after it removes
+ * whatever the test's programs added there (as each test's private copy
+ * goes with its namespaces). Nothing with namespaces.
+ */
+void sandbox_mark_build_folder(const char *build_dir);
 
 /*
  * After a test without namespaces: kill the sandbox user's processes,

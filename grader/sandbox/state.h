@@ -41,6 +41,14 @@ struct sandbox_state {
     char shared[PATH_MAX];    /* sandbox_share_read_only(), or "" */
     char description[1536];
     struct ipc_snapshot mark;
+    /* Without namespaces: the build folder and its entries (name, inode)
+     * before the test (sandbox_mark_build_folder). */
+    char build_dir[PATH_MAX];
+    struct build_entry {
+        char *name;
+        ino_t ino;
+    } * build_entries;
+    size_t n_build_entries;
 };
 
 extern struct sandbox_state sb;
@@ -81,6 +89,10 @@ void explain_namespaces_failure(char *why, size_t size);
 /* Unshare FLAGS, in a user namespace of their own when the grader is not
  * root (its uid and gid root inside). -1 with errno. */
 int unshare_namespaces(int flags);
+
+/* In a child of the test's outer process, in its namespaces beside pid
+ * 1: check what the test holds as it runs, into VERDICT (holdings.c). */
+_Noreturn void watch_holdings(const char *build_dir, struct holdings_finding *finding);
 
 /* Fill WHY with "WHAT PATH: strerror(errno)"; returns false. */
 bool sandbox_fail(char *why, size_t size, const char *what, const char *path);
