@@ -712,6 +712,32 @@ END_TEST
 
 /* --- a machine exhausted by others ------------------------------------------------- */
 
+/* A private TMPDIR for a grading as MODE's user, named after WHAT. */
+static char *private_tmpdir(const struct mode *mode, const char *what)
+{
+    char *tmpdir = temp_folder(what);
+
+    if (mode->ordinary)
+        ck_assert_int_eq(chown(tmpdir, mode->user, mode->user), 0);
+    return tmpdir;
+}
+
+/* What runs a command as MODE's user: setpriv, or nothing for root. */
+static char *as_mode_user(const struct mode *mode)
+{
+    return mode->ordinary ? xasprintf("setpriv --reuid=%u --regid=%u --clear-groups",
+                                      (unsigned)mode->user, (unsigned)mode->user)
+                          : xstrdup("");
+}
+
+/* The grader left nothing in TMPDIR (private_tmpdir()), which goes. */
+static void remove_private_tmpdir(char *tmpdir)
+{
+    ck_assert_msg(folder_is_empty(tmpdir), "the grader left files in %s", tmpdir);
+    ck_assert_int_eq(rmdir(tmpdir), 0);
+    free(tmpdir);
+}
+
 /* How someone else exhausted the machine, in a shell line run as root in
  * IPC and mount namespaces of the test's own (so that no one else on this
  * machine is touched): and the lab and test that then cannot run. */
@@ -725,6 +751,9 @@ static const struct {
     {"every System V segment id",
      "echo 2 > /proc/sys/kernel/shmmni && ipcmk -M 4096 >/dev/null && ipcmk -M 4096 >/dev/null",
      "02-sysv-client-server", "segment"},
+    {"every System V semaphore set",
+     "echo '250 32000 32 1' > /proc/sys/kernel/sem && ipcmk -S 1 >/dev/null",
+     "04-semaphore-counter", "one-worker"},
 };
 #define N_EXHAUSTIONS (sizeof(EXHAUSTIONS) / sizeof(EXHAUSTIONS[0]))
 
@@ -747,14 +776,10 @@ START_TEST(a_machine_exhausted_by_others_is_the_graders_error)
     if (!mode->tested)
         return;
     sub = stage_in_temp(EXHAUSTIONS[e].lab, NULL);
-    tmpdir = temp_folder("exhausted-tmp");
+    tmpdir = private_tmpdir(mode, "exhausted-tmp");
     report = xasprintf("%s/report.json", tmpdir);
-    if (mode->ordinary)
-        ck_assert_int_eq(chown(tmpdir, mode->user, mode->user), 0);
     tmp_env = xasprintf("TMPDIR=%s", tmpdir);
-    user = mode->ordinary ? xasprintf("setpriv --reuid=%u --regid=%u --clear-groups",
-                                      (unsigned)mode->user, (unsigned)mode->user)
-                          : xstrdup("");
+    user = as_mode_user(mode);
     script = xasprintf("%s && exec %s \"$0\" \"$@\"", EXHAUSTIONS[e].setup, user);
     const char *const env[] = {tmp_env, NULL};
     p = RUN_IN(NULL, env, "unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
@@ -780,14 +805,54 @@ START_TEST(a_machine_exhausted_by_others_is_the_graders_error)
     json_decref(json);
     proc_free(p);
     unlink(report);
-    ck_assert_msg(folder_is_empty(tmpdir), "the grader left files in %s", tmpdir);
-    ck_assert_int_eq(rmdir(tmpdir), 0);
+    remove_private_tmpdir(tmpdir);
     staged_remove(&sub);
     free(script);
     free(user);
     free(tmp_env);
     free(report);
-    free(tmpdir);
+}
+END_TEST
+
+/*
+ * Without namespaces, the cleanup after each test removes what the test's
+ * programs made, and nothing its user made before: a System V segment and
+ * a /dev/shm file of the grader's user from before the grading (an
+ * instructor's own, when the grader runs without root) are still there
+ * after it, in a private IPC namespace and /dev/shm of the test's own.
+ */
+START_TEST(grading_without_namespaces_keeps_what_was_there_before)
+{
+    const struct mode *mode = &modes[_i];
+    struct staged sub;
+    char *tmpdir, *tmp_env, *script, *user;
+    struct proc *p;
+
+    if (!mode->tested || strcmp(mode->level, "none") != 0)
+        return;
+    sub = stage_in_temp("02-sysv-client-server", NULL);
+    tmpdir = private_tmpdir(mode, "before-tmp");
+    tmp_env = xasprintf("TMPDIR=%s", tmpdir);
+    user = as_mode_user(mode);
+    script = xasprintf("mount -t tmpfs -o size=80m,mode=1777 none /dev/shm && exec %s sh -c '"
+                       "id=$(ipcmk -M 4096 | tr -dc 0-9) && echo mine > /dev/shm/mine && "
+                       "\"$0\" \"$@\" >/dev/null; echo \"graded $?\"; "
+                       "ipcs -m -i \"$id\" >/dev/null 2>&1 && echo segment kept; "
+                       "test -f /dev/shm/mine && echo file kept' \"$0\" \"$@\"",
+                       user);
+    const char *const env[] = {tmp_env, NULL};
+    p = RUN_IN(NULL, env, "unshare", "--ipc", "--mount", "--propagation", "private", "sh", "-c",
+               script, shmgrade_path, "--isolation", "none", "--lab", "02", "--submission", sub.dir,
+               "--test", "segment,client-removes");
+    ck_assert_msg(strstr(p->out.head, "graded 0\nsegment kept\nfile kept\n") != NULL,
+                  "%s: what was there before the grading did not survive it: %s%s", mode->name,
+                  p->out.head, p->err.head);
+    proc_free(p);
+    remove_private_tmpdir(tmpdir);
+    free(script);
+    free(user);
+    free(tmp_env);
+    staged_remove(&sub);
 }
 END_TEST
 
@@ -1093,6 +1158,8 @@ static Suite *hostile_suite(void)
     tcase_add_loop_test(attacks, hostile_entry_is_contained, 0, (int)n_entries);
     tcase_add_loop_test(attacks, a_machine_exhausted_by_others_is_the_graders_error, 0,
                         (int)(N_EXHAUSTIONS * N_MODES));
+    tcase_add_loop_test(attacks, grading_without_namespaces_keeps_what_was_there_before, 0,
+                        N_MODES);
     tcase_add_loop_test(add_tests(s, "class", 1800, NULL),
                         a_class_of_attackers_cannot_touch_its_victims, 0, N_MODES);
     ADD_TESTS(s, "bad input", 600, archives_of_a_solution_get_full_marks,
