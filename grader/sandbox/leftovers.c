@@ -50,11 +50,15 @@ void sandbox_ipc_mark(void)
         ipc_snapshot_take(&sb.mark);
 }
 
+/* Was OBJ in SNAP: the same name or id, and the same creator? Another
+ * user's object in the snapshot, removed since and made again at its name
+ * by the test's programs (another grading's, at a name anyone may pick), is
+ * not the same object. */
 static bool is_in(const struct ipc_snapshot *snap, const struct ipc_object *obj)
 {
     for (size_t i = 0; i < snap->n; i++) {
         const struct ipc_object *o = &snap->objects[i];
-        if (o->kind == obj->kind &&
+        if (o->kind == obj->kind && o->creator_uid == obj->creator_uid &&
             (o->kind == IPC_KIND_POSIX_SHM ? strcmp(o->name, obj->name) == 0 : o->id == obj->id))
             return true;
     }
