@@ -51,6 +51,23 @@ static void checkout_stage(const struct checkout *c, const char *lab, const char
     free(dest);
 }
 
+/* The folder FROM of checkout C (NULL: its top); the caller frees it. */
+static char *checkout_folder(const struct checkout *c, const char *from)
+{
+    return from ? xasprintf("%s/%s", c->root, from) : xstrdup(c->root);
+}
+
+/* ARGV[N...] = ARGS (NULL-terminated), and a NULL after them, within
+ * ARGV's SLOTS. */
+static void append_arguments(const char **argv, size_t slots, size_t n, const char *const *args)
+{
+    for (; *args != NULL; args++) {
+        ck_assert_uint_lt(n + 1, slots);
+        argv[n++] = *args;
+    }
+    argv[n] = NULL;
+}
+
 /* shmgrade on the checkout's working copy, from FROM (a folder of it, or
  * NULL for its top), with ARGS; it must end by itself. */
 static struct proc *grade_checkout(const struct checkout *c, const char *from,
@@ -58,12 +75,10 @@ static struct proc *grade_checkout(const struct checkout *c, const char *from,
 {
     const char *argv[32] = {shmgrade_path, "--root", c->root};
     size_t n = 3;
-    char *cwd = from ? xasprintf("%s/%s", c->root, from) : xstrdup(c->root);
+    char *cwd = checkout_folder(c, from);
     struct proc *p;
 
-    for (; *args != NULL; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
+    append_arguments(argv, sizeof(argv) / sizeof(argv[0]), n, args);
     p = run_program(cwd, NULL, argv);
     free(cwd);
     return p;
@@ -537,7 +552,7 @@ static char *build_folder(void)
 /* `make ARGS` typed in FROM (a folder of C, or NULL for its top). */
 static struct proc *start_make(const struct checkout *c, const char *from, const char *const *args)
 {
-    char *cwd = from ? xasprintf("%s/%s", c->root, from) : xstrdup(c->root);
+    char *cwd = checkout_folder(c, from);
     char *root = xasprintf("SHMLAB_ROOT=%s", c->root);
     char *build = build_folder();
     char *build_arg = xasprintf("BUILD=%s", build);
@@ -545,9 +560,7 @@ static struct proc *start_make(const struct checkout *c, const char *from, const
     size_t n = 5;
     struct proc *p;
 
-    for (; *args != NULL; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
+    append_arguments(argv, sizeof(argv) / sizeof(argv[0]), n, args);
     p = start_program(cwd, NULL, argv);
     free(build_arg);
     free(build);
@@ -670,9 +683,7 @@ static struct proc *tmux(const struct terminal *term, const char *const *args)
     const char *argv[24] = {"env", "TERM=xterm-256color", "tmux", "-u", "-S", term->socket};
     size_t n = 6;
 
-    for (; *args != NULL; args++)
-        argv[n++] = *args;
-    argv[n] = NULL;
+    append_arguments(argv, sizeof(argv) / sizeof(argv[0]), n, args);
     return run_program(NULL, NULL, argv);
 }
 #define TMUX(term, ...) tmux((term), (const char *const[]){__VA_ARGS__, NULL})
@@ -770,6 +781,44 @@ static char *line_holding_text(const char *screen, const char *text)
     return xasprintf("%.*s", (int)(end ? end - start : (ptrdiff_t)strlen(start)), start);
 }
 
+/* A checkout whose lab 01 fails round-trip, and a terminal on it. */
+struct failing_lab_terminal {
+    struct checkout checkout;
+    struct terminal term;
+};
+
+/* Open one of COLUMNS; false (the test has nothing to do) when tmux is
+ * not here. */
+static bool failing_lab_terminal_open(struct failing_lab_terminal *t, int columns)
+{
+    if (!tmux_present())
+        return false;
+    t->checkout = checkout_for_make();
+    checkout_stage(&t->checkout, "01-posix-shm", "reader-debug-on-stdout");
+    t->term = terminal_open(&t->checkout, columns);
+    return true;
+}
+
+static void failing_lab_terminal_close(struct failing_lab_terminal *t)
+{
+    terminal_close(&t->term);
+    checkout_remove(&t->checkout);
+}
+
+/* make grade, with ENVIRONMENT before it and PIPE after it, shows the
+ * failing test without a colour (WHERE says when, in the message). */
+static void expect_plain_report(struct terminal *term, const char *environment, const char *pipe,
+                                const char *where)
+{
+    char *command = make_grade_command(environment, pipe);
+    char *screen = terminal_run(term, command, "-e");
+
+    ck_assert_msg(strstr(screen, "\x1b[") == NULL, "colours %s:\n%s", where, screen);
+    ck_assert_msg(strstr(screen, "FAIL  round-trip") != NULL, "%s", screen);
+    free(screen);
+    free(command);
+}
+
 /*
  * make grade in a real terminal: colours there (a failing test's verdict
  * in colour), none with NO_COLOR=1, none when piped; the report is the
@@ -777,18 +826,14 @@ static char *line_holding_text(const char *screen, const char *text)
  */
 START_TEST(make_grade_in_a_terminal_has_colours_unless_no_color_or_piped)
 {
-    struct checkout c;
-    struct terminal term;
+    struct failing_lab_terminal t;
     char *command, *screen, *fail;
 
-    if (!tmux_present())
+    if (!failing_lab_terminal_open(&t, 100))
         return;
-    c = checkout_for_make();
-    checkout_stage(&c, "01-posix-shm", "reader-debug-on-stdout");
-    term = terminal_open(&c, 100);
 
     command = make_grade_command("", "");
-    screen = terminal_run(&term, command, "-e");
+    screen = terminal_run(&t.term, command, "-e");
     fail = line_holding_text(screen, "FAIL");
     ck_assert_msg(fail != NULL && strstr(fail, "\x1b[") != NULL,
                   "no colour on the failing test's line in a terminal:\n%s", screen);
@@ -798,22 +843,10 @@ START_TEST(make_grade_in_a_terminal_has_colours_unless_no_color_or_piped)
     free(screen);
     free(command);
 
-    command = make_grade_command("NO_COLOR=1", "");
-    screen = terminal_run(&term, command, "-e");
-    ck_assert_msg(strstr(screen, "\x1b[") == NULL, "colours despite NO_COLOR=1:\n%s", screen);
-    ck_assert_msg(strstr(screen, "FAIL  round-trip") != NULL, "%s", screen);
-    free(screen);
-    free(command);
+    expect_plain_report(&t.term, "NO_COLOR=1", "", "despite NO_COLOR=1");
+    expect_plain_report(&t.term, "", " | cat", "in a pipe");
 
-    command = make_grade_command("", " | cat");
-    screen = terminal_run(&term, command, "-e");
-    ck_assert_msg(strstr(screen, "\x1b[") == NULL, "colours in a pipe:\n%s", screen);
-    ck_assert_msg(strstr(screen, "FAIL  round-trip") != NULL, "%s", screen);
-    free(screen);
-    free(command);
-
-    terminal_close(&term);
-    checkout_remove(&c);
+    failing_lab_terminal_close(&t);
 }
 END_TEST
 
@@ -827,19 +860,15 @@ START_TEST(make_grade_in_a_narrow_terminal_wraps_nothing)
 {
     static const char *const whole[] = {"FAIL  round-trip", "replay: bash repro/round-trip.sh",
                                         "hint: make hint TEST=round-trip", "TOTAL: 5/15"};
-    struct checkout c;
-    struct terminal term;
+    struct failing_lab_terminal t;
     char *command, *screen, *joined;
 
-    if (!tmux_present())
+    if (!failing_lab_terminal_open(&t, 60))
         return;
-    c = checkout_for_make();
-    checkout_stage(&c, "01-posix-shm", "reader-debug-on-stdout");
-    term = terminal_open(&c, 60);
     command = make_grade_command("", "");
-    terminal_type(&term, command);
-    screen = terminal_screen(&term, "-N");
-    joined = terminal_screen(&term, "-J");
+    terminal_type(&t.term, command);
+    screen = terminal_screen(&t.term, "-N");
+    joined = terminal_screen(&t.term, "-J");
     ck_assert_msg(strcmp(screen, joined) == 0,
                   "lines wrapped by a terminal of 60 columns:\n%s\n-- joined, they are:\n%s",
                   screen, joined);
@@ -849,8 +878,7 @@ START_TEST(make_grade_in_a_narrow_terminal_wraps_nothing)
     free(joined);
     free(screen);
     free(command);
-    terminal_close(&term);
-    checkout_remove(&c);
+    failing_lab_terminal_close(&t);
 }
 END_TEST
 
@@ -938,21 +966,18 @@ START_TEST(a_crash_names_the_line_of_the_students_code)
 }
 END_TEST
 
+/* The number of rows of TABLE. */
+#define ROWS(table) ((int)(sizeof(table) / sizeof((table)[0])))
+
 int main(void)
 {
     Suite *s = suite_create("learn");
-    TCase *replays = tcase_create("replay scripts");
 
     support_init("check_learn", "learn-test");
-    tcase_set_timeout(replays, 600);
-    tcase_add_loop_test(replays, a_replay_script_shows_the_same_failure, 0,
-                        (int)(sizeof(replay_cases) / sizeof(replay_cases[0])));
-    suite_add_tcase(s, replays);
-    TCase *crashes = tcase_create("crashes");
-    tcase_set_timeout(crashes, 300);
-    tcase_add_loop_test(crashes, a_crash_names_the_line_of_the_students_code, 0,
-                        (int)(sizeof(crash_cases) / sizeof(crash_cases[0])));
-    suite_add_tcase(s, crashes);
+    tcase_add_loop_test(add_tests(s, "replay scripts", 600, NULL),
+                        a_replay_script_shows_the_same_failure, 0, ROWS(replay_cases));
+    tcase_add_loop_test(add_tests(s, "crashes", 300, NULL),
+                        a_crash_names_the_line_of_the_students_code, 0, ROWS(crash_cases));
     ADD_TESTS(s, "reports", 300, the_report_names_each_failing_tests_replay_script,
               grading_a_submission_writes_no_replay_script);
     ADD_TESTS(s, "hints", 120, hints_come_a_level_at_a_time_and_are_remembered,
@@ -961,11 +986,9 @@ int main(void)
     ADD_TESTS(s, "progress", 300, progress_shows_saved_results_and_grades_changed_labs_again);
     ADD_TESTS(s, "handouts", 60, handouts_refer_to_no_numbered_reading);
     ADD_TESTS(s, "make targets", 300, make_targets_work_from_the_top_and_from_a_lab_folder);
-    TCase *watch_make = tcase_create("make watch");
-    tcase_set_timeout(watch_make, 300);
-    tcase_add_loop_test(watch_make, make_watch_grades_again_on_a_save_and_ends_cleanly_on_ctrl_c, 0,
-                        (int)(sizeof(watch_places) / sizeof(watch_places[0])));
-    suite_add_tcase(s, watch_make);
+    tcase_add_loop_test(add_tests(s, "make watch", 300, NULL),
+                        make_watch_grades_again_on_a_save_and_ends_cleanly_on_ctrl_c, 0,
+                        ROWS(watch_places));
     ADD_TESTS(s, "terminal", 300, make_grade_in_a_terminal_has_colours_unless_no_color_or_piped,
               make_grade_in_a_narrow_terminal_wraps_nothing);
     ADD_TESTS(s, "watch", 300, watch_grades_again_when_inotify_sees_a_save,

@@ -126,12 +126,36 @@ static void count_child(pid_t child, struct trace_counts *counts)
     ck_assert_str_eq(counts->error, "");
 }
 
-START_TEST(every_call_and_every_touch_is_counted_exactly)
+/* A child set going as BEFORE says, counted from start to end, into
+ * COUNTS (zeroed first). */
+static void count_new_child(enum before before, struct trace_counts *counts)
 {
-    struct trace_counts *counts = calloc(1, sizeof(*counts));
+    memset(counts, 0, sizeof(*counts));
+    count_child(stopped_child(before), counts);
+}
+
+/* The counts of a child set going as BEFORE says; the caller frees them. */
+static struct trace_counts *counts_of_child(enum before before)
+{
+    struct trace_counts *counts = malloc(sizeof(*counts));
 
     ck_assert_ptr_nonnull(counts);
-    count_child(stopped_child(ITSELF), counts);
+    count_new_child(before, counts);
+    return counts;
+}
+
+/* Each of the child's TOUCHES getppid() calls and touches of the
+ * watched word was counted, once. */
+static void expect_every_touch_counted(const struct trace_counts *counts)
+{
+    ck_assert_int_eq(counts->watch_hits, TOUCHES);
+    ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
+}
+
+START_TEST(every_call_and_every_touch_is_counted_exactly)
+{
+    struct trace_counts *counts = counts_of_child(ITSELF);
+
     ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
     ck_assert_int_ge(counts->syscalls, TOUCHES + 1); /* and exit_group */
     ck_assert_int_eq(counts->by_number[SYS_exit_group], 1);
@@ -145,12 +169,9 @@ END_TEST
  * gets the watchpoints too, or its touches would go uncounted. */
 START_TEST(a_thread_made_while_counting_is_watched_too)
 {
-    struct trace_counts *counts = calloc(1, sizeof(*counts));
+    struct trace_counts *counts = counts_of_child(THREAD_AFTER);
 
-    ck_assert_ptr_nonnull(counts);
-    count_child(stopped_child(THREAD_AFTER), counts);
-    ck_assert_int_eq(counts->watch_hits, TOUCHES);
-    ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
+    expect_every_touch_counted(counts);
     ck_assert_int_ge(counts->by_number[SYS_clone] + counts->by_number[CLONE3], 1);
     free(counts);
 }
@@ -164,14 +185,10 @@ END_TEST
  */
 START_TEST(a_thread_or_child_made_before_counting_is_counted_too)
 {
-    struct trace_counts *counts = calloc(1, sizeof(*counts));
+    struct trace_counts *counts = counts_of_child(THREAD_BEFORE);
 
-    ck_assert_ptr_nonnull(counts);
-    count_child(stopped_child(THREAD_BEFORE), counts);
-    ck_assert_int_eq(counts->watch_hits, TOUCHES);
-    ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
-    memset(counts, 0, sizeof(*counts));
-    count_child(stopped_child(CHILD_BEFORE), counts);
+    expect_every_touch_counted(counts);
+    count_new_child(CHILD_BEFORE, counts);
     ck_assert_int_eq(counts->by_number[SYS_getppid], TOUCHES);
     ck_assert_str_eq(counts->evaded, "");
     free(counts);
@@ -183,10 +200,8 @@ END_TEST
  * helper follow). */
 START_TEST(a_process_the_helper_cannot_follow_is_said)
 {
-    struct trace_counts *counts = calloc(1, sizeof(*counts));
+    struct trace_counts *counts = counts_of_child(UNTRACED_AFTER);
 
-    ck_assert_ptr_nonnull(counts);
-    count_child(stopped_child(UNTRACED_AFTER), counts);
     ck_assert_msg(strstr(counts->evaded, "CLONE_UNTRACED") != NULL, "evaded: '%s'", counts->evaded);
     free(counts);
 }
