@@ -26,11 +26,15 @@
 
 /* A test's programs: CPU seconds, address space (MiB; 0 for none: the
  * sanitizers reserve terabytes of shadow memory), file size (MiB), open
- * files, processes. The compiler needs more of everything. */
+ * files, processes, bytes of POSIX message queues (KiB: the kernel counts
+ * them per user, and each test's user is its own, so this caps what a
+ * test holds in queues; no lab needs any; below the kernel's default of
+ * 800 KiB, which a process without CAP_SYS_RESOURCE cannot raise). The
+ * compiler needs more of everything but queues. */
 #define TEST_PROGRAM_LIMITS(address_space)                                                         \
     {                                                                                              \
         .cpu_seconds = 20, .address_space_mb = (address_space), .file_size_mb = 16,                \
-        .open_files = 256, .processes = 256                                                        \
+        .open_files = 256, .processes = 256, .message_queue_kb = 512                               \
     }
 
 const struct student_limits RUN_LIMITS = TEST_PROGRAM_LIMITS(1024);
@@ -41,6 +45,7 @@ const struct student_limits BUILD_LIMITS = {
     .file_size_mb = 64,
     .open_files = 1024,
     .processes = 256,
+    .message_queue_kb = 512,
 };
 
 static int refuse(char *why, size_t size, const char *what)
@@ -111,7 +116,9 @@ int sandbox_student_exec(void *arg, char *why, size_t size)
         set_limit(RLIMIT_NOFILE, "setrlimit(RLIMIT_NOFILE)", (rlim_t)l->open_files,
                   (rlim_t)l->open_files, why, size) < 0 ||
         set_limit(RLIMIT_NPROC, "setrlimit(RLIMIT_NPROC)", (rlim_t)l->processes,
-                  (rlim_t)l->processes, why, size) < 0)
+                  (rlim_t)l->processes, why, size) < 0 ||
+        set_limit(RLIMIT_MSGQUEUE, "setrlimit(RLIMIT_MSGQUEUE)", (rlim_t)l->message_queue_kb * 1024,
+                  (rlim_t)l->message_queue_kb * 1024, why, size) < 0)
         return -1;
 
     /* 2. A fresh, empty session keyring: the keys of the grader's session

@@ -159,6 +159,7 @@ struct student_limits {
     long file_size_mb;
     long open_files;
     long processes;
+    long message_queue_kb; /* POSIX message queues' bytes (RLIMIT_MSGQUEUE) */
 };
 
 extern const struct student_limits RUN_LIMITS;   /* a test's programs */

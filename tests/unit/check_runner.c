@@ -88,6 +88,17 @@ static void tries_keyrings_and_terminal_input(struct test_ctx *t)
                STDOUT(textf(t, "%d %d %d %d \n", EPERM, EPERM, EPERM, EPERM)));
 }
 
+/* A test's programs run under their limits, as the kernel shows them:
+ * processes, open files, bytes of POSIX message queues (soft limits, in
+ * /proc/self/limits' order). */
+static void shows_its_limits(struct test_ctx *t)
+{
+    expect_run(t,
+               ARGS("awk", "/^Max (processes|open files|msgqueue size) / { print $(NF - 2) }",
+                    "/proc/self/limits"),
+               EXIT(0), STDOUT("256\n256\n524288\n"));
+}
+
 static void reports_the_last_stderr_line(struct test_ctx *t)
 {
     /* Diagnostics before the error line are allowed. */
@@ -386,6 +397,13 @@ START_TEST(a_limit_that_cannot_be_applied_is_a_grader_error)
     ck_assert_int_eq(r.score, 0);
     ck_assert_ptr_nonnull(strstr(r.message, "setrlimit(RLIMIT_NOFILE)"));
     ck_assert_ptr_null(strstr(r.output, "oops"));
+}
+END_TEST
+
+START_TEST(programs_run_under_their_limits)
+{
+    struct test_verdict r = run_body(shows_its_limits, 0);
+    expect_verdict(&r, STATUS_PASSED, NULL, NULL);
 }
 END_TEST
 
@@ -755,7 +773,7 @@ Suite *runner_suite(void)
         a_failed_expectation_shows_the_transcript, names_handed_out_are_removed_after_the_test,
         a_wrong_line_is_shown_against_the_expected_one, untrusted_output_cannot_act_on_a_terminal,
         a_required_error_is_the_last_stderr_line, a_limit_that_cannot_be_applied_is_a_grader_error,
-        programs_may_not_use_keyrings_or_push_terminal_input,
+        programs_run_under_their_limits, programs_may_not_use_keyrings_or_push_terminal_input,
         a_system_call_filter_that_cannot_be_loaded_is_a_grader_error,
         a_system_call_filter_that_does_not_take_is_a_grader_error,
         a_program_stops_itself_where_the_test_asks, a_program_stops_itself_before_it_waits,
