@@ -589,34 +589,51 @@ store_segment_bytes() {
         replay_fail "" "the script cannot write into segment $1"
 }
 
+# replay_poll SECONDS RATE CHECK: run the function CHECK RATE times a
+# second, for SECONDS at most, until it returns 0 (what is awaited came) or
+# 2 (it can never come: the program ended). Returns what CHECK last
+# returned: 0, 2, or 1 when the time ran out.
+replay_poll() {
+    local seconds=$1 rate=$2 check=$3 tries result
+    tries=$(awk -v s="$seconds" -v r="$rate" 'BEGIN { print int(s * r) + 1 }')
+    while :; do
+        "$check" && return 0
+        result=$?
+        if [ "$result" = 2 ] || [ "$tries" -le 0 ]; then
+            return "$result"
+        fi
+        sleep "$(awk -v r="$rate" 'BEGIN { print 1 / r }')"
+        tries=$((tries - 1))
+    done
+}
+
 # await_segment_int ID OFFSET VALUE N SECONDS WHAT: wait until the int at
 # OFFSET of segment ID is VALUE (what the test waited for, or found there);
 # it must come before program N (0: none) ends and within SECONDS.
 await_segment_int() {
-    local id=$1 offset=$2 value=$3 n=$4 seconds=$5 what=$6 tries now ended shown=$4
+    local id=$1 offset=$2 value=$3 n=$4 seconds=$5 what=$6 now shown=$4 result=0
     [ "$n" = 0 ] && shown=''
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 100) + 1 }')
-    while :; do
-        ended=no
+    # 0: the int is VALUE (or the segment is gone: the program removed it
+    # after its last step; the test, still attached, read the value it
+    # left); 2: not, and program N ended; 1: not yet.
+    segment_int_is_there() {
+        local ended=no
         if [ "$n" != 0 ] && ! replay_running "$n"; then
             ended=yes
         fi
         if ! now=$(replay_ipc read-int "$id" "$offset" 2>/dev/null); then
-            # The program removed it after its last step; the test, still
-            # attached, read the value it left.
             say "  (segment $id is gone: a program removed it)"
             return 0
         fi
         [ "$now" = "$value" ] && return 0
-        if [ $ended = yes ]; then
-            replay_fail "$shown" "the test waited $what (the int at offset $offset of segment $id to become $value), but it is $now and \`${replay_cmd[$n]}\` $(replay_describe_end "$n")"
-        fi
-        if [ "$tries" -le 0 ]; then
-            replay_fail "$shown" "the test waited $what (the int at offset $offset of segment $id to become $value), but it is still $now after $seconds s"
-        fi
-        sleep 0.01
-        tries=$((tries - 1))
-    done
+        [ $ended = yes ] && return 2
+        return 1
+    }
+    replay_poll "$seconds" 100 segment_int_is_there || result=$?
+    case $result in
+    2) replay_fail "$shown" "the test waited $what (the int at offset $offset of segment $id to become $value), but it is $now and \`${replay_cmd[$n]}\` $(replay_describe_end "$n")" ;;
+    1) replay_fail "$shown" "the test waited $what (the int at offset $offset of segment $id to become $value), but it is still $now after $seconds s" ;;
+    esac
 }
 
 # show_segment ID WHOSE: the segment must exist; what it is.
