@@ -147,7 +147,7 @@ _Noreturn void test_end(struct test_ctx *t)
     /* What the programs hold as the test ends, once more: an excess that
      * lasts until then fails the test whether or not the watcher saw it
      * (whose verdict, when it did, comes first: runner.c). */
-    if (!sandbox_check_holdings(t->build_dir, &t->rec->holdings.at_end))
+    if (!sandbox_check_holdings(t->build_dir, t->crash_build_dir, &t->rec->holdings.at_end))
         blame_an_exhausted_machine(t);
 
     /* Programs that ended on their own have complete valgrind logs. One

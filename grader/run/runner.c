@@ -82,7 +82,7 @@ static _Noreturn void test_process(const struct test_job *job, struct test_recor
 struct test_run {
     size_t job; /* its index in the run's jobs */
     const struct lab_test *test;
-    const char *build_dir;
+    const char *build_dir, *crash_build_dir;
     struct test_verdict *result;
     struct test_record *rec;
     pid_t pid;
@@ -102,6 +102,7 @@ static void start_test(struct test_run *r, const struct test_job *job)
     }
     verdict_init(r->result, r->test);
     r->build_dir = job->build_dir;
+    r->crash_build_dir = job->crash_build_dir;
     /* Without namespaces, what the test's programs hold is measured (and
      * its leftovers removed) from here: as the grader's own user, by what
      * is new since now. */
@@ -229,7 +230,7 @@ static bool reap_test(struct test_run *r)
     /* Without namespaces no kernel limit stops a test filling a folder
      * or the IPC tables: the grader watches (one test runs at a time). */
     if (!sandbox_uses_namespaces() &&
-        sandbox_check_holdings(r->build_dir, &r->rec->holdings.watched)) {
+        sandbox_check_holdings(r->build_dir, r->crash_build_dir, &r->rec->holdings.watched)) {
         status = kill_test(r);
         finish_test(r, TEST_ENDED, status);
         return true;

@@ -99,17 +99,21 @@ static int count_tree(const char *path, struct holdings *h)
 }
 
 /* Where the test's programs may write files (besides /dev/shm, counted as
- * shared memory): the build folder; and without Landlock, what they have
- * in /tmp and /var/tmp (where that can be told). */
-static int count_files(const char *build_dir, struct holdings *h, char *why, size_t size)
+ * shared memory): the build folder, and the one a crash is run again in
+ * (CRASH_DIR, or NULL); and without Landlock, what they have in /tmp and
+ * /var/tmp (where that can be told). */
+static int count_files(const char *build_dir, const char *crash_dir, struct holdings *h, char *why,
+                       size_t size)
 {
+    const char *folders[] = {build_dir, crash_dir};
     char **paths = NULL;
     int n, rc = 0;
 
-    if (count_tree(build_dir, h) < 0) {
-        sandbox_fail(why, size, "cannot measure the build folder", build_dir);
-        return -1;
-    }
+    for (size_t i = 0; i < sizeof(folders) / sizeof(folders[0]); i++)
+        if (folders[i] != NULL && count_tree(folders[i], h) < 0) {
+            sandbox_fail(why, size, "cannot measure the build folder", folders[i]);
+            return -1;
+        }
     if (sb.landlock_abi > 0 || (n = sandbox_user_files(&paths)) < 0)
         return 0;
     for (int i = 0; i < n; i++) {
@@ -221,14 +225,16 @@ static void publish(struct holdings_finding *f, bool over, const char *message)
     __atomic_store_n(&f->found, true, __ATOMIC_RELEASE);
 }
 
-bool sandbox_check_holdings(const char *build_dir, struct holdings_finding *f)
+bool sandbox_check_holdings(const char *build_dir, const char *crash_dir,
+                            struct holdings_finding *f)
 {
     struct holdings h = {0};
     char why[sizeof(f->message) - 64]; /* room for what goes before it */
 
     if (__atomic_load_n(&f->found, __ATOMIC_ACQUIRE))
         return true;
-    if (count_files(build_dir, &h, why, sizeof(why)) < 0 || count_ipc(&h, why, sizeof(why)) < 0) {
+    if (count_files(build_dir, crash_dir, &h, why, sizeof(why)) < 0 ||
+        count_ipc(&h, why, sizeof(why)) < 0) {
         publish(f, false, why);
         return true;
     }
@@ -264,12 +270,13 @@ static void sleep_ms(long ms)
  * namespace but pid 1 is killed, again while the excess lasts, so the test
  * comes to its end. Ends with the namespace.
  */
-_Noreturn void watch_holdings(const char *build_dir, struct holdings_finding *finding)
+_Noreturn void watch_holdings(const char *build_dir, const char *crash_dir,
+                              struct holdings_finding *finding)
 {
     sb.inside = true; /* everything in the namespace is the test's */
     for (;;) {
         sleep_ms(WATCH_INTERVAL_MS);
-        if (sandbox_check_holdings(build_dir, finding))
+        if (sandbox_check_holdings(build_dir, crash_dir, finding))
             kill(-1, SIGKILL);
     }
 }

@@ -381,7 +381,8 @@ bool namespaces_work(char *why, size_t size)
  * If it cannot be had (fork fails with ENOMEM once pid 1 has ended: a
  * short test on a busy machine), the namespaces' own limits still bind,
  * and the test's end measures once more. */
-static void start_watcher(const char *build_dir, struct holdings_finding *watched)
+static void start_watcher(const char *build_dir, const char *crash_dir,
+                          struct holdings_finding *watched)
 {
     pid_t outer = getpid(), watcher = fork();
 
@@ -389,7 +390,7 @@ static void start_watcher(const char *build_dir, struct holdings_finding *watche
         return;
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != outer)
         _exit(3);
-    watch_holdings(build_dir, watched);
+    watch_holdings(build_dir, crash_dir, watched);
 }
 
 bool sandbox_enter_test(const char *build_dir, const char *crash_dir,
@@ -411,7 +412,7 @@ bool sandbox_enter_test(const char *build_dir, const char *crash_dir,
     if (init > 0) {
         /* Outside: wait for the test and pass its end on to the grader. */
         close(alive[0]);
-        start_watcher(build_dir, &holdings->watched);
+        start_watcher(build_dir, crash_dir, &holdings->watched);
         /* Any child: pid 1's end waits until every process of its
          * namespace is reaped, the watcher (ours to reap) included. */
         for (pid_t ended = 0; ended != init;)

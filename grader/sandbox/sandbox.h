@@ -237,7 +237,8 @@ bool sandbox_exhausted_by_others(char *why, size_t size);
  * (sandbox_enter_test); without them the grader must, every
  * sandbox_watch_interval_ms() (one test runs at a time).
  */
-bool sandbox_check_holdings(const char *build_dir, struct holdings_finding *f);
+bool sandbox_check_holdings(const char *build_dir, const char *crash_dir,
+                            struct holdings_finding *f);
 int sandbox_watch_interval_ms(void);
 
 /*

@@ -92,7 +92,8 @@ int unshare_namespaces(int flags);
 
 /* In a child of the test's outer process, in its namespaces beside pid
  * 1: check what the test holds as it runs, into VERDICT (holdings.c). */
-_Noreturn void watch_holdings(const char *build_dir, struct holdings_finding *finding);
+_Noreturn void watch_holdings(const char *build_dir, const char *crash_dir,
+                              struct holdings_finding *finding);
 
 /* Fill WHY with "WHAT PATH: strerror(errno)"; returns false. */
 bool sandbox_fail(char *why, size_t size, const char *what, const char *path);
