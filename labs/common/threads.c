@@ -3,7 +3,7 @@
  * ThreadSanitizer sees both sides of the shared memory (make
  * VARIANT=threads builds it; see lab.mk).
  *
- *   ./threads PROGRAM [ARG...] { -- | --after=TEXT } PROGRAM [ARG...] ...
+ *   ./threads [--hold-handovers] PROGRAM [ARG...] { -- | --after=TEXT } PROGRAM [ARG...] ...
  *
  * Each PROGRAM is built as PROGRAM.so; its main() runs in a thread of its
  * own. "--" starts the next program together with the one before it;
@@ -51,6 +51,17 @@
  *    each program a number of its own (its thread id).
  *  - stdout and stderr are the program's own streams (buffered as a
  *    pipe is), prefixed line by line.
+ *  - with --hold-handovers (before the first PROGRAM), a program that
+ *    sees a change another program made to an atomic (the other side
+ *    handed something over: a flag went to FULL, an index moved) waits
+ *    before it goes on, until every other running program has looked at
+ *    an atomic again (or sleeps, yields, waits on a semaphore or ended;
+ *    at most HOLD_MS). So the side that handed over always comes back to
+ *    look before the other acts on what it got: a consumer that reads
+ *    the struct after one check of the flag finds it EMPTY, and reads
+ *    while the producer writes, on every run, not only when the machine
+ *    is busy at the wrong moment. Correct programs only run a little
+ *    slower; ThreadSanitizer then sees the unordered pair every time.
  * The driver's own bookkeeping is hidden from ThreadSanitizer (its lock
  * would otherwise order everything the programs do around each call);
  * the only orderings it adds are the ones above, and the start of a
@@ -101,6 +112,11 @@ void AnnotateThreadName(const char *file, int line, const char *name);
 #define GATE_TIMEOUT_MS 5000
 /* How often a waiter looks again on its own (a change from outside). */
 #define WAIT_TICK_MS 10
+/* The longest a program is held after it saw a handover (--hold-handovers):
+ * the other side may wait where the driver does not see it (a futex). */
+#define HOLD_MS 500
+/* The atomics whose changes --hold-handovers follows (flags, indices). */
+#define MAX_WATCHED 16
 
 enum program_state { PROGRAM_PENDING, PROGRAM_LIVE, PROGRAM_ENDED, PROGRAM_NOT_STARTED };
 
@@ -128,8 +144,10 @@ struct program {
     pid_t tid;
     struct stream out, err;
     int attaches[MAX_SEGMENTS];
-    bool waiting;        /* in a semaphore queue */
-    unsigned long polls; /* sleeps, yields, looks at a set */
+    bool waiting;                    /* in a semaphore queue */
+    unsigned long polls;             /* sleeps, yields, looks at a set */
+    unsigned long looks;             /* loads of atomics, and polls (--hold-handovers) */
+    unsigned long seen[MAX_WATCHED]; /* the changes of each atomic it saw */
 };
 
 struct segment {
@@ -440,6 +458,7 @@ static void note_poll(void)
         return;
     driver_lock();
     current->polls++;
+    current->looks++;
     driver_unlock();
 }
 
@@ -549,6 +568,79 @@ static void start_waiting_programs(const struct program *p, const char *line)
     driver_unlock();
 }
 
+/* --- forced windows: a handover is acted on only after the other looked --- */
+
+/* An atomic a program changed: how often, and who changed it last. */
+struct watched {
+    const volatile void *addr;
+    unsigned long changes;
+    const struct program *changer;
+};
+
+static bool hold_handovers; /* --hold-handovers */
+static struct watched watched[MAX_WATCHED];
+static size_t n_watched;
+
+/* The entry of ADDR (locked); NULL when the table is full. */
+static struct watched *watched_at(const volatile void *addr)
+{
+    for (size_t i = 0; i < n_watched; i++)
+        if (watched[i].addr == addr)
+            return &watched[i];
+    if (n_watched == MAX_WATCHED)
+        return NULL;
+    watched[n_watched].addr = addr;
+    return &watched[n_watched++];
+}
+
+/* Every program but P that runs has looked since LOOKS_THEN was taken (locked). */
+static bool others_looked(const struct program *p, const unsigned long *looks_then)
+{
+    for (size_t i = 0; i < n_programs; i++) {
+        const struct program *q = &programs[i];
+        if (q != p && q->state == PROGRAM_LIVE && !q->waiting && q->looks == looks_then[i])
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The current program loaded (LOOKED) and/or stored to (CHANGED) the
+ * atomic at ADDR. If it loaded a change another program made since this
+ * one last looked, it saw a handover: it waits until every other running
+ * program has looked at an atomic again, so that the one who handed over
+ * is back at its check before anything is done with what it handed over
+ * (see --hold-handovers above).
+ */
+static void note_access(const volatile void *addr, bool looked, bool changed)
+{
+    unsigned long looks_then[MAX_PROGRAMS];
+
+    if (!hold_handovers || current == NULL)
+        return;
+    driver_lock();
+    struct watched *w = watched_at(addr);
+    size_t slot = w != NULL ? (size_t)(w - watched) : 0;
+    bool news = looked && w != NULL && w->changer != NULL && w->changer != current &&
+                current->seen[slot] != w->changes;
+    if (looked)
+        current->looks++;
+    if (w != NULL && changed) {
+        w->changes++;
+        w->changer = current;
+    }
+    if (w != NULL && (news || changed))
+        current->seen[slot] = w->changes; /* its own change is no news to it */
+    if (news) {
+        for (size_t i = 0; i < n_programs; i++)
+            looks_then[i] = programs[i].looks;
+        long long deadline = now_ms() + HOLD_MS;
+        while (!others_looked(current, looks_then) && now_ms() < deadline)
+            driver_wait(WAIT_TICK_MS);
+    }
+    driver_unlock();
+}
+
 /* --- fences, which ThreadSanitizer does not follow -------------------------- */
 
 /*
@@ -621,11 +713,13 @@ static int fenced_order(int order)
     {                                                                                              \
         type v = __tsan_atomic##bits##_load(a, order);                                             \
         note_load(a, order);                                                                       \
+        note_access(a, true, false);                                                               \
         return v;                                                                                  \
     }                                                                                              \
     void __wrap___tsan_atomic##bits##_store(volatile type *a, type v, int order)                   \
     {                                                                                              \
         __tsan_atomic##bits##_store(a, v, fenced_order(order));                                    \
+        note_access(a, false, true);                                                               \
     }                                                                                              \
     int __wrap___tsan_atomic##bits##_compare_exchange_strong(volatile type *a, type *expected,     \
                                                              type v, int order, int fail_order)    \
@@ -633,6 +727,7 @@ static int fenced_order(int order)
         int done = __tsan_atomic##bits##_compare_exchange_strong(a, expected, v,                   \
                                                                  fenced_order(order), fail_order); \
         note_load(a, done ? order : fail_order);                                                   \
+        note_access(a, true, done);                                                                \
         return done;                                                                               \
     }                                                                                              \
     int __wrap___tsan_atomic##bits##_compare_exchange_weak(volatile type *a, type *expected,       \
@@ -641,6 +736,7 @@ static int fenced_order(int order)
         int done = __tsan_atomic##bits##_compare_exchange_weak(a, expected, v,                     \
                                                                fenced_order(order), fail_order);   \
         note_load(a, done ? order : fail_order);                                                   \
+        note_access(a, true, done);                                                                \
         return done;                                                                               \
     }                                                                                              \
     type __wrap___tsan_atomic##bits##_compare_exchange_val(volatile type *a, type expected,        \
@@ -649,6 +745,7 @@ static int fenced_order(int order)
         type seen = __tsan_atomic##bits##_compare_exchange_val(a, expected, v,                     \
                                                                fenced_order(order), fail_order);   \
         note_load(a, seen == expected ? order : fail_order);                                       \
+        note_access(a, true, seen == expected);                                                    \
         return seen;                                                                               \
     }                                                                                              \
     FENCED_RMW(bits, type, exchange)                                                               \
@@ -666,6 +763,7 @@ static int fenced_order(int order)
     {                                                                                              \
         type old = __tsan_atomic##bits##_##op(a, v, fenced_order(order));                          \
         note_load(a, order);                                                                       \
+        note_access(a, true, true);                                                                \
         return old;                                                                                \
     }
 
@@ -1126,18 +1224,28 @@ static _Noreturn void usage(const char *problem)
 {
     fprintf(stderr,
             "threads: %s\n"
-            "usage: threads PROGRAM [ARG...] { -- | --after=TEXT } PROGRAM [ARG...] ...\n",
+            "usage: threads [--hold-handovers] PROGRAM [ARG...] { -- | --after=TEXT } "
+            "PROGRAM [ARG...] ...\n",
             problem);
     exit(2);
 }
 
-/* Split ARGV into programs at "--" and "--after=TEXT". */
+/* Split ARGV into programs at "--" and "--after=TEXT", after the
+ * driver's own options. */
 static void parse_programs(int argc, char *argv[])
 {
     int start = 1;
     const char *after = NULL;
 
-    for (int i = 1; i <= argc; i++) {
+    while (start < argc && strncmp(argv[start], "--", 2) == 0 && strcmp(argv[start], "--") != 0 &&
+           strncmp(argv[start], "--after=", 8) != 0) {
+        if (strcmp(argv[start], "--hold-handovers") != 0)
+            usage("unknown option (the only one is --hold-handovers)");
+        hold_handovers = true;
+        start++;
+    }
+
+    for (int i = start; i <= argc; i++) {
         bool separator =
             i < argc && (strcmp(argv[i], "--") == 0 || strncmp(argv[i], "--after=", 8) == 0);
         if (i < argc && !separator)
