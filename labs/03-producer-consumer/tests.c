@@ -1179,8 +1179,7 @@ static const struct lab_test tests[] = {
               "the two programs as threads of one process)",
      .hint = "`make VARIANT=threads`, then `./threads --hold-handovers producer 5 0 "
              "--after='Sent message 1' consumer 5` shows ThreadSanitizer's two lines. See \"The "
-             "handshake: release and "
-             "acquire\": which side owns the struct at that moment?"},
+             "handshake: release and acquire\": which side owns the struct at that moment?"},
     {.id = "ids-agree",
      .clauses = "C2 C3 C4 C7",
      .points = 5,
