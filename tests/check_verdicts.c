@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "support.h"
 
@@ -176,13 +177,56 @@ START_TEST(corpus_entry_fails_exactly_its_tests)
 }
 END_TEST
 
+/*
+ * The forced window of the threads driver (labs/common/threads.c): with
+ * --hold-handovers, a program that sees another program's change to an
+ * atomic goes on only once that program looked at an atomic again. Here
+ * handing sets a flag, works 100 ms without looking, then says it is back
+ * at its check and looks; taking waits for the flag and says it acts.
+ * Held, taking speaks second on every run; without the hold it would
+ * speak first (the test would fail if the hold broke). lab 03's
+ * no-data-race rests on this: a consumer that checks the flag once finds
+ * it EMPTY every time. An unknown option is refused.
+ */
+START_TEST(threads_driver_holds_a_handover_until_the_other_side_looks_again)
+{
+    char *work = temp_folder("threads-driver");
+    char *folder = xasprintf("%s/labs/handover", work);
+    char *key = xasprintf("SHMLAB_KEY=%d", 0x5e000000 | (getpid() & 0xffffff));
+    const char *env[] = {key, NULL};
+    struct proc *p;
+
+    sh(NULL,
+       "mkdir -p '%s' && cp -r '%s/labs/common' '%s/labs/' && cp '%s'/tests/threads-driver/* "
+       "'%s' && make -s -C '%s' VARIANT=threads >/dev/null",
+       folder, shmlab_root, work, shmlab_root, folder, folder);
+    p = RUN_IN(folder, env, "./threads", "--hold-handovers", "handing", "--after=handing: created",
+               "taking");
+    assert_exit(p, 0);
+    const char *back = strstr(p->out.head, "[handing] handing: back at its check");
+    const char *acted = strstr(p->out.head, "[taking] taking: acted");
+    ck_assert_msg(back != NULL && acted != NULL && back < acted,
+                  "taking acted before handing was back at its check:\n%s", p->out.head);
+    proc_free(p);
+
+    p = RUN_IN(folder, env, "./threads", "--hold-handover", "handing");
+    assert_exit_saying(p, 2, "unknown option");
+    proc_free(p);
+    ck_assert_int_eq(remove_tree(work, NULL), 0);
+    free(key);
+    free(folder);
+    free(work);
+}
+END_TEST
+
 /* Solutions get full marks and skeletons zero, lab by lab; each corpus
  * entry fails exactly the tests its EXPECTED names. */
 static Suite *verdict_suite(void)
 {
     Suite *s = suite_create("verdicts");
     TCase *ends = add_tests(s, "solutions and skeletons", 1200, NULL);
-    TCase *corpus = ADD_TESTS(s, "corpus", 1200, a_patch_that_no_longer_applies_fails_loudly);
+    TCase *corpus = ADD_TESTS(s, "corpus", 1200, a_patch_that_no_longer_applies_fails_loudly,
+                              threads_driver_holds_a_handover_until_the_other_side_looks_again);
 
     tcase_add_loop_test(ends, solution_gets_full_marks, 0, (int)lab_ids.n);
     tcase_add_loop_test(ends, skeleton_gets_zero, 0, (int)lab_ids.n);
