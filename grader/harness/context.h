@@ -114,7 +114,9 @@ struct test_ctx {
     struct file_marks build_files, shared_files; /* harness_mark_files() */
     struct replay_value replay_values[MAX_REPLAY_VALUES];
     size_t n_replay_values;
-    unsigned replay_variables; /* variables named so far */
+    unsigned replay_variables;                  /* variables named so far */
+    const char *learnt_args[MAX_REPLAY_VALUES]; /* learnt_number_arg()'s texts */
+    size_t n_learnt_args;
     /* Above zero while the harness checks what its last replay line
      * checks again: a failure then needs no line of its own. */
     int checked_live;
@@ -264,12 +266,13 @@ const char *shell_word(struct test_ctx *t, const char *data, size_t len);
 const char *shell_text(struct test_ctx *t, const char *text);
 /* DATA[0..LEN) as a quoted format for printf(1) that writes those bytes. */
 const char *printf_bytes(struct test_ctx *t, const void *data, size_t len);
-/* VALUE, learnt as the test ran, is held by VARIABLE in the script: a
- * program's argument equal to it is written as "$VARIABLE". */
+/* VALUE, learnt as the test ran, is held by VARIABLE in the script: an
+ * argument made by learnt_number_arg() from it is written as "$VARIABLE". */
 void replay_value(struct test_ctx *t, long value, const char *variable);
 /* A fresh variable name: STEM and a number. */
 const char *replay_new_variable(struct test_ctx *t, const char *stem);
-/* ARG as the script writes it: a shell word, or the variable of a value. */
+/* ARG as the script writes it: a shell word, or the variable of a value
+ * for an argument learnt_number_arg() made. */
 const char *replay_arg(struct test_ctx *t, const char *arg);
 /* The id ID as the script writes it: its variable, or the number. */
 const char *replay_id(struct test_ctx *t, long id);

@@ -69,6 +69,13 @@ bool test_failed(const struct test_ctx *t);
 const char *textf(struct test_ctx *t, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* VALUE, a number the test learnt as it ran (an id a program printed, a
+ * segment the grader made), as a program's argument: the replay script
+ * passes the variable that holds it there, not this run's number. Every
+ * other argument is replayed as written, even one equal to such a number
+ * (a count of 0 is no segment id 0). */
+const char *learnt_number_arg(struct test_ctx *t, long value);
+
 /* --- names, keys and the programs' environment ------------------------- */
 
 /*

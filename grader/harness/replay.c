@@ -181,8 +181,13 @@ const char *replay_arg(struct test_ctx *t, const char *arg)
 
     /* A number the test learnt as it ran (an id a program printed, a
      * segment the grader made) is another number in the replay: the
-     * variable that holds it there. The latest such number wins. */
-    if (arg[0] >= '0' && arg[0] <= '9') {
+     * variable that holds it there. The latest such number wins. Only
+     * arguments the test made from such a number (the same text, not an
+     * equal one): a literal 0 stays 0 when a segment's id is 0 too. */
+    bool learnt = false;
+    for (size_t i = 0; i < t->n_learnt_args; i++)
+        learnt = learnt || t->learnt_args[i] == arg;
+    if (learnt) {
         value = strtol(arg, &end, 10);
         for (size_t i = t->n_replay_values; i-- > 0;) {
             if (t->replay_values[i].value != value)
@@ -192,6 +197,15 @@ const char *replay_arg(struct test_ctx *t, const char *arg)
         }
     }
     return shell_text(t, arg);
+}
+
+const char *learnt_number_arg(struct test_ctx *t, long value)
+{
+    const char *text = textf(t, "%ld", value);
+
+    if (t->n_learnt_args < MAX_REPLAY_VALUES)
+        t->learnt_args[t->n_learnt_args++] = text;
+    return text;
 }
 
 const char *replay_id(struct test_ctx *t, long id)

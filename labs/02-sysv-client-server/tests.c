@@ -150,7 +150,7 @@ static void expect_ends_cleaned_up(struct test_ctx *t, struct proc *client, int 
 
 static const char *id_arg(struct test_ctx *t, int id)
 {
-    return textf(t, "%d", id);
+    return learnt_number_arg(t, id);
 }
 
 /* A segment of the grader's holding BAIT_VALUE, for a server that must

@@ -517,6 +517,29 @@ START_TEST(a_failing_schedule_names_its_seed)
 }
 END_TEST
 
+/* The test learnt a segment id 0, and passes it as the second argument; the
+ * first is a literal 0 (a count, an interval). */
+static void passes_a_learnt_number_and_an_equal_literal(struct test_ctx *t)
+{
+    replay_value(t, 0, "segment_id");
+    expect_run(t, ARGS("true", "0", learnt_number_arg(t, 0)), EXIT(0));
+}
+
+/* In the replay script, an argument made from a learnt number is the
+ * variable that holds it; a literal equal to it stays a literal (else a
+ * replay on another machine, where the segment's id differs, would pass
+ * that id as the count). */
+START_TEST(a_replayed_argument_is_a_variable_only_where_the_test_learnt_it)
+{
+    struct test_verdict r = run_body(passes_a_learnt_number_and_an_equal_literal, 10000);
+
+    expect_verdict(&r, STATUS_PASSED, NULL, NULL);
+    ck_assert_ptr_nonnull(r.replay);
+    ck_assert_msg(strstr(r.replay, "./true 0 \"$segment_id\"") != NULL, "replay:\n%s", r.replay);
+    test_verdict_free(&r);
+}
+END_TEST
+
 START_TEST(a_data_race_names_both_lines_and_programs)
 {
     struct test_verdict r = run_variant(races, 0, BUILD_THREADS);
@@ -783,6 +806,7 @@ Suite *runner_suite(void)
         a_failing_schedule_names_its_seed, only_the_object_can_carry_the_message,
         a_valgrind_report_shows_the_error_and_the_students_line,
         a_valgrind_report_cannot_be_forged_down, a_data_race_names_both_lines_and_programs,
+        a_replayed_argument_is_a_variable_only_where_the_test_learnt_it,
         a_test_whose_needs_failed_is_skipped_and_never_run,
         a_stopped_run_ends_its_tests_and_starts_no_more);
 }
