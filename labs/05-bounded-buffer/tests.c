@@ -1008,12 +1008,19 @@ static void named_semaphores(struct test_ctx *t)
             "%s, the named semaphores should be empty 8, full 0 and mutex 1, but they are %d, %d "
             "and %d",
             when, s.value[EMPTY], s.value[FULL], s.value[MUTEX]);
-    /* A consumer waits; one producer wakes it, then another. */
+    /* A consumer waits; one producer wakes it, then another. It is held
+     * while each producer puts both its items, so it finds two every
+     * time and must take the older first (unheld, it sometimes took each
+     * as it came, and a stack passed). */
     all[0] = start_consumer(t, &r, 3);
     await_asleep_on(t, &r, all[0], FULL, "on an empty ring with named semaphores");
+    hold(t, all[0]);
     all[1] = run_alone(t, &r, start_producer(t, &r, 1, 2));
+    resume(t, all[0]);
     await_asleep_on(t, &r, all[0], FULL, "once it has taken 2 of its 3 items");
-    all[2] = start_producer(t, &r, 2, 2);
+    hold(t, all[0]);
+    all[2] = run_alone(t, &r, start_producer(t, &r, 2, 2));
+    resume(t, all[0]);
     await_all_ended(t, &r, all, 3);
     expect_clean_ends(t, all, 3);
     all[3] = run_alone(t, &r, start_consumer(t, &r, 1));
