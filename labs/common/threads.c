@@ -570,25 +570,32 @@ static void start_waiting_programs(const struct program *p, const char *line)
 
 /* --- forced windows: a handover is acted on only after the other looked --- */
 
-/* An atomic a program changed: how often, and who changed it last. */
+/* An atomic some program changed, and how often. */
 struct watched {
     const volatile void *addr;
     unsigned long changes;
-    const struct program *changer;
 };
 
 static bool hold_handovers; /* --hold-handovers */
 static struct watched watched[MAX_WATCHED];
 static size_t n_watched;
+static bool watched_full_said;
 
-/* The entry of ADDR (locked); NULL when the table is full. */
-static struct watched *watched_at(const volatile void *addr)
+/* The entry of ADDR (locked), made if MAKE; NULL when there is none. */
+static struct watched *watched_at(const volatile void *addr, bool make)
 {
     for (size_t i = 0; i < n_watched; i++)
         if (watched[i].addr == addr)
             return &watched[i];
-    if (n_watched == MAX_WATCHED)
+    if (!make)
         return NULL;
+    if (n_watched == MAX_WATCHED) {
+        if (!watched_full_said)
+            fprintf(stderr, "threads: --hold-handovers follows %d atomics; more are not held on\n",
+                    MAX_WATCHED);
+        watched_full_said = true;
+        return NULL;
+    }
     watched[n_watched].addr = addr;
     return &watched[n_watched++];
 }
@@ -605,35 +612,51 @@ static bool others_looked(const struct program *p, const unsigned long *looks_th
 }
 
 /*
- * The current program loaded (LOOKED) and/or stored to (CHANGED) the
- * atomic at ADDR. If it loaded a change another program made since this
- * one last looked, it saw a handover: it waits until every other running
- * program has looked at an atomic again, so that the one who handed over
- * is back at its check before anything is done with what it handed over
- * (see --hold-handovers above).
+ * The current program is about to store to the atomic at ADDR (or may, a
+ * compare-exchange). The change is counted before it is made, so that
+ * whoever loads the new value finds it counted. Its own change is no
+ * news to it, unless it had not yet seen one made before.
  */
-static void note_access(const volatile void *addr, bool looked, bool changed)
+static void note_change(const volatile void *addr)
+{
+    if (!hold_handovers || current == NULL)
+        return;
+    driver_lock();
+    struct watched *w = watched_at(addr, true);
+    if (w != NULL) {
+        size_t slot = (size_t)(w - watched);
+        if (current->seen[slot] == w->changes)
+            current->seen[slot] = w->changes + 1;
+        w->changes++;
+    }
+    driver_unlock();
+}
+
+/*
+ * The current program loaded the atomic at ADDR. If another program
+ * changed it since this one last looked, this one may have seen a
+ * handover: it waits until every other running program has looked at an
+ * atomic again, so that the one who handed over is back at its check
+ * before anything is done with what it handed over (see --hold-handovers
+ * above). A change counted just before it was made can hold a program
+ * that loaded the old value: a wait for nothing, never a missed one.
+ */
+static void note_look(const volatile void *addr)
 {
     unsigned long looks_then[MAX_PROGRAMS];
 
     if (!hold_handovers || current == NULL)
         return;
     driver_lock();
-    struct watched *w = watched_at(addr);
+    current->looks++;
+    struct watched *w = watched_at(addr, false);
     size_t slot = w != NULL ? (size_t)(w - watched) : 0;
-    bool news = looked && w != NULL && w->changer != NULL && w->changer != current &&
-                current->seen[slot] != w->changes;
-    if (looked)
-        current->looks++;
-    if (w != NULL && changed) {
-        w->changes++;
-        w->changer = current;
-    }
-    if (w != NULL && (news || changed))
-        current->seen[slot] = w->changes; /* its own change is no news to it */
-    if (news) {
+    if (w != NULL && current->seen[slot] != w->changes) {
+        current->seen[slot] = w->changes;
         for (size_t i = 0; i < n_programs; i++)
             looks_then[i] = programs[i].looks;
+        /* Its look may be what a program held before it waits for. */
+        pthread_cond_broadcast(&driver_changed);
         long long deadline = now_ms() + HOLD_MS;
         while (!others_looked(current, looks_then) && now_ms() < deadline)
             driver_wait(WAIT_TICK_MS);
@@ -713,39 +736,42 @@ static int fenced_order(int order)
     {                                                                                              \
         type v = __tsan_atomic##bits##_load(a, order);                                             \
         note_load(a, order);                                                                       \
-        note_access(a, true, false);                                                               \
+        note_look(a);                                                                              \
         return v;                                                                                  \
     }                                                                                              \
     void __wrap___tsan_atomic##bits##_store(volatile type *a, type v, int order)                   \
     {                                                                                              \
+        note_change(a);                                                                            \
         __tsan_atomic##bits##_store(a, v, fenced_order(order));                                    \
-        note_access(a, false, true);                                                               \
     }                                                                                              \
     int __wrap___tsan_atomic##bits##_compare_exchange_strong(volatile type *a, type *expected,     \
                                                              type v, int order, int fail_order)    \
     {                                                                                              \
+        note_change(a);                                                                            \
         int done = __tsan_atomic##bits##_compare_exchange_strong(a, expected, v,                   \
                                                                  fenced_order(order), fail_order); \
         note_load(a, done ? order : fail_order);                                                   \
-        note_access(a, true, done);                                                                \
+        note_look(a);                                                                              \
         return done;                                                                               \
     }                                                                                              \
     int __wrap___tsan_atomic##bits##_compare_exchange_weak(volatile type *a, type *expected,       \
                                                            type v, int order, int fail_order)      \
     {                                                                                              \
+        note_change(a);                                                                            \
         int done = __tsan_atomic##bits##_compare_exchange_weak(a, expected, v,                     \
                                                                fenced_order(order), fail_order);   \
         note_load(a, done ? order : fail_order);                                                   \
-        note_access(a, true, done);                                                                \
+        note_look(a);                                                                              \
         return done;                                                                               \
     }                                                                                              \
     type __wrap___tsan_atomic##bits##_compare_exchange_val(volatile type *a, type expected,        \
                                                            type v, int order, int fail_order)      \
     {                                                                                              \
+        note_change(a);                                                                            \
         type seen = __tsan_atomic##bits##_compare_exchange_val(a, expected, v,                     \
                                                                fenced_order(order), fail_order);   \
         note_load(a, seen == expected ? order : fail_order);                                       \
-        note_access(a, true, seen == expected);                                                    \
+        note_look(a);                                                                              \
         return seen;                                                                               \
     }                                                                                              \
     FENCED_RMW(bits, type, exchange)                                                               \
@@ -761,9 +787,10 @@ static int fenced_order(int order)
     type __tsan_atomic##bits##_##op(volatile type *a, type v, int order);                          \
     type __wrap___tsan_atomic##bits##_##op(volatile type *a, type v, int order)                    \
     {                                                                                              \
+        note_change(a);                                                                            \
         type old = __tsan_atomic##bits##_##op(a, v, fenced_order(order));                          \
         note_load(a, order);                                                                       \
-        note_access(a, true, true);                                                                \
+        note_look(a);                                                                              \
         return old;                                                                                \
     }
 
@@ -962,6 +989,7 @@ int __wrap_shmctl(int shmid, int cmd, struct shmid_ds *buf)
         if (result != -1 && seg != NULL)
             buf->shm_nattch = buf->shm_nattch - 1 + (shmatt_t)seg->attaches;
         current->polls++;
+        current->looks++;
         driver_unlock();
     }
     errno = saved;
@@ -1209,8 +1237,10 @@ int __wrap_semctl(int semid, int semnum, int cmd, ...)
     } else if (result != -1 && set != NULL && (cmd == GETNCNT || cmd == GETZCNT)) {
         result += queued_on(set, semnum, cmd == GETZCNT);
     }
-    if (!gives)
+    if (!gives) {
         current->polls++;
+        current->looks++;
+    }
     driver_unlock();
     if (result != -1 && set != NULL && !gives)
         __tsan_acquire(&set->sync);
@@ -1244,6 +1274,8 @@ static void parse_programs(int argc, char *argv[])
         hold_handovers = true;
         start++;
     }
+    if (start == argc)
+        usage("no program to run");
 
     for (int i = start; i <= argc; i++) {
         bool separator =

@@ -1,17 +1,23 @@
 /*
- * handing.c - hands a flag over, then takes its time (100 ms of work that
- * looks at no atomic) before it says so and looks at the flag again.
- * With threads --hold-handovers, taking acts on the flag only after that
- * line; without, at once.
+ * handing.c - hands a flag over ROUNDS times: each time it sets the flag
+ * to the round, works 5 ms without looking at any atomic, says it is back
+ * at its check, and looks again (waiting for taking's answer). With
+ * threads --hold-handovers, taking acts on each round only after that
+ * line; without, at once. Every wait ends within WAIT_MS, so a broken
+ * driver fails the test instead of hanging it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <time.h>
 
 #include "shmlab.h"
+
+#define ROUNDS  20
+#define WAIT_MS 10000
 
 static long long now_ms(void)
 {
@@ -33,17 +39,25 @@ int main(void)
     printf("handing: created\n");
     fflush(stdout);
 
-    atomic_store_explicit(&flags[0], 1, memory_order_release);
-    for (long long until = now_ms() + 100; now_ms() < until;)
-        ; /* work that looks at no atomic */
-    printf("handing: back at its check\n");
-    fflush(stdout);
-    while (atomic_load_explicit(&flags[1], memory_order_acquire) != 1)
-        ; /* until taking is done */
+    int status = EXIT_SUCCESS;
+    for (int round = 1; round <= ROUNDS && status == EXIT_SUCCESS; round++) {
+        atomic_store_explicit(&flags[0], round, memory_order_release);
+        for (long long until = now_ms() + 5; now_ms() < until;)
+            ; /* work that looks at no atomic */
+        printf("handing: back at its check %d\n", round);
+        fflush(stdout);
+        long long deadline = now_ms() + WAIT_MS;
+        while (atomic_load_explicit(&flags[1], memory_order_acquire) != round)
+            if (now_ms() > deadline) {
+                fprintf(stderr, "handing: no answer to round %d\n", round);
+                status = EXIT_FAILURE;
+                break;
+            }
+    }
 
     if (shmdt(flags) == -1)
         die_errno("shmdt");
     if (shmctl(id, IPC_RMID, NULL) == -1)
         die_errno("shmctl");
-    return 0;
+    return status;
 }

@@ -1,14 +1,28 @@
 /*
- * taking.c - waits for handing's flag, says it acts on it, and tells
- * handing it is done.
+ * taking.c - waits for each round of handing's flag, says it acts on it,
+ * and answers with the round (see handing.c).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <time.h>
 
 #include "shmlab.h"
+
+#define ROUNDS  20
+#define WAIT_MS 10000
+
+static long long now_ms(void)
+{
+    struct timespec now;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+        die_errno("clock_gettime");
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
 
 int main(void)
 {
@@ -19,13 +33,19 @@ int main(void)
     if (flags == (void *)-1)
         die_errno("shmat");
 
-    while (atomic_load_explicit(&flags[0], memory_order_acquire) != 1)
-        ;
-    printf("taking: acted\n");
-    fflush(stdout);
-    atomic_store_explicit(&flags[1], 1, memory_order_release);
+    for (int round = 1; round <= ROUNDS; round++) {
+        long long deadline = now_ms() + WAIT_MS;
+        while (atomic_load_explicit(&flags[0], memory_order_acquire) != round)
+            if (now_ms() > deadline) {
+                fprintf(stderr, "taking: no round %d\n", round);
+                return EXIT_FAILURE;
+            }
+        printf("taking: acted %d\n", round);
+        fflush(stdout);
+        atomic_store_explicit(&flags[1], round, memory_order_release);
+    }
 
     if (shmdt(flags) == -1)
         die_errno("shmdt");
-    return 0;
+    return EXIT_SUCCESS;
 }
