@@ -8,25 +8,12 @@
 #include <stdlib.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
-#include <time.h>
 
-#include "shmlab.h"
-
-#define ROUNDS  20
-#define WAIT_MS 10000
-
-static long long now_ms(void)
-{
-    struct timespec now;
-
-    if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-        die_errno("clock_gettime");
-    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
+#include "handover.h"
 
 int main(void)
 {
-    int id = shmget(shmlab_key(0x5eed7e57), 0, 0);
+    int id = shmget(shmlab_key(HANDOVER_KEY), 0, 0);
     if (id == -1)
         die_errno("shmget");
     atomic_int *flags = shmat(id, NULL, 0);
