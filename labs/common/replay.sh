@@ -187,13 +187,9 @@ program() {
 
 # Wait up to SECONDS for program N to end; 1 if it is still running.
 wait_end() {
-    local n=$1 seconds=$2 tries
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) + 1 }')
-    while replay_running "$n" && [ "$tries" -gt 0 ]; do
-        sleep 0.05
-        tries=$((tries - 1))
-    done
-    ! replay_running "$n"
+    local n=$1
+    program_ended() { ! replay_running "$n"; }
+    replay_poll "$2" 20 program_ended
 }
 
 # Program N ends within SECONDS, with no sanitizer report on its stderr.
@@ -328,9 +324,10 @@ replay_line() {
 # await_line N REGEX SECONDS: wait for a line matching REGEX (lines before
 # it are passed over); it is in $line.
 await_line() {
-    local n=$1 regex=$2 seconds=$3 tries
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) + 1 }')
-    while :; do
+    local n=$1 regex=$2 seconds=$3 result=0
+    # 0: a line matched (it is in $line); 2: none, and program N ended; 1:
+    # none yet.
+    matching_line_came() {
         # Whether it runs is asked before its lines are read: a line
         # printed just before it ended is still read.
         local ended=no
@@ -342,15 +339,14 @@ await_line() {
                 return 0
             fi
         done
-        if [ $ended = yes ]; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` should print a line matching /$regex/, but it $(replay_describe_end "$n") first"
-        fi
-        if [ "$tries" -le 0 ]; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` should print a line matching /$regex/ within $seconds s, but it did not (it is still running; is its output flushed?)"
-        fi
-        sleep 0.05
-        tries=$((tries - 1))
-    done
+        [ $ended = yes ] && return 2
+        return 1
+    }
+    replay_poll "$seconds" 20 matching_line_came || result=$?
+    case $result in
+    2) replay_fail "$n" "\`${replay_cmd[$n]}\` should print a line matching /$regex/, but it $(replay_describe_end "$n") first" ;;
+    1) replay_fail "$n" "\`${replay_cmd[$n]}\` should print a line matching /$regex/ within $seconds s, but it did not (it is still running; is its output flushed?)" ;;
+    esac
 }
 
 # await_number N REGEX SECONDS VARIABLE: await_line, and the number in the
@@ -363,25 +359,22 @@ await_number() {
 
 # Program N's next line is exactly TEXT.
 expect_next_line() {
-    local n=$1 text=$2 seconds=$3 tries
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) + 1 }')
-    while :; do
+    local n=$1 text=$2 seconds=$3 result=0
+    # 0: a line came; 2: none, and program N ended; 1: none yet.
+    next_line_came() {
         # Whether it runs is asked before its lines are counted: a line
         # printed just before it ended still counts.
         local ended=no
         replay_running "$n" || ended=yes
-        if [ "${replay_read[$n]}" -lt "$(replay_lines "$n")" ]; then
-            break
-        fi
-        if [ $ended = yes ]; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` should print the line \"$text\" next, but it $(replay_describe_end "$n") first"
-        fi
-        if [ "$tries" -le 0 ]; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` should print the line \"$text\" next, but it printed nothing more within $seconds s"
-        fi
-        sleep 0.05
-        tries=$((tries - 1))
-    done
+        [ "${replay_read[$n]}" -lt "$(replay_lines "$n")" ] && return 0
+        [ $ended = yes ] && return 2
+        return 1
+    }
+    replay_poll "$seconds" 20 next_line_came || result=$?
+    case $result in
+    2) replay_fail "$n" "\`${replay_cmd[$n]}\` should print the line \"$text\" next, but it $(replay_describe_end "$n") first" ;;
+    1) replay_fail "$n" "\`${replay_cmd[$n]}\` should print the line \"$text\" next, but it printed nothing more within $seconds s" ;;
+    esac
     replay_read[$n]=$((replay_read[$n] + 1))
     line=$(replay_line "$n" "${replay_read[$n]}")
     if [ "$line" != "$text" ]; then
@@ -406,19 +399,23 @@ close_stdin() {
 
 # Program N waits: asleep in a system call (for input, a semaphore, a signal).
 wait_blocked() {
-    local n=$1 seconds=$2 tries
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) + 1 }')
-    while [ "$(replay_state "${replay_pid[$n]}")" != S ]; do
-        if ! replay_running "$n"; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` should be waiting, but it $(replay_describe_end "$n")"
-        fi
-        if [ "$tries" -le 0 ]; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` should wait (for input, or a signal) but it kept running for $seconds s (a busy loop?)"
-        fi
-        sleep 0.05
-        tries=$((tries - 1))
-    done
+    local n=$1 seconds=$2 result=0
+    replay_poll "$seconds" 20 program_in_state_S || result=$?
+    case $result in
+    2) replay_fail "$n" "\`${replay_cmd[$n]}\` should be waiting, but it $(replay_describe_end "$n")" ;;
+    1) replay_fail "$n" "\`${replay_cmd[$n]}\` should wait (for input, or a signal) but it kept running for $seconds s (a busy loop?)" ;;
+    esac
 }
+
+# program_in_state_S, program_in_state_T: for replay_poll, program $n is
+# asleep in a system call (S) or stopped (T): 0; 2 if it ended; 1 if not yet.
+program_in_state() {
+    [ "$(replay_state "${replay_pid[$n]}")" = "$1" ] && return 0
+    replay_running "$n" || return 2
+    return 1
+}
+program_in_state_S() { program_in_state S; }
+program_in_state_T() { program_in_state T; }
 
 send_signal() {
     local n=$1 signal=$2
@@ -428,18 +425,12 @@ send_signal() {
 }
 
 wait_stopped() {
-    local n=$1 seconds=$2 tries
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) + 1 }')
-    while [ "$(replay_state "${replay_pid[$n]}")" != T ]; do
-        if ! replay_running "$n"; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` $(replay_describe_end "$n") before it reached the point where the test stops it"
-        fi
-        if [ "$tries" -le 0 ]; then
-            replay_fail "$n" "\`${replay_cmd[$n]}\` never reached the point where the test stops it (it should make the call the handout names)"
-        fi
-        sleep 0.05
-        tries=$((tries - 1))
-    done
+    local n=$1 seconds=$2 result=0
+    replay_poll "$seconds" 20 program_in_state_T || result=$?
+    case $result in
+    2) replay_fail "$n" "\`${replay_cmd[$n]}\` $(replay_describe_end "$n") before it reached the point where the test stops it" ;;
+    1) replay_fail "$n" "\`${replay_cmd[$n]}\` never reached the point where the test stops it (it should make the call the handout names)" ;;
+    esac
     say "  (\`${replay_cmd[$n]}\` stopped where the test stops it)"
 }
 
@@ -594,15 +585,16 @@ store_segment_bytes() {
 # 2 (it can never come: the program ended). Returns what CHECK last
 # returned: 0, 2, or 1 when the time ran out.
 replay_poll() {
-    local seconds=$1 rate=$2 check=$3 tries result
+    local seconds=$1 rate=$2 check=$3 tries interval result
     tries=$(awk -v s="$seconds" -v r="$rate" 'BEGIN { print int(s * r) + 1 }')
+    interval=$(awk -v r="$rate" 'BEGIN { print 1 / r }')
     while :; do
         "$check" && return 0
         result=$?
         if [ "$result" = 2 ] || [ "$tries" -le 0 ]; then
             return "$result"
         fi
-        sleep "$(awk -v r="$rate" 'BEGIN { print 1 / r }')"
+        sleep "$interval"
         tries=$((tries - 1))
     done
 }
@@ -706,54 +698,51 @@ change_semaphore() {
 # await_semaphore_queue KEY SECONDS N...: each program N waits on the set
 # at KEY (asleep in semop) or has ended.
 await_semaphore_queue() {
-    local key=$1 seconds=$2 tries ended waiting n
+    local key=$1 seconds=$2 ended waiting
     shift 2
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) + 1 }')
-    while :; do
+    local programs=("$@")
+    # 0: each program waits or has ended; 1: not yet.
+    all_queued_or_ended() {
+        local n
         ended=0
-        for n in "$@"; do
+        for n in "${programs[@]}"; do
             replay_running "$n" || ended=$((ended + 1))
         done
         waiting=$(replay_ipc waiters "$key")
-        if [ $((ended + waiting)) -ge $# ]; then
-            return
-        fi
-        if [ "$tries" -le 0 ]; then
-            replay_fail "" "$# program(s) should each wait on the semaphore set with key $key (asleep in semop) or end, but after $seconds s $waiting wait and $ended ended"
-        fi
-        sleep 0.05
-        tries=$((tries - 1))
-    done
+        [ $((ended + waiting)) -ge ${#programs[@]} ]
+    }
+    replay_poll "$seconds" 20 all_queued_or_ended ||
+        replay_fail "" "$# program(s) should each wait on the semaphore set with key $key (asleep in semop) or end, but after $seconds s $waiting wait and $ended ended"
 }
 
 # await_all_end KEY SECONDS N...: every program N ends, or they deadlock
 # on the set at KEY.
 await_all_end() {
-    local key=$1 seconds=$2 tries running looks=0 n
+    local key=$1 seconds=$2 running looks=0 result=0
     shift 2
-    tries=$(awk -v s="$seconds" 'BEGIN { print int(s * 20) + 1 }')
-    while :; do
+    local programs=("$@")
+    # 0: every program ended; 2: those running all waited on the set, two
+    # looks in a row (a deadlock); 1: not yet.
+    all_ended_or_deadlocked() {
+        local n
         running=0
-        for n in "$@"; do
+        for n in "${programs[@]}"; do
             replay_running "$n" && running=$((running + 1))
         done
-        if [ $running -eq 0 ]; then
-            return
-        fi
+        [ $running -eq 0 ] && return 0
         if [ "$(replay_ipc waiters "$key")" -ge $running ]; then
             looks=$((looks + 1))
         else
             looks=0
         fi
-        if [ $looks -ge 2 ]; then
-            replay_fail "" "deadlock: the $running program(s) still running all wait on the semaphore set with key $key, and none of them can ever give it back"
-        fi
-        if [ "$tries" -le 0 ]; then
-            replay_fail "" "the programs should end within $seconds s, but $running of $# are still running"
-        fi
-        sleep 0.05
-        tries=$((tries - 1))
-    done
+        [ $looks -ge 2 ] && return 2
+        return 1
+    }
+    replay_poll "$seconds" 20 all_ended_or_deadlocked || result=$?
+    case $result in
+    2) replay_fail "" "deadlock: the $running program(s) still running all wait on the semaphore set with key $key, and none of them can ever give it back" ;;
+    1) replay_fail "" "the programs should end within $seconds s, but $running of $# are still running" ;;
+    esac
 }
 
 # --- the end -------------------------------------------------------------------
