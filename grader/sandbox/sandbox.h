@@ -231,7 +231,8 @@ bool sandbox_exhausted_by_others(char *why, size_t size);
 
 /*
  * Measure what the test holds in BUILD_DIR (the folder its programs
- * write) and in IPC objects now; if it is over a cap or cannot be
+ * write), in CRASH_DIR (where a crash is run again; or NULL) and in IPC
+ * objects now; if it is over a cap or cannot be
  * measured, fill F (unless found already) and return true. With
  * namespaces a watcher does this in the test's namespaces as it runs
  * (sandbox_enter_test); without them the grader must, every

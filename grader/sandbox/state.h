@@ -91,7 +91,7 @@ void explain_namespaces_failure(char *why, size_t size);
 int unshare_namespaces(int flags);
 
 /* In a child of the test's outer process, in its namespaces beside pid
- * 1: check what the test holds as it runs, into VERDICT (holdings.c). */
+ * 1: check what the test holds as it runs, into FINDING (holdings.c). */
 _Noreturn void watch_holdings(const char *build_dir, const char *crash_dir,
                               struct holdings_finding *finding);
 
