@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,19 +93,37 @@ static char *script_of(const struct checkout *c, const char *lab, const char *te
     return xasprintf("%s/labs/%s/repro/%s.sh", c->root, lab, test);
 }
 
+/* Can this machine give a replay script IPC objects and a /dev/shm of its
+ * own? Not in a container that cannot make namespaces (a bare chroot). */
+static bool replays_get_namespaces(void)
+{
+    static int works = -1;
+
+    if (works < 0) {
+        struct proc *p = RUN_IN(NULL, NULL, "unshare", "--ipc", "--mount", "--", "sh", "-c",
+                                "mount -t tmpfs shm /dev/shm");
+        works = p->state == PROC_EXITED && p->exit_code == 0;
+        proc_free(p);
+    }
+    return works;
+}
+
 /*
  * Run the replay script of TEST; it ends with STATUS, saying SAYS. The
  * script runs as root, as a student's runs as them: a grading without
  * namespaces that runs meanwhile (another suite) removes every object its
  * user makes while it runs, so the script gets IPC objects and a /dev/shm
- * of its own.
+ * of its own where the machine can make them. Where it cannot, the script
+ * runs as it is (make test runs one suite at a time).
  */
 static void assert_replay(const struct checkout *c, const char *lab, const char *test, int status,
                           const char *says)
 {
     char *script = script_of(c, lab, test);
-    struct proc *p = RUN_IN(NULL, NULL, "unshare", "--ipc", "--mount", "--", "sh", "-c",
-                            "mount -t tmpfs shm /dev/shm && exec bash \"$0\"", script);
+    struct proc *p = replays_get_namespaces()
+                         ? RUN_IN(NULL, NULL, "unshare", "--ipc", "--mount", "--", "sh", "-c",
+                                  "mount -t tmpfs shm /dev/shm && exec bash \"$0\"", script)
+                         : RUN_IN(NULL, NULL, "bash", script);
 
     ck_assert_msg(p->state == PROC_EXITED && p->exit_code == status,
                   "%s %s: the replay %s, not status %d:\n%s\n%s", lab, test,
