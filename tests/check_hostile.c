@@ -296,8 +296,14 @@ static int queues_of(uid_t uid)
     if (pid == 0) {
         DIR *dir;
         struct dirent *entry;
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
-            mount("mqueue", "/tmp", "mqueue", 0, NULL) < 0 || (dir = opendir("/tmp")) == NULL)
+        /* Where no mount namespace can be made (a bare chroot), a folder of
+         * its own, unmounted after. */
+        char own[] = "/tmp/shmlab-mqueue-XXXXXX";
+        bool private =
+            unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
+        const char *where = private ? "/tmp" : mkdtemp(own);
+        if (where == NULL || mount("mqueue", where, "mqueue", 0, NULL) < 0 ||
+            (dir = opendir(where)) == NULL)
             _exit(255);
         while ((entry = readdir(dir)) != NULL) {
             struct stat st;
@@ -305,6 +311,9 @@ static int queues_of(uid_t uid)
                 st.st_uid == uid && unlinkat(dirfd(dir), entry->d_name, 0) == 0 && n < 254)
                 n++;
         }
+        closedir(dir);
+        if (!private && (umount(where) < 0 || rmdir(where) < 0))
+            _exit(255);
         _exit(n);
     }
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
